@@ -1,0 +1,26 @@
+// Native ESM under jest (DESIGN §7): @swc/jest compiles TypeScript, NODE_OPTIONS=--experimental-vm-modules
+// (set by the npm scripts) lets the ESM-only client-node and jose load as they are.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+};
+const common = {
+  transform,
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
+      testTimeout: 120000,
+    },
+    { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'], testTimeout: 600000 },
+  ],
+};

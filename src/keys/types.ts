@@ -1,0 +1,64 @@
+// What the keys module gives the controller: a verdict on one Secret's key material.
+import type { KeyObject } from 'node:crypto';
+import type { Algorithm, KeyIdFormat } from '../api/types.js';
+
+/** A JWK holding public parameters only, ready to publish. */
+export interface PublicJwk {
+  kty: 'RSA' | 'EC' | 'OKP';
+  kid: string;
+  use: 'sig';
+  alg: Algorithm;
+  n?: string;
+  e?: string;
+  crv?: 'P-256' | 'P-384' | 'P-521' | 'Ed25519';
+  x?: string;
+  y?: string;
+  x5c?: string[];
+  'x5t#S256'?: string;
+}
+
+export interface LoadedKey {
+  kid: string;
+  algorithm: Algorithm;
+  /** Bits for RSA; curve size for EC (256, 384, 521); 256 for Ed25519. */
+  keySize: number;
+  publicJwk: PublicJwk;
+  /** Present when the Secret holds the private half. Never serialised. */
+  privateKey?: KeyObject;
+  /** The data key the material was read from (key.pem, pub.pem, tls.key, jwk.json). */
+  dataKey: string;
+}
+
+export type KeyProblemReason =
+  | 'KeyMaterialMissing'
+  | 'KeyParseError'
+  | 'UnsupportedKeyType'
+  | 'KeyTooWeak'
+  | 'KeyMismatch'
+  | 'AlgorithmMismatch';
+
+/** Why a Secret's material was refused; the message names the Secret and data key and says how to fix it. */
+export interface KeyProblem {
+  reason: KeyProblemReason;
+  message: string;
+}
+
+export type LoadResult = { ok: true; key: LoadedKey } | { ok: false; problem: KeyProblem };
+
+export interface SecretKeyInput {
+  /** Secret name, used in messages and as kid with keyIdFormat SecretName. */
+  secretName: string;
+  /** The Secret's data, base64-decoded. */
+  data: Record<string, Buffer>;
+  annotations: Record<string, string>;
+  /** The signing ref needs the private half; a verify-only ref does not. */
+  requirePrivate: boolean;
+  keyIdFormat: KeyIdFormat;
+}
+
+export interface GeneratedKeyMaterial {
+  /** PKCS#8 PEM. */
+  'key.pem': string;
+  /** SPKI PEM. */
+  'pub.pem': string;
+}
