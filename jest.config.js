@@ -19,8 +19,8 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
-    { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'], testTimeout: 600000 },
+    { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'] },
   ],
 };

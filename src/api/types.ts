@@ -25,9 +25,14 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
 export type RsaKeySize = (typeof RSA_KEY_SIZES)[number];
 
-export type KeyGenerationMode = 'IfMissing' | 'Never';
-export type DeletionPolicy = 'Retain' | 'Delete';
-export type KeyIdFormat = 'Thumbprint' | 'SecretName';
+export const KEY_GENERATION_MODES = ['IfMissing', 'Never'] as const;
+export type KeyGenerationMode = (typeof KEY_GENERATION_MODES)[number];
+
+export const DELETION_POLICIES = ['Retain', 'Delete'] as const;
+export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+
+export const KEY_ID_FORMATS = ['Thumbprint', 'SecretName'] as const;
+export type KeyIdFormat = (typeof KEY_ID_FORMATS)[number];
 
 export interface SecretRef {
   name: string;
@@ -62,7 +67,8 @@ export interface AuthServerSpec {
   discovery?: DiscoverySettings;
 }
 
-export type KeyRole = 'SignAndVerify' | 'VerifyOnly';
+export const KEY_ROLES = ['SignAndVerify', 'VerifyOnly'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
 
 export interface KeyStatus {
   secretName: string;
@@ -74,7 +80,8 @@ export interface KeyStatus {
   publishedSince: string;
 }
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
 
 export const CONDITION_TYPES = ['SignAndVerifyKeyResolved', 'ExtraVerifyKeysResolved', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];

@@ -1,0 +1,52 @@
+// What an issuer URI means for routing and validity; shared by the controller (conflicts,
+// InvalidIssuerURI) and the JWKS server (routes), so both read an issuer the same way.
+
+export type IssuerCheck = { ok: true; host: string; path: string } | { ok: false; message: string };
+
+/**
+ * Validates spec.issuerURI (https, or http when allowUnsafe; no query, no fragment, a host) and
+ * returns its route: lower-case host with a non-default port, and the path without a trailing slash.
+ */
+export function checkIssuer(uri: string, allowUnsafe: boolean): IssuerCheck {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return { ok: false, message: `spec.issuerURI "${uri}" is not an absolute URL; write it as https://host/path` };
+  }
+  if (url.protocol !== 'https:' && !(allowUnsafe && url.protocol === 'http:')) {
+    const hint = url.protocol === 'http:'
+      ? ' (an http issuer is allowed only for development, with the annotation signet.dev/allow-unsafe-issuer-uri: "true")'
+      : '';
+    return { ok: false, message: `spec.issuerURI "${uri}" must use https${hint}` };
+  }
+  if (url.search !== '' || uri.includes('?')) return { ok: false, message: `spec.issuerURI "${uri}" must not have a query; remove the part from "?"` };
+  if (url.hash !== '' || uri.includes('#')) return { ok: false, message: `spec.issuerURI "${uri}" must not have a fragment; remove the part from "#"` };
+  if (url.username || url.password) return { ok: false, message: `spec.issuerURI "${uri}" must not contain credentials` };
+  if (!url.hostname) return { ok: false, message: `spec.issuerURI "${uri}" has no host` };
+  return { ok: true, host: url.host.toLowerCase(), path: url.pathname.replace(/\/+$/, '') };
+}
+
+/** The JWKS URI published in status and discovery. */
+export function jwksURIFor(issuerURI: string): string {
+  return `${issuerURI.replace(/\/+$/, '')}/oauth2/jwks`;
+}
+
+export interface IssuerClaim {
+  key: string;
+  route: string;
+  creationTimestamp: string;
+}
+
+/**
+ * For each route claimed by several AuthServers, the older one keeps it (DESIGN §3); ties go to
+ * the lexically smaller namespace/name so that every replica agrees. Returns the owner per route.
+ */
+export function issuerOwners(claims: readonly IssuerClaim[]): Map<string, string> {
+  const owners = new Map<string, IssuerClaim>();
+  for (const c of claims) {
+    const cur = owners.get(c.route);
+    if (!cur || c.creationTimestamp < cur.creationTimestamp || (c.creationTimestamp === cur.creationTimestamp && c.key < cur.key)) owners.set(c.route, c);
+  }
+  return new Map([...owners].map(([route, c]) => [route, c.key]));
+}

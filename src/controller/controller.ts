@@ -1,0 +1,153 @@
+// Wiring of the AuthServer controller: informers feed indexes and the work queue; the queue's
+// workers run the reconciler. Informer handlers only enqueue keys (they are not awaited).
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
+import type { JwksStore } from '../jwks/store.js';
+import { generateKeyMaterial } from '../keys/generate.js';
+import { eventRecorder } from '../kube/events.js';
+import { SecretReader } from '../kube/secrets.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { Informer, objectKey } from './informer.js';
+import { IssuerIndex } from './issuer-index.js';
+import { WorkQueue } from './queue.js';
+import { Reconciler, issuerRoute, type ReconcilerDeps } from './reconciler.js';
+import { SecretIndex, referencedSecretNames } from './secret-index.js';
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  /** Empty: every namespace. */
+  namespaces: string[];
+  store: Pick<JwksStore, 'set' | 'delete'>;
+  log: Logger;
+  metrics: Metrics;
+  canWrite?: () => boolean;
+  concurrency?: number;
+  /** Seam for tests and benchmarks. */
+  generate?: ReconcilerDeps['generate'];
+}
+
+export class Controller {
+  private readonly authServers: Array<Informer<AuthServer>> = [];
+  private readonly secretInformers = new Map<string, Informer<KubernetesObject>>();
+  private readonly secretIndex = new SecretIndex();
+  private readonly issuers = new IssuerIndex();
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+
+  constructor(private readonly opts: ControllerOptions) {
+    const { kc, log, metrics } = opts;
+    const core = kc.makeApiClient(CoreV1Api);
+    this.queue = new WorkQueue({
+      concurrency: opts.concurrency ?? 4,
+      onDepth: (d) => metrics.queueDepth.set(d),
+      onRetry: () => metrics.queueRetries.inc(),
+    });
+    const scopes = opts.namespaces.length > 0 ? opts.namespaces : [''];
+    for (const ns of scopes) {
+      const nsPath = ns ? `/namespaces/${ns}` : '';
+      this.authServers.push(new Informer<AuthServer>({
+        kc, log, name: `authservers${ns ? `/${ns}` : ''}`,
+        path: `/apis/${GROUP}/${VERSION}${nsPath}/${PLURAL}`,
+        onChange: (type, obj, old) => this.onAuthServer(type, obj, old),
+        onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'authservers', reason }),
+      }));
+      this.secretInformers.set(ns, new Informer<KubernetesObject>({
+        kc, log, name: `secrets${ns ? `/${ns}` : ''}`, metadataOnly: true,
+        path: `/api/v1${nsPath}/secrets`,
+        onChange: (_type, obj) => this.onSecret(obj),
+        onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'secrets', reason }),
+      }));
+    }
+    this.reconciler = new Reconciler({
+      getAuthServer: (key) => this.getAuthServer(key),
+      secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
+      secrets: new SecretReader(core),
+      issuers: this.issuers,
+      core,
+      custom: kc.makeApiClient(CustomObjectsApi),
+      events: eventRecorder(core),
+      store: opts.store,
+      canWrite: opts.canWrite ?? (() => true),
+      generate: opts.generate ?? generateKeyMaterial,
+      log,
+      metrics,
+    });
+  }
+
+  /** Ready once every informer has delivered its first list. */
+  get synced(): boolean {
+    return this.authServers.every((i) => i.synced) && [...this.secretInformers.values()].every((i) => i.synced);
+  }
+
+  start(): void {
+    for (const i of this.secretInformers.values()) i.start();
+    for (const i of this.authServers) i.start();
+    this.queue.start((key) => this.handle(key));
+  }
+
+  /** Re-reconciles everything, e.g. when this replica becomes leader. */
+  resyncAll(): void {
+    for (const i of this.authServers) for (const as of i.list()) this.queue.add(objectKey(as));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.authServers, ...this.secretInformers.values()].map((i) => i.stop()));
+    await this.queue.shutdown();
+  }
+
+  private async handle(key: string): Promise<void | { requeueAfterMs: number }> {
+    const { metrics, log } = this.opts;
+    const end = metrics.reconcileDuration.startTimer();
+    try {
+      const result = await this.reconciler.reconcile(key);
+      metrics.reconciles.inc({ result: 'success' });
+      return result;
+    } catch (err) {
+      metrics.reconciles.inc({ result: 'error' });
+      log.warn('reconcile failed; retrying with backoff', { authserver: key, error: (err as Error).message });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  private getAuthServer(key: string): AuthServer | undefined {
+    for (const i of this.authServers) {
+      const found = i.get(key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private secretInformerFor(namespace: string): Informer<KubernetesObject> | undefined {
+    return this.secretInformers.get(namespace) ?? this.secretInformers.get('');
+  }
+
+  private onAuthServer(type: 'add' | 'update' | 'delete', obj: AuthServer, old: AuthServer | undefined): void {
+    const key = objectKey(obj);
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name ?? '';
+    const affected = type === 'delete'
+      ? this.issuers.remove(key)
+      : this.issuers.set(key, issuerRoute(obj), String(obj.metadata.creationTimestamp ?? ''));
+    if (type === 'delete') {
+      for (const s of referencedSecretNames(obj)) this.dropUnreferenced(ns, s, key);
+      this.secretIndex.remove(ns, name);
+    } else {
+      const before = old ? referencedSecretNames(old) : [];
+      this.secretIndex.set(ns, name, referencedSecretNames(obj));
+      for (const s of before) if (!this.secretIndex.isReferenced(ns, s)) this.reconciler.forgetSecret(ns, s);
+    }
+    this.queue.add(key);
+    for (const k of affected) this.queue.add(k);
+  }
+
+  private dropUnreferenced(ns: string, secret: string, except: string): void {
+    if (this.secretIndex.authServersFor(ns, secret).every((k) => k === except)) this.reconciler.forgetSecret(ns, secret);
+  }
+
+  private onSecret(obj: KubernetesObject): void {
+    for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) this.queue.add(key);
+  }
+}

@@ -1,0 +1,105 @@
+// A de-duplicating work queue: a key waits at most once, is never processed by two workers at
+// once, and retries failures with per-key exponential backoff (the client-go workqueue contract).
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+
+export interface QueueOptions {
+  concurrency: number;
+  backoff?: BackoffPolicy;
+  /** Called with the number of waiting keys whenever it changes. */
+  onDepth?: (depth: number) => void;
+  onRetry?: (key: string) => void;
+}
+
+/** What a handler asks for: nothing (done), or to be run again after a delay. */
+export type HandlerResult = void | { requeueAfterMs: number };
+
+export class WorkQueue {
+  private readonly waiting: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  /** Keys added while active: they run again when the current run ends. */
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private running = 0;
+  private handler: ((key: string) => Promise<HandlerResult>) | undefined;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: QueueOptions) {}
+
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  add(key: string): void {
+    if (this.closed) return;
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.waiting.push(key);
+    this.opts.onDepth?.(this.waiting.length);
+    this.pump();
+  }
+
+  /** Adds the key after `ms`; an earlier pending delayed add for the key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.closed || this.timers.has(key)) return;
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms));
+  }
+
+  start(handler: (key: string) => Promise<HandlerResult>): void {
+    this.handler = handler;
+    this.pump();
+  }
+
+  /** Stops taking work and waits for the running handlers to finish. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.waiting.length = 0;
+    this.queued.clear();
+    if (this.running > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  private pump(): void {
+    while (this.handler && !this.closed && this.running < this.opts.concurrency && this.waiting.length > 0) {
+      const key = this.waiting.shift() as string;
+      this.queued.delete(key);
+      this.opts.onDepth?.(this.waiting.length);
+      this.active.add(key);
+      this.running++;
+      void this.process(key, this.handler);
+    }
+  }
+
+  private async process(key: string, handler: (key: string) => Promise<HandlerResult>): Promise<void> {
+    let retryIn: number | undefined;
+    try {
+      const result = await handler(key);
+      this.failures.delete(key);
+      if (result) retryIn = result.requeueAfterMs;
+    } catch {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      retryIn = backoffDelay(n, this.opts.backoff ?? { baseMs: 200, maxMs: 300_000 });
+      this.opts.onRetry?.(key);
+    } finally {
+      this.active.delete(key);
+      this.running--;
+    }
+    if (this.dirty.delete(key)) this.add(key);
+    else if (retryIn !== undefined) this.addAfter(key, retryIn);
+    if (this.running === 0 && (this.closed || this.waiting.length === 0)) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+    this.pump();
+  }
+}

@@ -1,0 +1,48 @@
+// Which AuthServers reference which Secrets, so that a Secret event re-reconciles exactly those.
+import type { AuthServer } from '../api/types.js';
+
+/** Secret names an AuthServer refers to, signing ref first. */
+export function referencedSecretNames(as: Pick<AuthServer, 'spec'>): string[] {
+  const ts = as.spec?.tokenSignature;
+  if (!ts) return [];
+  return [ts.signAndVerifyKeyRef?.name, ...(ts.extraVerifyKeyRefs ?? []).map((r) => r.name)].filter((n): n is string => !!n);
+}
+
+export class SecretIndex {
+  /** "ns/secret" → keys "ns/authserver" */
+  private readonly bySecret = new Map<string, Set<string>>();
+  /** "ns/authserver" → keys "ns/secret" */
+  private readonly byAuthServer = new Map<string, string[]>();
+
+  /** Records (or replaces) the refs of one AuthServer. */
+  set(namespace: string, name: string, secretNames: readonly string[]): void {
+    const owner = `${namespace}/${name}`;
+    this.remove(namespace, name);
+    const secrets = secretNames.map((s) => `${namespace}/${s}`);
+    this.byAuthServer.set(owner, secrets);
+    for (const s of secrets) {
+      let set = this.bySecret.get(s);
+      if (!set) this.bySecret.set(s, (set = new Set()));
+      set.add(owner);
+    }
+  }
+
+  remove(namespace: string, name: string): void {
+    const owner = `${namespace}/${name}`;
+    for (const s of this.byAuthServer.get(owner) ?? []) {
+      const set = this.bySecret.get(s);
+      set?.delete(owner);
+      if (set?.size === 0) this.bySecret.delete(s);
+    }
+    this.byAuthServer.delete(owner);
+  }
+
+  /** AuthServer keys ("ns/name") that reference the Secret. */
+  authServersFor(namespace: string, secretName: string): string[] {
+    return [...(this.bySecret.get(`${namespace}/${secretName}`) ?? [])];
+  }
+
+  isReferenced(namespace: string, secretName: string): boolean {
+    return this.bySecret.has(`${namespace}/${secretName}`);
+  }
+}

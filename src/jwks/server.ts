@@ -1,0 +1,293 @@
+// The JWKS listener (DESIGN §3): one plain HTTP server for every issuer, answering from the
+// precomputed responses of a JwksStore. Per request: one scan of the raw header list, a map
+// lookup or two, and `writeHead(status, flatHeaderArray)` + `end(buffer)` — no Date header, no
+// header object, no async work, nothing that waits on the controller (DESIGN §7).
+//
+// HTTP semantics:
+// - GET and HEAD. HEAD sends the headers GET would send (Content-Length included) and no body.
+// - Strong ETag; If-None-Match (a list, `*`, weak comparison per RFC 9110 §13.1.2) → 304 with
+//   ETag, Cache-Control and the CORS header.
+// - Any other method → 405 with `Allow: GET, HEAD`. One exception, a CORS preflight: an OPTIONS
+//   request carrying `Access-Control-Request-Method` for a path that is served gets 204 with the
+//   Access-Control-Allow-* headers, so a browser app that adds a header (If-None-Match, say) to its
+//   fetch is not refused. A plain GET from a browser needs no preflight.
+// - Unknown path → 404 `{"error":"not_found"}`.
+// - A request that carries a body (Content-Length other than 0, or Transfer-Encoding) is answered
+//   without reading it — 413 for GET/HEAD, 405 otherwise — and its connection is closed. Bodies
+//   are never read into memory.
+// - Two Host headers → 400 (a proxy and this server could disagree on which one counts).
+// - Malformed requests, oversized headers (431) and slow requests (408) are answered by the
+//   clientError handler and the connection is closed.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { prepareError, type PreparedResponse } from './documents.js';
+import type { JwksStore } from './store.js';
+
+export interface JwksServerOptions {
+  /** Called once per answered request with the status sent (also for 400/408/431 from the parser). */
+  onRequest?: (status: number) => void;
+  /** Open connections beyond this are refused (`server.maxConnections`). Default 10000. */
+  maxConnections?: number;
+  /** Bytes of request line + headers; more gets 431. Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Time to receive the request headers (and, the same, the whole request). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Idle time a keep-alive connection is kept between requests. Default 65 s (longer than the 60 s idle timeout of common load balancers, so they close first). */
+  keepAliveTimeoutMs?: number;
+  /** Requests served on one connection before it is closed (spreads load across replicas). Default 10000. */
+  maxRequestsPerSocket?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+export const DEFAULT_MAX_REQUESTS_PER_SOCKET = 10_000;
+
+const NOT_FOUND = prepareError(404, 'not_found');
+const METHOD_NOT_ALLOWED = prepareError(405, 'method_not_allowed', ['Allow', 'GET, HEAD']);
+const BODY_NOT_ALLOWED = prepareError(413, 'request_body_not_allowed');
+const DUPLICATE_HOST = prepareError(400, 'bad_request');
+const PREFLIGHT_HEADERS = [
+  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Allow-Methods', 'GET, HEAD',
+  'Access-Control-Allow-Headers', '*',
+  'Access-Control-Max-Age', '86400',
+  'Content-Length', '0',
+  'X-Content-Type-Options', 'nosniff',
+];
+
+/** Complete raw answers for the errors the HTTP parser reports before a request exists. */
+const CLIENT_ERROR_RESPONSES = new Map<number, Buffer>(
+  (
+    [
+      [400, 'Bad Request', 'bad_request'],
+      [408, 'Request Timeout', 'request_timeout'],
+      [431, 'Request Header Fields Too Large', 'request_header_fields_too_large'],
+    ] as const
+  ).map(([status, reason, error]) => {
+    const body = JSON.stringify({ error });
+    return [
+      status,
+      Buffer.from(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+        'latin1',
+      ),
+    ];
+  }),
+);
+
+interface ServerState {
+  /** Set by close(): answers carry `Connection: close` so keep-alive connections end after them. */
+  draining: boolean;
+}
+
+const states = new WeakMap<http.Server, ServerState>();
+
+/** The JWKS HTTP server for a store. Not listening yet: see listen(). */
+export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {}): http.Server {
+  const state: ServerState = { draining: false };
+  const onRequest = opts.onRequest;
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+
+  const report = (status: number): void => {
+    if (onRequest === undefined) return;
+    try {
+      onRequest(status);
+    } catch {
+      // A metrics callback must not take the listener down.
+    }
+  };
+
+  const send = (res: http.ServerResponse, prepared: PreparedResponse, head: boolean): void => {
+    res.writeHead(prepared.status, prepared.headers);
+    if (head) res.end();
+    else res.end(prepared.body);
+    report(prepared.status);
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.sendDate = false;
+    if (state.draining) res.shouldKeepAlive = false;
+
+    // One pass over the raw header list instead of building req.headers.
+    const raw = req.rawHeaders;
+    let host = '';
+    let hosts = 0;
+    let ifNoneMatch: string | undefined;
+    let hasBody = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      switch (name.length) {
+        case 4:
+          if (name === 'Host' || name === 'host' || name.toLowerCase() === 'host') {
+            host = raw[i + 1] as string;
+            hosts++;
+          }
+          break;
+        case 13:
+          if (name === 'If-None-Match' || name.toLowerCase() === 'if-none-match') {
+            const value = raw[i + 1] as string;
+            ifNoneMatch = ifNoneMatch === undefined ? value : `${ifNoneMatch}, ${value}`;
+          }
+          break;
+        case 14:
+          if (raw[i + 1] !== '0' && name.toLowerCase() === 'content-length') hasBody = true;
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') hasBody = true;
+          break;
+      }
+    }
+
+    const method = req.method;
+    const isHead = method === 'HEAD';
+    if (!isHead && method !== 'GET') {
+      if (hasBody) res.shouldKeepAlive = false;
+      else if (method === 'OPTIONS' && isPreflight(req) && store.lookup(host, req.url ?? '') !== undefined) {
+        res.writeHead(204, PREFLIGHT_HEADERS);
+        res.end();
+        report(204);
+        return;
+      }
+      send(res, METHOD_NOT_ALLOWED, false);
+      return;
+    }
+    if (hasBody) {
+      res.shouldKeepAlive = false;
+      send(res, BODY_NOT_ALLOWED, isHead);
+      return;
+    }
+    if (hosts > 1) {
+      res.shouldKeepAlive = false;
+      send(res, DUPLICATE_HOST, isHead);
+      return;
+    }
+
+    const found = store.lookup(host, req.url ?? '');
+    if (found === undefined) {
+      send(res, NOT_FOUND, isHead);
+      return;
+    }
+    if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, found.etag)) {
+      res.writeHead(304, found.notModifiedHeaders);
+      res.end();
+      report(304);
+      return;
+    }
+    send(res, found, isHead);
+  };
+
+  const server = http.createServer(
+    {
+      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+      headersTimeout,
+      requestTimeout: headersTimeout,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      // How often headersTimeout/requestTimeout are checked (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+      noDelay: true,
+    },
+    handle,
+  );
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.maxRequestsPerSocket = opts.maxRequestsPerSocket ?? DEFAULT_MAX_REQUESTS_PER_SOCKET;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (err.code !== 'ECONNRESET' && socket.writable && (!inFlight || !inFlight.headersSent)) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.write(CLIENT_ERROR_RESPONSES.get(status));
+      report(status);
+    }
+    socket.destroy();
+  });
+  states.set(server, state);
+  return server;
+}
+
+function isPreflight(req: http.IncomingMessage): boolean {
+  return req.headers['access-control-request-method'] !== undefined;
+}
+
+/**
+ * Whether an If-None-Match field value matches the current strong ETag, by the weak comparison
+ * RFC 9110 §13.1.2 prescribes for it: `*` matches, and `W/"x"` matches `"x"`.
+ */
+export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
+  if (fieldValue === etag) return true;
+  const len = fieldValue.length;
+  let i = 0;
+  while (i < len) {
+    const c = fieldValue.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x2c /* SP HTAB , */) {
+      i++;
+      continue;
+    }
+    if (c === 0x2a /* * */) return true;
+    if (c === 0x57 /* W */ && fieldValue.charCodeAt(i + 1) === 0x2f /* / */) i += 2;
+    if (fieldValue.charCodeAt(i) !== 0x22 /* " */) {
+      // Not an entity-tag: skip to the next list member.
+      const next = fieldValue.indexOf(',', i);
+      if (next === -1) return false;
+      i = next + 1;
+      continue;
+    }
+    const end = fieldValue.indexOf('"', i + 1);
+    if (end === -1) return false;
+    if (end + 1 - i === etag.length && fieldValue.startsWith(etag, i)) return true;
+    i = end + 1;
+  }
+  return false;
+}
+
+/** Parse `host:port`, `[v6]:port` or `:port` (all interfaces). */
+export function parseBindAddress(address: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new Error(`invalid bind address ${JSON.stringify(address)}: expected HOST:PORT, [IPv6]:PORT or :PORT`);
+  }
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port };
+}
+
+/**
+ * Start listening on `host:port` (port 0 picks a free one), given as the flag's string or already
+ * parsed; resolves with the bound address. Works for any http.Server (the metrics one too).
+ */
+export function listen(server: http.Server, address: string | { host: string; port: number }): Promise<AddressInfo> {
+  const { host, port } = typeof address === 'string' ? parseBindAddress(address) : address;
+  const bindHost = host === '' ? undefined : host;
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, bindHost, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Graceful stop: stop accepting connections, close idle keep-alive connections now, let requests
+ * in flight finish (their answers carry `Connection: close`), and destroy whatever is still open
+ * after `timeoutMs`. Resolves when every connection is gone.
+ */
+export function close(server: http.Server, timeoutMs: number): Promise<void> {
+  const state = states.get(server);
+  if (state) state.draining = true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** Another name for close(), for callers that import several close functions. */
+export const closeServer = close;

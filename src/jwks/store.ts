@@ -1,0 +1,189 @@
+// The issuer store: every AuthServer's published documents, precomputed when its keys or settings
+// change, and the route table that maps a request's Host and path to one of them (DESIGN §3, §7).
+// The controller calls set/delete; the HTTP server calls lookup, which is a map lookup or two and
+// never allocates beyond lower-casing a Host header that has upper-case letters in it.
+import type { IssuerDocument } from './types.js';
+import {
+  JSON_CONTENT_TYPE,
+  JWKS_CONTENT_TYPE,
+  discoveryBody,
+  jwksBody,
+  preparePublicDocument,
+  type PreparedResponse,
+} from './documents.js';
+import { DISCOVERY_SUFFIX, JWKS_SUFFIX, absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js';
+
+export type { PreparedResponse } from './documents.js';
+
+/** What the store holds for one AuthServer. */
+export interface StoredIssuer {
+  readonly doc: IssuerDocument;
+  readonly jwks: PreparedResponse;
+  /** Present when discovery is enabled. */
+  readonly discovery?: PreparedResponse;
+  /**
+   * The routes this AuthServer claims, as `host + path` (`login.example.com/team-a/oauth2/jwks`),
+   * and the host-independent one as `*` + path. A claimed issuer route may be served by another
+   * AuthServer that claimed it later.
+   */
+  readonly routes: readonly string[];
+}
+
+/** Host key of the routes that answer whatever the Host header says. */
+const ANY_HOST = '*';
+
+interface Claim {
+  host: string;
+  path: string;
+  response: PreparedResponse;
+}
+
+interface Entry extends StoredIssuer {
+  claims: Claim[];
+}
+
+export class JwksStore {
+  private readonly entries = new Map<string, Entry>();
+  /** Host (lower case, port unless default) → path → response: what the server answers. */
+  private readonly byHost = new Map<string, Map<string, PreparedResponse>>();
+  /** Path → response for the host-independent routes. */
+  private readonly anyHost = new Map<string, PreparedResponse>();
+  /** Route key → ids of the AuthServers claiming it, oldest claim first; the last one is served. */
+  private readonly claimants = new Map<string, string[]>();
+
+  /** Number of AuthServers in the store. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Publish (or republish) an AuthServer's documents. All bodies, ETags and header arrays are built
+   * here; the same keys and settings give the same bytes and so the same ETag. The document is
+   * taken as it is now: later changes to the object the caller holds have no effect.
+   */
+  set(doc: IssuerDocument): void {
+    const id = entryId(doc.namespace, doc.name);
+    const snapshot: IssuerDocument = { ...doc, keys: doc.keys.map((k) => ({ ...k })) };
+    const jwks = preparePublicDocument(jwksBody(snapshot.keys), JWKS_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds);
+    const discovery = snapshot.discoveryEnabled
+      ? preparePublicDocument(discoveryBody(snapshot.issuerURI, snapshot.keys), JSON_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds)
+      : undefined;
+
+    const claims: Claim[] = [{ host: ANY_HOST, path: hostIndependentJwksPath(snapshot.namespace, snapshot.name), response: jwks }];
+    const route = snapshot.servedOnIssuer ? issuerRoute(snapshot.issuerURI) : undefined;
+    if (route) {
+      for (const host of route.hosts) {
+        claims.push({ host, path: route.pathPrefix + JWKS_SUFFIX, response: jwks });
+        if (discovery) claims.push({ host, path: route.pathPrefix + DISCOVERY_SUFFIX, response: discovery });
+      }
+    }
+
+    const previous = this.entries.get(id);
+    if (previous) this.release(id, previous);
+    const entry: Entry = {
+      doc: snapshot,
+      jwks,
+      discovery,
+      routes: claims.map((c) => c.host + c.path),
+      claims,
+    };
+    this.entries.set(id, entry);
+    for (const claim of claims) {
+      const key = claim.host + claim.path;
+      const ids = this.claimants.get(key);
+      if (ids) ids.push(id);
+      else this.claimants.set(key, [id]);
+      this.serve(claim.host, claim.path, claim.response);
+    }
+  }
+
+  /** Stop serving an AuthServer. A route it shared with another AuthServer goes back to that one. */
+  delete(namespace: string, name: string): void {
+    const id = entryId(namespace, name);
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    this.release(id, entry);
+  }
+
+  /** What the store holds for an AuthServer, if anything. */
+  get(namespace: string, name: string): StoredIssuer | undefined {
+    const entry = this.entries.get(entryId(namespace, name));
+    if (!entry) return undefined;
+    const { doc, jwks, discovery, routes } = entry;
+    return { doc, jwks, discovery, routes };
+  }
+
+  /**
+   * The response for a request, or undefined (404). `host` is the Host header as received (matched
+   * case-insensitively; a default port written out matches too); `target` is the request target,
+   * whose query string is ignored. An issuer route is preferred over the host-independent route.
+   */
+  lookup(host: string, target: string): PreparedResponse | undefined {
+    let path = target;
+    if (target.charCodeAt(0) === 0x2f /* / */) {
+      const q = target.indexOf('?');
+      if (q !== -1) path = target.slice(0, q);
+    } else {
+      const abs = absoluteForm(target);
+      if (!abs) return undefined;
+      host = abs.host;
+      path = abs.path;
+    }
+    if (host.length > 0) {
+      const paths = this.byHost.get(host.toLowerCase());
+      if (paths) {
+        const hit = paths.get(path);
+        if (hit) return hit;
+      }
+    }
+    return this.anyHost.get(path);
+  }
+
+  /** Drop an entry's claims and hand each route to the previous claimant, if any. */
+  private release(id: string, entry: Entry): void {
+    for (const claim of entry.claims) {
+      const key = claim.host + claim.path;
+      const ids = this.claimants.get(key);
+      if (!ids) continue;
+      const i = ids.lastIndexOf(id);
+      if (i !== -1) ids.splice(i, 1);
+      const heir = ids.length > 0 ? this.entries.get(ids[ids.length - 1] ?? '') : undefined;
+      const inherited = heir?.claims.find((c) => c.host === claim.host && c.path === claim.path);
+      if (inherited) {
+        this.serve(claim.host, claim.path, inherited.response);
+      } else {
+        this.claimants.delete(key);
+        this.unserve(claim.host, claim.path);
+      }
+    }
+  }
+
+  private serve(host: string, path: string, response: PreparedResponse): void {
+    if (host === ANY_HOST) {
+      this.anyHost.set(path, response);
+      return;
+    }
+    let paths = this.byHost.get(host);
+    if (!paths) {
+      paths = new Map();
+      this.byHost.set(host, paths);
+    }
+    paths.set(path, response);
+  }
+
+  private unserve(host: string, path: string): void {
+    if (host === ANY_HOST) {
+      this.anyHost.delete(path);
+      return;
+    }
+    const paths = this.byHost.get(host);
+    if (!paths) return;
+    paths.delete(path);
+    if (paths.size === 0) this.byHost.delete(host);
+  }
+}
+
+function entryId(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,69 @@
+// loadKey: the one verdict the controller asks for. Pure and synchronous (OpenSSL parses in
+// microseconds), and it never throws: anything unexpected becomes a KeyParseError.
+import { createPublicKey } from 'node:crypto';
+import { ALGORITHM_ANNOTATION } from '../api/types.js';
+import { parseSecretData } from './parse.js';
+import { dataKeyRef, errorCode, refuse } from './problem.js';
+import type { Outcome } from './problem.js';
+import { toPublicJwk } from './public-jwk.js';
+import type { LoadedKey, LoadResult, SecretKeyInput } from './types.js';
+import { checkPair, chooseAlgorithm, describeKey } from './validate.js';
+
+function result(outcome: Outcome<LoadedKey>): LoadResult {
+  return outcome.ok ? { ok: true, key: outcome.value } : { ok: false, problem: outcome.problem };
+}
+
+function load(input: SecretKeyInput): Outcome<LoadedKey> {
+  const secret = input.secretName;
+  const parsed = parseSecretData(secret, input.data ?? {});
+  if (!parsed.ok) return parsed;
+  const { dataKey, privateKey, publicHalf, certChain, jwkKid, jwkAlg } = parsed.value;
+
+  if (privateKey === undefined && input.requirePrivate) {
+    return refuse('KeyMaterialMissing', secret, dataKeyRef(dataKey), 'holds only a public key, but the signing key (signAndVerifyKeyRef) needs the private half',
+      'Put the private key in "key.pem", "tls.key" or "jwk.json" (a JWK with "d"), or reference this Secret from extraVerifyKeyRefs instead.');
+  }
+  const stated = privateKey !== undefined ? createPublicKey(privateKey) : publicHalf?.key;
+  if (stated === undefined) throw new Error('parseSecretData returns a private or a public key');
+
+  const shape = describeKey(secret, dataKeyRef(dataKey), stated);
+  if (!shape.ok) return shape;
+  let published = stated;
+  if (privateKey !== undefined) {
+    const pair = checkPair(secret, dataKey, privateKey, shape.value, publicHalf);
+    if (!pair.ok) return pair;
+    published = pair.value;
+  }
+  const algorithm = chooseAlgorithm(secret, dataKey, shape.value, { annotation: input.annotations?.[ALGORITHM_ANNOTATION], jwkAlg });
+  if (!algorithm.ok) return algorithm;
+
+  // SecretName wins when asked for; otherwise a kid written in jwk.json is honoured, else the thumbprint.
+  const kid = input.keyIdFormat === 'SecretName' ? secret : jwkKid;
+  const publicJwk = toPublicJwk(published, { alg: algorithm.value, kid, certChain });
+  return {
+    ok: true,
+    value: {
+      kid: publicJwk.kid,
+      algorithm: algorithm.value,
+      keySize: shape.value.keySize,
+      publicJwk,
+      ...(privateKey !== undefined && { privateKey }),
+      dataKey,
+    },
+  };
+}
+
+export function loadKey(input: SecretKeyInput): LoadResult {
+  try {
+    return result(load(input));
+  } catch (err) {
+    return {
+      ok: false,
+      problem: {
+        reason: 'KeyParseError',
+        message: `Secret "${input.secretName}" key material (key.pem, pub.pem, tls.key/tls.crt or jwk.json) could not be read (${errorCode(err)}). ` +
+          'Check that the Secret holds one unencrypted RSA, EC or Ed25519 key in one of those data keys.',
+      },
+    };
+  }
+}

@@ -1,0 +1,43 @@
+// One shape for every refusal, so that each message names the Secret and the data key the same way
+// and ends with how to fix it. Messages are built from fixed text, data key names and sanitised
+// tokens only: nothing read from the key material ever reaches them.
+import type { KeyProblem, KeyProblemReason } from './types.js';
+
+export type Refusal = { ok: false; problem: KeyProblem };
+export type Outcome<T> = { ok: true; value: T } | Refusal;
+
+export function accept<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+/** `where` is the data key (or keys) at fault, e.g. `key.pem` or `annotation signet.dev/algorithm on key.pem`. */
+export function refuse(reason: KeyProblemReason, secretName: string, where: string, what: string, fix: string): Refusal {
+  return { ok: false, problem: { reason, message: `Secret "${secretName}" ${where}: ${what}. ${fix}` } };
+}
+
+/** `data key "key.pem"`: the usual `where`. */
+export function dataKeyRef(dataKey: string): string {
+  return `data key "${dataKey}"`;
+}
+
+/**
+ * A user-written token (an algorithm name, a kty, a data key name) quoted back only when it is short
+ * and plain, so that a pasted key or a hostile value is never echoed into a condition.
+ */
+export function quoteToken(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9._+/-]{1,24}$/.test(value) ? `"${value}"` : '(a value Signet does not echo)';
+}
+
+/** Node's error codes (ERR_OSSL_...) are fixed identifiers; its messages can quote input, so only the code is used. */
+export function errorCode(err: unknown): string {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'no error code';
+}
+
+/** What Signet publishes, for messages that refuse a key type. */
+export const SUPPORTED_KEYS = 'Signet supports RSA (2048 to 8192 bits), EC P-256/P-384/P-521 and Ed25519 keys';
+
+/** "an RSA key", "a P-256 key": the article as the name is spoken. */
+export function withArticle(name: string): string {
+  return `${/^(RSA|EC|OKP|Ed|[AEIOU])/.test(name) ? 'an' : 'a'} ${name}`;
+}

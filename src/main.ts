@@ -1,0 +1,95 @@
+// Wiring only: flags → clients → controller → servers (DESIGN §5).
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Server } from 'node:http';
+import { ConfigError, parseConfig } from './config.js';
+import { Controller } from './controller/controller.js';
+import { JwksStore } from './jwks/store.js';
+import { closeServer, createJwksServer, listen } from './jwks/server.js';
+import { LeaderElector } from './kube/leader.js';
+import { createHealthServer } from './observability/health.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(config.kubeconfig);
+  } catch (err) {
+    log.error('cannot load a kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a pod with a service account', { error: (err as Error).message });
+    process.exit(2);
+  }
+
+  let elector: LeaderElector | undefined;
+  const store = new JwksStore();
+  const controller = new Controller({
+    kc, store, log, metrics,
+    namespaces: config.namespaces,
+    concurrency: config.concurrency,
+    canWrite: () => !elector || elector.isLeader,
+  });
+  if (config.leaderElect) {
+    elector = new LeaderElector(kc, {
+      ...config.leaderElection,
+      log,
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        controller.resyncAll();
+      },
+      onStoppedLeading: () => metrics.leader.set(0),
+    });
+  } else {
+    metrics.leader.set(1);
+  }
+
+  const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }) });
+  const healthServer = createHealthServer(metrics.registry, () => controller.synced);
+  const servers: Server[] = [jwksServer, healthServer];
+  try {
+    await listen(jwksServer, config.jwksBindAddress);
+    await listen(healthServer, config.metricsBindAddress);
+  } catch (err) {
+    log.error('cannot listen', { error: (err as Error).message });
+    process.exit(1);
+  }
+  controller.start();
+  elector?.start();
+  log.info('signet started', {
+    namespaces: config.namespaces.length ? config.namespaces : 'all',
+    jwks: jwksServer.address(), metrics: healthServer.address(), leaderElect: config.leaderElect,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    await elector?.stop();
+    await controller.stop();
+    await Promise.all(servers.map((s) => closeServer(s, 10_000)));
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,77 @@
+// The benchmark's server process: the real JwksStore and createJwksServer from src, on 127.0.0.1:0,
+// driven over IPC by jwks-process.ts. Run as `node --import tsx test/bench/support/jwks-server-child.ts`.
+import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { JwksStore } from '../../../src/jwks/store.js';
+import { close, createJwksServer, listen } from '../../../src/jwks/server.js';
+import { toPublicJwk } from './keys.js';
+import type { FromChild, ToChild } from './jwks-process.js';
+
+const generateKeyPair = promisify(generateKeyPairCb);
+
+function send(msg: FromChild): void {
+  process.send?.(msg);
+}
+
+const store = new JwksStore();
+const server = createJwksServer(store);
+
+/**
+ * Generate `count` RSA keys at once with the async generateKeyPair (libuv's thread pool), each
+ * published as its own AuthServer's JWKS when ready, as the controller would. Measures the event
+ * loop's delay meanwhile.
+ */
+async function keygen(count: number, bits: number): Promise<void> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const { publicKey } = await generateKeyPair('rsa', { modulusLength: bits });
+      store.set({
+        namespace: 'keygen',
+        name: `gen-${i}`,
+        issuerURI: `https://gen-${i}.example.com`,
+        servedOnIssuer: true,
+        keys: [toPublicJwk(publicKey)],
+        cacheMaxAgeSeconds: 300,
+        discoveryEnabled: true,
+      });
+    }),
+  );
+  delay.disable();
+  send({
+    type: 'keygen-done',
+    ms: performance.now() - started,
+    keys: count,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+    loopDelayMaxMs: delay.max / 1e6,
+  });
+}
+
+process.on('message', (raw) => {
+  const msg = raw as ToChild;
+  switch (msg.type) {
+    case 'set':
+      for (const doc of msg.docs) store.set(doc);
+      send({ type: 'set-done', size: store.size });
+      break;
+    case 'keygen':
+      keygen(msg.count, msg.bits).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+      break;
+    case 'stop':
+      void close(server, 2_000).then(() => process.exit(0));
+      break;
+  }
+});
+// The parent went away: do not linger.
+process.on('disconnect', () => process.exit(0));
+
+listen(server, '127.0.0.1:0').then(
+  ({ port }) => send({ type: 'listening', port }),
+  (err: unknown) => {
+    send({ type: 'error', message: String(err) });
+    process.exit(1);
+  },
+);
