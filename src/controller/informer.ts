@@ -107,11 +107,11 @@ export class Informer<T extends KubernetesObject> {
   private async relist(): Promise<string> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
-    let rv = '';
+    let rv: string;
     do {
       const q = new URLSearchParams({ limit: '500' });
       if (cont) q.set('continue', cont);
-      const page = await getJson<ObjectList<T>>(this.opts.kc, `${this.opts.path}?${q}`, this.opts.metadataOnly ? ACCEPT_METADATA : ACCEPT_JSON, this.stopper.signal);
+      const page = await getJson<ObjectList<T>>(this.opts.kc, `${this.opts.path}?${q.toString()}`, this.opts.metadataOnly ? ACCEPT_METADATA : ACCEPT_JSON, this.stopper.signal);
       // A PartialObjectMetadataList with no items says "items": null.
       for (const item of page.items ?? []) fresh.set(objectKey(item), item);
       cont = page.metadata.continue || undefined;
@@ -142,7 +142,7 @@ export class Informer<T extends KubernetesObject> {
     let timer = setTimeout(() => { silent = true; abort.abort(); }, silenceMs);
     let rv = fromRv;
     try {
-      await watchStream<T>(this.opts.kc, `${this.opts.path}?${q}`, this.opts.metadataOnly ? ACCEPT_METADATA_WATCH : ACCEPT_JSON, abort.signal, (e) => {
+      await watchStream<T>(this.opts.kc, `${this.opts.path}?${q.toString()}`, this.opts.metadataOnly ? ACCEPT_METADATA_WATCH : ACCEPT_JSON, abort.signal, (e) => {
         clearTimeout(timer);
         timer = setTimeout(() => { silent = true; abort.abort(); }, silenceMs);
         if (e.type === 'ERROR') {

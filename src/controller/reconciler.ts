@@ -5,7 +5,7 @@
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
 import { checkIssuer } from '../api/issuer.js';
-import { ALLOW_UNSAFE_ISSUER_ANNOTATION, API_VERSION, KIND, type AuthServer, type KeyRole } from '../api/types.js';
+import { ALLOW_UNSAFE_ISSUER_ANNOTATION, API_VERSION, KIND, type AuthServer, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
@@ -15,7 +15,7 @@ import type { EventRecorder } from '../kube/events.js';
 import { createGeneratedSecret, isGeneratedBySignet, type SecretReader, type SecretSnapshot } from '../kube/secrets.js';
 import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Metrics, PublishedKey } from '../observability/metrics.js';
 import { decide, type IssuerVerdict, type RefOutcome, type RefResolution } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
 import type { HandlerResult } from './queue.js';
@@ -47,8 +47,12 @@ export function issuerRoute(as: AuthServer): string | undefined {
 export class Reconciler {
   /** Parsed keys by Secret and resourceVersion: a Secret is parsed once per change. */
   private readonly parsed = new Map<string, { version: string; results: Map<string, LoadResult> }>();
+  /** The keys each AuthServer serves, for metrics. */
+  private readonly published = new Map<string, PublishedKey[]>();
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    deps.metrics.setPublishedKeys(() => [...this.published.values()].flat());
+  }
 
   async reconcile(key: string): Promise<HandlerResult> {
     const { deps } = this;
@@ -56,6 +60,8 @@ export class Reconciler {
     if (!as) {
       const [namespace = '', name = ''] = key.split('/');
       deps.store.delete(namespace, name);
+      this.published.delete(key);
+      for (const role of ['SignAndVerify', 'VerifyOnly']) deps.metrics.keys.remove({ namespace, authserver: name, role });
       return;
     }
     const spec = effectiveSpec(as.spec);
@@ -70,7 +76,7 @@ export class Reconciler {
     const decision = decide({ authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as), now });
 
     deps.store.set(decision.document);
-    this.observeKeys(as, decision.status.keys ?? []);
+    this.observeKeys(key, as, decision.status.keys ?? []);
     if (!deps.canWrite()) return;
     if (decision.statusChanged) {
       try {
@@ -167,9 +173,10 @@ export class Reconciler {
     this.deps.secrets.forget(namespace, name);
   }
 
-  private observeKeys(as: AuthServer, keys: ReadonlyArray<{ role: string }>): void {
+  private observeKeys(key: string, as: AuthServer, keys: readonly KeyStatus[]): void {
     const labels = { namespace: as.metadata.namespace ?? '', authserver: as.metadata.name ?? '' };
     for (const role of ['SignAndVerify', 'VerifyOnly']) this.deps.metrics.keys.set({ ...labels, role }, keys.filter((k) => k.role === role).length);
+    this.published.set(key, keys.map((k) => ({ ...labels, kid: k.kid, role: k.role, publishedSince: k.publishedSince })));
   }
 
   private async record(as: AuthServer, type: 'Normal' | 'Warning', reason: Parameters<EventRecorder['record']>[2], message: string): Promise<void> {

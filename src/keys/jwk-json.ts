@@ -72,7 +72,7 @@ export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<J
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     return refuse('AlgorithmMismatch', secret, where, `holds a JWK whose "use" is ${quoteToken(jwk.use)}, not "sig"`, `Signet publishes signing keys only: set "use" to "sig" or remove it in ${dataKey}.`);
   }
-  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(jwk.kid))) {
+  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x20-\x7e]{1,256}$/.test(jwk.kid))) {
     return parseError('holds a "kid" that is not a string of 1 to 256 printable characters', `Fix or remove "kid" in ${dataKey} (without it the kid is the RFC 7638 thumbprint).`);
   }
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') {

@@ -1,7 +1,7 @@
 // The JWK that gets published. Members are copied by name from a whitelist, never by spreading an
 // exported object, so a private member cannot reach the JWKS whatever the KeyObject holds.
 import { createHash, createPublicKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Algorithm } from '../api/types.js';
 import { thumbprint } from './thumbprint.js';
 import type { PublicJwk } from './types.js';
@@ -23,7 +23,12 @@ function curve(value: unknown): NonNullable<PublicJwk['crv']> {
 /** kty and the public parameters of an RSA, EC (P-256/384/521) or Ed25519 key; throws for anything else. */
 export function publicMembers(key: KeyObject): PublicMembers {
   // A private KeyObject would export d, p, q...; reduce it to its public half first.
-  const exported = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
+  let exported: JsonWebKey;
+  try {
+    exported = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
+  } catch {
+    throw new Error('public JWK: unsupported key type');
+  }
   switch (exported.kty) {
     case 'RSA':
       return { kty: 'RSA', n: member(exported.n, 'n'), e: member(exported.e, 'e') };

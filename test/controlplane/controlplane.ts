@@ -202,7 +202,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     return cp;
   } catch (err) {
     killGroups(children.map((c) => c.pid ?? 0));
-    throw new Error(`${(err as Error).message}; logs in ${dataDir}`);
+    throw new Error(`${(err as Error).message}; logs in ${dataDir}`, { cause: err });
   }
 }
 

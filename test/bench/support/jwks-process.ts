@@ -1,10 +1,10 @@
 // Start the benchmark's JWKS server in a child process (optionally pinned to one core) and talk
 // to it over IPC.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { IssuerDocument } from '../../../src/jwks/types.js';
 import { REPO_ROOT } from './bench.js';
-import { which } from './tools.js';
+import { pinned } from './tools.js';
 
 export type ToChild = { type: 'set'; docs: IssuerDocument[] } | { type: 'keygen'; count: number; bits: number } | { type: 'stop' };
 
@@ -27,8 +27,7 @@ const CHILD = path.join(REPO_ROOT, 'test/bench/support/jwks-server-child.ts');
 /** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists. */
 export async function startJwksProcess(opts: { cpu?: number } = {}): Promise<JwksProcess> {
   const node = [process.execPath, '--import', 'tsx', CHILD];
-  const taskset = opts.cpu !== undefined ? which('taskset') : undefined;
-  const [cmd, ...args] = taskset && opts.cpu !== undefined ? [taskset, '-c', String(opts.cpu), ...node] : node;
+  const [cmd, ...args] = opts.cpu === undefined ? node : pinned(opts.cpu, node);
   const child = spawn(cmd as string, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
@@ -78,5 +77,3 @@ export async function startJwksProcess(opts: { cpu?: number } = {}): Promise<Jwk
     },
   };
 }
-
-export type { ChildProcess };

@@ -1,5 +1,5 @@
 // Realistic key material for the benchmarks: real RSA public keys with RFC 7638 thumbprint kids.
-import { createHash, createPublicKey, generateKeyPair as generateKeyPairCb } from 'node:crypto';
+import { createHash, generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { IssuerDocument } from '../../../src/jwks/types.js';
 import type { PublicJwk } from '../../../src/keys/types.js';
@@ -12,7 +12,7 @@ export async function rsaPublicJwk(bits: number): Promise<PublicJwk> {
   return toPublicJwk(publicKey);
 }
 
-export function toPublicJwk(publicKey: ReturnType<typeof createPublicKey>): PublicJwk {
+export function toPublicJwk(publicKey: KeyObject): PublicJwk {
   const jwk = publicKey.export({ format: 'jwk' });
   const n = String(jwk.n);
   const e = String(jwk.e);

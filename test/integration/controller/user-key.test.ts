@@ -45,7 +45,7 @@ it('serves a user-provided PKCS#1 key and reports Ready', async () => {
   for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(byIssuer.keys[0]).not.toHaveProperty(member);
 
   const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'RS256', kid: expectedKid }).setIssuer('https://login.example.com/team-a').sign(createPrivateKey(pkcs1));
-  const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: byIssuer.keys as never }), { issuer: 'https://login.example.com/team-a' });
+  const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: byIssuer.keys }), { issuer: 'https://login.example.com/team-a' });
   expect(payload.sub).toBe('alice');
 
   expect(await getJwks(op.jwksPort, '/team-a/oauth2/jwks', 'other.example.com')).toMatchObject({ status: 404 });

@@ -1,0 +1,150 @@
+// Throughput and latency of a JWKS request on one core, against nginx serving the same bytes as a
+// static file on the same core (DESIGN §7: about half of nginx is the target; p99 under 5 ms).
+//
+// Signet: the real createJwksServer in a child process pinned to core 1 (taskset -c 1), its store
+// holding the issuer under load (3 RSA-2048 public keys) and 100 others. nginx: one worker, no
+// master, pinned to core 1, access log off, sendfile. The load generator (wrk if installed, else
+// autocannon) is pinned to core 0: 50 keep-alive connections, a 2 s warm-up, then 3 rounds of
+// 10 s each, Signet and nginx taking turns so that other load on the machine hits both alike;
+// the medians are compared. Loopback only; about 70 s in all.
+import os from 'node:os';
+import { JwksStore } from '../../src/jwks/store.js';
+import { heading, machine, ms, rate, verdict, type Bench } from './support/bench.js';
+import { startJwksProcess } from './support/jwks-process.js';
+import { BENCH_HOST, BENCH_PATH, benchDocuments, rsaPublicJwk } from './support/keys.js';
+import { chooseLoadTool, runLoad, type LoadOptions, type LoadResult } from './support/load.js';
+import { NGINX_MISSING, nginxBinary, startNginx } from './support/nginx.js';
+import { runCommand } from './support/tools.js';
+
+const CONNECTIONS = 50;
+const WARMUP_S = 2;
+const SERVER_CPU = 1;
+const LOAD_CPU = 0;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 5;
+
+function durationS(): number {
+  const s = Number(process.env.SIGNET_BENCH_SECONDS ?? 10);
+  return Number.isFinite(s) && s > 0 ? Math.min(s, 120) : 10;
+}
+
+/** fetch cannot set Host: this reads the host-independent path, or nginx's default server. */
+async function fetchBody(port: number, path: string): Promise<Buffer> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+function loadOptions(port: number, seconds: number, cpu: number | undefined): LoadOptions {
+  return { url: `http://127.0.0.1:${port}${BENCH_PATH}`, host: BENCH_HOST, connections: CONNECTIONS, durationS: seconds, cpu };
+}
+
+function row(name: string, r: LoadResult): string {
+  return `${name.padEnd(13)} ${r.tool.padEnd(10)} ${rate(r.rps).padStart(15)}   p50 ${ms(r.p50Ms).padStart(9)}   p99 ${ms(r.p99Ms).padStart(9)}   non-2xx ${r.non2xx}  errors ${r.errors}`;
+}
+
+function rounds(): number {
+  const n = Number(process.env.SIGNET_BENCH_ROUNDS ?? 3);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 10) : 3;
+}
+
+function median(results: LoadResult[], pick: (r: LoadResult) => number): number {
+  const values = results.map(pick).sort((a, b) => a - b);
+  const mid = Math.floor(values.length / 2);
+  return values.length % 2 === 1 ? (values[mid] ?? NaN) : ((values[mid - 1] ?? NaN) + (values[mid] ?? NaN)) / 2;
+}
+
+function medianResult(results: LoadResult[]): LoadResult {
+  const first = results[0] as LoadResult;
+  return {
+    tool: first.tool,
+    rps: median(results, (r) => r.rps),
+    p50Ms: median(results, (r) => r.p50Ms),
+    p99Ms: median(results, (r) => r.p99Ms),
+    requests: results.reduce((a, r) => a + r.requests, 0),
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+async function run(): Promise<void> {
+  heading('JWKS throughput: Signet vs nginx, one core each');
+  console.log(`machine: ${machine()}`);
+  const pin = os.cpus().length >= 2;
+  const cpus = pin ? { server: SERVER_CPU, load: LOAD_CPU } : {};
+  console.log(pin ? `server pinned to core ${SERVER_CPU}, load generator to core ${LOAD_CPU}` : 'one core only: nothing pinned, server and load share it');
+  const { tool, note } = chooseLoadTool();
+  if (note) console.log(`note: ${note}`);
+  console.log(
+    `load: ${tool}, ${CONNECTIONS} connections, GET ${BENCH_PATH} Host ${BENCH_HOST}; per server a ${WARMUP_S} s warm-up, then ` +
+      `${rounds()} rounds of ${durationS()} s, Signet and nginx taking turns (SIGNET_BENCH_ROUNDS, SIGNET_BENCH_SECONDS); medians reported`,
+  );
+
+  const keys = await Promise.all([rsaPublicJwk(2048), rsaPublicJwk(2048), rsaPublicJwk(2048)]);
+  const docs = benchDocuments(keys);
+  const reference = new JwksStore();
+  for (const d of docs) reference.set(d);
+  const expected = reference.lookup(BENCH_HOST, BENCH_PATH);
+  if (!expected) throw new Error('the benchmark document is not routable');
+  console.log(`document: 3 RSA-2048 public keys, ${expected.body.length} bytes; the Signet store holds ${docs.length} issuers`);
+
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const signet = await startJwksProcess({ cpu: cpus.server });
+    stops.push(() => signet.stop());
+    await signet.request({ type: 'set', docs }, 'set-done');
+    const servedBySignet = await fetchBody(signet.port, '/authservers/team-a/login/oauth2/jwks');
+    if (!servedBySignet.equals(expected.body)) throw new Error('Signet serves other bytes than expected');
+    const targets: { name: string; port: number; results: LoadResult[] }[] = [{ name: 'signet', port: signet.port, results: [] }];
+
+    if (!nginxBinary()) {
+      console.log(`note: ${NGINX_MISSING}`);
+    } else {
+      const v = await runCommand([nginxBinary() as string, '-v'], 10_000);
+      const nginx = await startNginx({
+        urlPath: BENCH_PATH,
+        body: expected.body,
+        contentType: 'application/jwk-set+json',
+        headers: { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' },
+        cpu: cpus.server,
+      });
+      stops.push(() => nginx.stop());
+      const servedByNginx = await fetchBody(nginx.port, BENCH_PATH);
+      if (!servedByNginx.equals(expected.body)) throw new Error('nginx serves other bytes than Signet');
+      targets.push({ name: /nginx\/[\d.]+/.exec(v.stderr + v.stdout)?.[0] ?? 'nginx', port: nginx.port, results: [] });
+    }
+
+    for (const t of targets) await runLoad(tool, loadOptions(t.port, WARMUP_S, cpus.load));
+    for (let round = 1; round <= rounds(); round++) {
+      for (const t of targets) {
+        const r = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load));
+        t.results.push(r);
+        console.log(`  round ${round} ${row(t.name, r)}`);
+      }
+    }
+
+    console.log('\n  median of the rounds:');
+    const [signetT, nginxT] = targets;
+    const signetResult = medianResult(signetT?.results ?? []);
+    console.log(`  ${row('signet', signetResult)}`);
+    if (nginxT) {
+      const nginxResult = medianResult(nginxT.results);
+      console.log(`  ${row(nginxT.name, nginxResult)}`);
+      const ratio = signetResult.rps / nginxResult.rps;
+      console.log(`  ratio signet/nginx (req/s): ${ratio.toFixed(2)}  ${verdict(ratio >= TARGET_RATIO, `≥ ${TARGET_RATIO}`)}`);
+    } else {
+      console.log('  ratio signet/nginx: skipped (nginx not installed)');
+    }
+    console.log(`  signet p99: ${ms(signetResult.p99Ms)}  ${verdict(signetResult.p99Ms < TARGET_P99_MS, `< ${TARGET_P99_MS} ms`)}`);
+    if (signetResult.non2xx + signetResult.errors > 0) console.log('  warning: Signet answered some requests with errors; the figures are suspect');
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
+}
+
+const bench: Bench = {
+  name: 'jwks-throughput',
+  description: 'JWKS req/s and p99 on one core, and the ratio to nginx serving the same file (target ≥ 0.5, p99 < 5 ms)',
+  run,
+};
+export default bench;

@@ -1,0 +1,110 @@
+// JWKS latency while the same process generates 50 RSA-4096 keys with the async
+// crypto.generateKeyPair (DESIGN §7: key generation runs in libuv's thread pool, off the event
+// loop, so serving is never blocked by reconciling). Target: p99 < 10 ms.
+//
+// The real createJwksServer runs in a child process holding the issuer under load (3 RSA-2048
+// keys); on a signal it starts all 50 generations at once and publishes each key as its own
+// AuthServer when ready, as the controller would. autocannon, in this process, keeps a steady
+// load (20 keep-alive connections, 100 req/s each) and records every latency: first 5 s without
+// key generation (baseline), then for as long as the generation lasts. Two settings: the server
+// free to use both cores, then pinned with its thread pool to one core (taskset -c 1), which is
+// what a pod with a one-CPU limit comes down to. Loopback only; bounded by a 300 s cap per setting.
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { heading, machine, ms, percentile, verdict, type Bench } from './support/bench.js';
+import { startJwksProcess, type JwksProcess } from './support/jwks-process.js';
+import { BENCH_HOST, BENCH_PATH, benchDocuments, rsaPublicJwk } from './support/keys.js';
+
+const KEYS = 50;
+const BITS = 4096;
+const CONNECTIONS = 20;
+const RATE_PER_CONNECTION = 100;
+const BASELINE_S = 5;
+const KEYGEN_CAP_MS = 300_000;
+const TARGET_P99_MS = 10;
+
+interface Sampled {
+  latencies: number[];
+  non2xx: number;
+  errors: number;
+}
+
+/** Steady load until stop() is called; resolves with every response's latency. */
+function steadyLoad(port: number): { stop(): void; done: Promise<Sampled> } {
+  const sampled: Sampled = { latencies: [], non2xx: 0, errors: 0 };
+  let instance: autocannon.Instance | undefined;
+  const done = new Promise<Sampled>((resolve) => {
+    instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}${BENCH_PATH}`,
+        headers: { host: BENCH_HOST },
+        connections: CONNECTIONS,
+        connectionRate: RATE_PER_CONNECTION,
+        duration: KEYGEN_CAP_MS / 1000 + 10,
+      },
+      () => resolve(sampled),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode === 200) sampled.latencies.push(responseTime);
+      else sampled.non2xx++;
+    });
+    instance.on('reqError', () => sampled.errors++);
+  });
+  return { stop: () => instance?.stop(), done };
+}
+
+async function phase(port: number, until: Promise<unknown>): Promise<Sampled> {
+  const load = steadyLoad(port);
+  try {
+    await until;
+  } finally {
+    load.stop();
+  }
+  return load.done;
+}
+
+function summary(label: string, s: Sampled): string {
+  return `  ${label.padEnd(26)} ${String(s.latencies.length).padStart(7)} requests   p50 ${ms(percentile(s.latencies, 50)).padStart(9)}   p99 ${ms(percentile(s.latencies, 99)).padStart(9)}   max ${ms(Math.max(...s.latencies)).padStart(9)}   non-200 ${s.non2xx}  errors ${s.errors}`;
+}
+
+async function setting(label: string, cpu: number | undefined, docs: ReturnType<typeof benchDocuments>): Promise<void> {
+  console.log(`\n${label}`);
+  let server: JwksProcess | undefined;
+  try {
+    server = await startJwksProcess({ cpu });
+    const port = server.port;
+    await server.request({ type: 'set', docs }, 'set-done');
+
+    const baseline = await phase(port, new Promise((r) => setTimeout(r, BASELINE_S * 1000)));
+    const generation = server.request({ type: 'keygen', count: KEYS, bits: BITS }, 'keygen-done', KEYGEN_CAP_MS);
+    const underKeygen = await phase(port, generation);
+    const gen = await generation;
+
+    console.log(summary('baseline (no keygen)', baseline));
+    console.log(summary(`during ${KEYS} × RSA-${BITS} keygen`, underKeygen));
+    console.log(
+      `  keygen: ${gen.keys} keys in ${(gen.ms / 1000).toFixed(1)} s; server event-loop delay during it: p99 ${ms(gen.loopDelayP99Ms)}, max ${ms(gen.loopDelayMaxMs)}`,
+    );
+    const p99 = percentile(underKeygen.latencies, 99);
+    console.log(`  p99 under keygen: ${ms(p99)}  ${verdict(p99 < TARGET_P99_MS, `< ${TARGET_P99_MS} ms`)}`);
+  } finally {
+    await server?.stop();
+  }
+}
+
+async function run(): Promise<void> {
+  heading(`JWKS latency while generating ${KEYS} RSA-${BITS} keys in the server process`);
+  console.log(`machine: ${machine()}`);
+  console.log(`load: autocannon in the benchmark process, ${CONNECTIONS} connections × ${RATE_PER_CONNECTION} req/s, GET ${BENCH_PATH} Host ${BENCH_HOST}`);
+  const keys = await Promise.all([rsaPublicJwk(2048), rsaPublicJwk(2048), rsaPublicJwk(2048)]);
+  const docs = benchDocuments(keys);
+  await setting(`server process unpinned (${os.cpus().length} cores, thread pool of ${process.env.UV_THREADPOOL_SIZE ?? 4})`, undefined, docs);
+  if (os.cpus().length >= 2) await setting('server process and its thread pool pinned to core 1 (taskset -c 1)', 1, docs);
+}
+
+const bench: Bench = {
+  name: 'jwks-under-keygen',
+  description: `JWKS p99 while ${KEYS} RSA-${BITS} keys are generated in the server process (target < ${TARGET_P99_MS} ms)`,
+  run,
+};
+export default bench;
