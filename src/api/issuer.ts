@@ -36,17 +36,26 @@ export interface IssuerClaim {
   key: string;
   route: string;
   creationTimestamp: string;
+  /** Its status shows it served this issuer: it keeps it against a newcomer created in the same second. */
+  incumbent: boolean;
+}
+
+function precedes(a: IssuerClaim, b: IssuerClaim): boolean {
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp;
+  if (a.incumbent !== b.incumbent) return a.incumbent;
+  return a.key < b.key;
 }
 
 /**
- * For each route claimed by several AuthServers, the older one keeps it (DESIGN §3); ties go to
- * the lexically smaller namespace/name so that every replica agrees. Returns the owner per route.
+ * For each route claimed by several AuthServers, the older one keeps it (DESIGN §3). Creation
+ * times have one-second resolution, so a tie goes to the incumbent, then to the lexically smaller
+ * namespace/name, so that every replica agrees. Returns the owner per route.
  */
 export function issuerOwners(claims: readonly IssuerClaim[]): Map<string, string> {
   const owners = new Map<string, IssuerClaim>();
   for (const c of claims) {
     const cur = owners.get(c.route);
-    if (!cur || c.creationTimestamp < cur.creationTimestamp || (c.creationTimestamp === cur.creationTimestamp && c.key < cur.key)) owners.set(c.route, c);
+    if (!cur || precedes(c, cur)) owners.set(c.route, c);
   }
   return new Map([...owners].map(([route, c]) => [route, c.key]));
 }

@@ -11,7 +11,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { Informer, objectKey } from './informer.js';
 import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
-import { Reconciler, issuerRoute, type ReconcilerDeps } from './reconciler.js';
+import { Reconciler, issuerRoute, servedIssuer, type ReconcilerDeps } from './reconciler.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
 
 export interface ControllerOptions {
@@ -130,7 +130,7 @@ export class Controller {
     const name = obj.metadata.name ?? '';
     const affected = type === 'delete'
       ? this.issuers.remove(key)
-      : this.issuers.set(key, issuerRoute(obj), String(obj.metadata.creationTimestamp ?? ''));
+      : this.issuers.set(key, issuerRoute(obj), String(obj.metadata.creationTimestamp ?? ''), servedIssuer(obj));
     if (type === 'delete') {
       for (const s of referencedSecretNames(obj)) this.dropUnreferenced(ns, s, key);
       this.secretIndex.remove(ns, name);

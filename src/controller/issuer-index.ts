@@ -7,12 +7,15 @@ export class IssuerIndex {
   private readonly byRoute = new Map<string, Set<string>>();
 
   /** Records the route an AuthServer claims (undefined: none, e.g. an invalid issuer). Returns the keys whose ownership may have changed. */
-  set(key: string, route: string | undefined, creationTimestamp: string): string[] {
-    const before = this.byKey.get(key)?.route;
-    if (before === route) return [];
+  set(key: string, route: string | undefined, creationTimestamp: string, incumbent: boolean): string[] {
+    const before = this.byKey.get(key);
+    if (before && route !== undefined && before.route === route) {
+      this.byKey.set(key, { key, route, creationTimestamp, incumbent });
+      return [];
+    }
     const affected = this.remove(key);
     if (route === undefined) return affected;
-    this.byKey.set(key, { key, route, creationTimestamp });
+    this.byKey.set(key, { key, route, creationTimestamp, incumbent });
     let set = this.byRoute.get(route);
     if (!set) this.byRoute.set(route, (set = new Set()));
     set.add(key);

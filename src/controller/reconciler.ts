@@ -44,6 +44,12 @@ export function issuerRoute(as: AuthServer): string | undefined {
   return check.ok ? `${check.host}${check.path}` : undefined;
 }
 
+/** Whether the status says this AuthServer has been serving its issuer (not waiting on a conflict). */
+export function servedIssuer(as: AuthServer): boolean {
+  const ready = as.status?.conditions?.find((c) => c.type === 'Ready');
+  return !!ready && as.status?.issuerURI === as.spec?.issuerURI && ready.reason !== 'IssuerConflict' && ready.reason !== 'InvalidIssuerURI';
+}
+
 export class Reconciler {
   /** Parsed keys by Secret and resourceVersion: a Secret is parsed once per change. */
   private readonly parsed = new Map<string, { version: string; results: Map<string, LoadResult> }>();

@@ -2,10 +2,12 @@
 // refusal that says what was found instead and how to fix it.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { KEY_TYPE_BY_OID, keyAlgorithmOid, pemBody } from './der.js';
 import { scanPem } from './pem.js';
 import type { PemBlock, PemScan } from './pem.js';
 import { accept, dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
 import type { Outcome, Refusal } from './problem.js';
+import { unsupportedType } from './validate.js';
 
 type Want = 'private' | 'public' | 'certificate';
 
@@ -102,6 +104,24 @@ function pickOne(secret: string, dataKey: string, want: 'private' | 'public', bl
   return refuse('KeyParseError', secret, where, `holds no ${want} key`, `Put ${EXPECTED[want]} in ${dataKey}.`);
 }
 
+const SUPPORTED_TYPES = new Set(['rsa', 'ec', 'ed25519']);
+
+/**
+ * PKCS#8 and SPKI name their algorithm up front: a type Signet refuses is refused here, before OpenSSL
+ * decodes it (see der.ts for why). The label-specific forms (RSA, EC) need no look.
+ */
+function screenAlgorithm(secret: string, dataKey: string, block: PemBlock): Refusal | undefined {
+  const structure = block.label === 'PRIVATE KEY' ? 'pkcs8' : block.label === 'PUBLIC KEY' ? 'spki' : undefined;
+  if (structure === undefined) return undefined;
+  const oid = keyAlgorithmOid(pemBody(block.text), structure);
+  if (oid === undefined) {
+    return refuse('KeyParseError', secret, dataKeyRef(dataKey), `its ${block.label} block is not a DER ${structure === 'pkcs8' ? 'PKCS#8' : 'SPKI'} structure: it is corrupted or truncated`,
+      `Export the key again, e.g. \`${structure === 'pkcs8' ? `openssl pkey -in original.pem -out ${dataKey}` : `openssl pkey -in key.pem -pubout -out ${dataKey}`}\`, and copy the whole file.`);
+  }
+  const type = KEY_TYPE_BY_OID[oid] ?? 'unknown';
+  return SUPPORTED_TYPES.has(type) ? undefined : unsupportedType(secret, dataKeyRef(dataKey), type);
+}
+
 function decodeRefusal(secret: string, dataKey: string, what: string, err: unknown, fix: string): Refusal {
   return refuse('KeyParseError', secret, dataKeyRef(dataKey), `${what} could not be decoded (OpenSSL: ${errorCode(err)}): it is corrupted or truncated`, fix);
 }
@@ -117,6 +137,8 @@ export function readPrivatePem(secret: string, dataKey: string, buf: Buffer): Ou
   if (!blocks.ok) return blocks;
   const block = pickOne(secret, dataKey, 'private', blocks.value);
   if (!block.ok) return block;
+  const screened = screenAlgorithm(secret, dataKey, block.value);
+  if (screened !== undefined) return screened;
   try {
     // Only the chosen block goes to OpenSSL, so an `EC PARAMETERS` block or a certificate beside it is harmless.
     return accept(createPrivateKey({ key: block.value.text, format: 'pem' }));
@@ -130,6 +152,8 @@ export function readPublicPem(secret: string, dataKey: string, buf: Buffer): Out
   if (!blocks.ok) return blocks;
   const block = pickOne(secret, dataKey, 'public', blocks.value);
   if (!block.ok) return block;
+  const screened = screenAlgorithm(secret, dataKey, block.value);
+  if (screened !== undefined) return screened;
   try {
     return accept(createPublicKey({ key: block.value.text, format: 'pem' }));
   } catch (err) {

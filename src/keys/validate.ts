@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { ALGORITHMS } from '../api/types.js';
 import type { Algorithm } from '../api/types.js';
 import { accept, dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
-import type { Outcome } from './problem.js';
+import type { Outcome, Refusal } from './problem.js';
 
 export type Curve = 'P-256' | 'P-384' | 'P-521' | 'Ed25519';
 
@@ -70,8 +70,13 @@ export function describeKey(secret: string, where: string, key: KeyObject): Outc
     case 'ed25519':
       return accept({ family: 'OKP', curve: 'Ed25519', keySize: 256 });
     default:
-      return refuse('UnsupportedKeyType', secret, where, `holds ${TYPE_NAMES[type] ?? 'a key of a type Signet does not know'}`, `${SUPPORTED_KEYS}: create one, ${NEW_KEY_HINT}.`);
+      return unsupportedType(secret, where, type);
   }
+}
+
+/** The refusal for a key type (Node's asymmetricKeyType) that Signet does not publish. */
+export function unsupportedType(secret: string, where: string, type: string): Refusal {
+  return refuse('UnsupportedKeyType', secret, where, `holds ${TYPE_NAMES[type] ?? 'a key of a type Signet does not know'}`, `${SUPPORTED_KEYS}: create one, ${NEW_KEY_HINT}.`);
 }
 
 export function isAlgorithm(value: string): value is Algorithm {

@@ -14,7 +14,7 @@ import { startJwksProcess } from './support/jwks-process.js';
 import { BENCH_HOST, BENCH_PATH, benchDocuments, rsaPublicJwk } from './support/keys.js';
 import { chooseLoadTool, runLoad, type LoadOptions, type LoadResult } from './support/load.js';
 import { NGINX_MISSING, nginxBinary, startNginx } from './support/nginx.js';
-import { runCommand } from './support/tools.js';
+import { processCpuSeconds, runCommand } from './support/tools.js';
 
 const CONNECTIONS = 50;
 const WARMUP_S = 2;
@@ -39,8 +39,17 @@ function loadOptions(port: number, seconds: number, cpu: number | undefined): Lo
   return { url: `http://127.0.0.1:${port}${BENCH_PATH}`, host: BENCH_HOST, connections: CONNECTIONS, durationS: seconds, cpu };
 }
 
-function row(name: string, r: LoadResult): string {
-  return `${name.padEnd(13)} ${r.tool.padEnd(10)} ${rate(r.rps).padStart(15)}   p50 ${ms(r.p50Ms).padStart(9)}   p99 ${ms(r.p99Ms).padStart(9)}   non-2xx ${r.non2xx}  errors ${r.errors}`;
+/** One measured round: the load generator's figures and the server's CPU time per request. */
+interface Round extends LoadResult {
+  /** Server CPU (user + system, all threads) per answered request, in µs. */
+  cpuUsPerRequest: number;
+}
+
+function row(name: string, r: Round): string {
+  return (
+    `${name.padEnd(13)} ${rate(r.rps).padStart(15)}   p50 ${ms(r.p50Ms).padStart(9)}   p99 ${ms(r.p99Ms).padStart(9)}   ` +
+    `server CPU ${r.cpuUsPerRequest.toFixed(1).padStart(5)} µs/req   non-2xx ${r.non2xx}  errors ${r.errors}`
+  );
 }
 
 function rounds(): number {
@@ -48,15 +57,16 @@ function rounds(): number {
   return Number.isInteger(n) && n > 0 ? Math.min(n, 10) : 3;
 }
 
-function median(results: LoadResult[], pick: (r: LoadResult) => number): number {
+function median(results: Round[], pick: (r: Round) => number): number {
   const values = results.map(pick).sort((a, b) => a - b);
   const mid = Math.floor(values.length / 2);
   return values.length % 2 === 1 ? (values[mid] ?? NaN) : ((values[mid - 1] ?? NaN) + (values[mid] ?? NaN)) / 2;
 }
 
-function medianResult(results: LoadResult[]): LoadResult {
-  const first = results[0] as LoadResult;
+function medianResult(results: Round[]): Round {
+  const first = results[0] as Round;
   return {
+    cpuUsPerRequest: median(results, (r) => r.cpuUsPerRequest),
     tool: first.tool,
     rps: median(results, (r) => r.rps),
     p50Ms: median(results, (r) => r.p50Ms),
@@ -95,7 +105,7 @@ async function run(): Promise<void> {
     await signet.request({ type: 'set', docs }, 'set-done');
     const servedBySignet = await fetchBody(signet.port, '/authservers/team-a/login/oauth2/jwks');
     if (!servedBySignet.equals(expected.body)) throw new Error('Signet serves other bytes than expected');
-    const targets: { name: string; port: number; results: LoadResult[] }[] = [{ name: 'signet', port: signet.port, results: [] }];
+    const targets: { name: string; port: number; pid: number; results: Round[] }[] = [{ name: 'signet', port: signet.port, pid: signet.pid, results: [] }];
 
     if (!nginxBinary()) {
       console.log(`note: ${NGINX_MISSING}`);
@@ -111,19 +121,22 @@ async function run(): Promise<void> {
       stops.push(() => nginx.stop());
       const servedByNginx = await fetchBody(nginx.port, BENCH_PATH);
       if (!servedByNginx.equals(expected.body)) throw new Error('nginx serves other bytes than Signet');
-      targets.push({ name: /nginx\/[\d.]+/.exec(v.stderr + v.stdout)?.[0] ?? 'nginx', port: nginx.port, results: [] });
+      targets.push({ name: /nginx\/[\d.]+/.exec(v.stderr + v.stdout)?.[0] ?? 'nginx', port: nginx.port, pid: nginx.pid, results: [] });
     }
 
     for (const t of targets) await runLoad(tool, loadOptions(t.port, WARMUP_S, cpus.load));
     for (let round = 1; round <= rounds(); round++) {
       for (const t of targets) {
-        const r = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load));
+        const cpuBefore = await processCpuSeconds(t.pid);
+        const load = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load));
+        const cpu = (await processCpuSeconds(t.pid)) - cpuBefore;
+        const r: Round = { ...load, cpuUsPerRequest: (cpu * 1e6) / load.requests };
         t.results.push(r);
         console.log(`  round ${round} ${row(t.name, r)}`);
       }
     }
 
-    console.log('\n  median of the rounds:');
+    console.log(`\n  median of the rounds (load generator: ${tool}):`);
     const [signetT, nginxT] = targets;
     const signetResult = medianResult(signetT?.results ?? []);
     console.log(`  ${row('signet', signetResult)}`);
@@ -132,6 +145,10 @@ async function run(): Promise<void> {
       console.log(`  ${row(nginxT.name, nginxResult)}`);
       const ratio = signetResult.rps / nginxResult.rps;
       console.log(`  ratio signet/nginx (req/s): ${ratio.toFixed(2)}  ${verdict(ratio >= TARGET_RATIO, `≥ ${TARGET_RATIO}`)}`);
+      // CPU per request is what decides throughput on a core of its own, and it is far less
+      // disturbed than req/s by other work on the machine.
+      const cpuRatio = nginxResult.cpuUsPerRequest / signetResult.cpuUsPerRequest;
+      console.log(`  ratio by server CPU per request (nginx µs / signet µs): ${cpuRatio.toFixed(2)}`);
     } else {
       console.log('  ratio signet/nginx: skipped (nginx not installed)');
     }

@@ -13,6 +13,7 @@ export const NGINX_MISSING =
 
 export interface NginxServer {
   port: number;
+  pid: number;
   conf: string;
   stop(): Promise<void>;
 }
@@ -94,6 +95,7 @@ ${addHeaders}
   }
   return {
     port,
+    pid: child.pid ?? 0,
     conf: confPath,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,7 +1,7 @@
 // Finding and running the external tools the benchmarks use (taskset, wrk, nginx). Nothing here
 // installs anything: a missing tool is reported and its part skipped.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -82,5 +82,24 @@ export async function waitForPort(port: number, timeoutMs: number, alive: () => 
     if (!alive()) throw new Error(`the process meant to listen on ${port} exited`);
     if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let clockTicks: number | undefined;
+
+/** User + system CPU seconds a process (all its threads) has used so far, from /proc; NaN elsewhere. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  if (clockTicks === undefined) {
+    const r = await runCommand(['getconf', 'CLK_TCK'], 5_000).catch(() => undefined);
+    clockTicks = Number(r?.stdout.trim()) || 100;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3,
+    // utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return NaN;
   }
 }
