@@ -122,22 +122,22 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
       const name = raw[i] as string;
       switch (name.length) {
         case 4:
-          if (name === 'Host' || name === 'host' || name.toLowerCase() === 'host') {
+          if (nameIs(name, 'host')) {
             host = raw[i + 1] as string;
             hosts++;
           }
           break;
         case 13:
-          if (name === 'If-None-Match' || name.toLowerCase() === 'if-none-match') {
+          if (nameIs(name, 'if-none-match')) {
             const value = raw[i + 1] as string;
             ifNoneMatch = ifNoneMatch === undefined ? value : `${ifNoneMatch}, ${value}`;
           }
           break;
         case 14:
-          if (raw[i + 1] !== '0' && name.toLowerCase() === 'content-length') hasBody = true;
+          if (raw[i + 1] !== '0' && nameIs(name, 'content-length')) hasBody = true;
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') hasBody = true;
+          if (nameIs(name, 'transfer-encoding')) hasBody = true;
           break;
       }
     }
@@ -205,6 +205,19 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
   });
   states.set(server, state);
   return server;
+}
+
+/**
+ * Whether a header name equals a lower-case name made of letters and '-', ignoring case, without
+ * allocating a lower-cased copy. (`c | 0x20` folds A–Z onto a–z and leaves '-' as it is; no other
+ * character a header name may hold folds onto a letter or '-'.)
+ */
+function nameIs(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function isPreflight(req: http.IncomingMessage): boolean {

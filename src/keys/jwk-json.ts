@@ -49,12 +49,14 @@ export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<J
     return refuse('UnsupportedKeyType', secret, where, 'holds a symmetric key (kty "oct"), which is never published',
       `${SUPPORTED}; put an asymmetric key in ${dataKey}.`);
   }
-  const publicNames = PUBLIC_MEMBERS[jwk.kty];
-  const privateNames = PRIVATE_MEMBERS[jwk.kty];
+  // hasOwn: a kty such as "constructor" must not find Object.prototype's members.
+  const known = Object.hasOwn(PUBLIC_MEMBERS, jwk.kty);
+  const publicNames = known ? PUBLIC_MEMBERS[jwk.kty] : undefined;
+  const privateNames = known ? PRIVATE_MEMBERS[jwk.kty] : undefined;
   if (publicNames === undefined || privateNames === undefined) {
     return refuse('UnsupportedKeyType', secret, where, `holds a JWK with kty ${quoteToken(jwk.kty)}`, `${SUPPORTED}.`);
   }
-  const curves = CURVES[jwk.kty];
+  const curves = Object.hasOwn(CURVES, jwk.kty) ? CURVES[jwk.kty] : undefined;
   if (curves !== undefined && typeof jwk.crv === 'string' && !curves.includes(jwk.crv)) {
     return refuse('UnsupportedKeyType', secret, where, `holds ${withArticle(jwk.kty)} JWK on curve ${quoteToken(jwk.crv)}`, `${SUPPORTED}.`);
   }
@@ -74,6 +76,10 @@ export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<J
   }
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x20-\x7e]{1,256}$/.test(jwk.kid))) {
     return parseError('holds a "kid" that is not a string of 1 to 256 printable characters', `Fix or remove "kid" in ${dataKey} (without it the kid is the RFC 7638 thumbprint).`);
+  }
+  if (typeof jwk.kid === 'string' && isPrivate && privateNames.some((m) => jwk[m] === jwk.kid)) {
+    // The kid is published; a private member pasted into it would be too.
+    return parseError('holds a "kid" that repeats one of its private members', `Choose another kid or remove "kid" in ${dataKey} (without it the kid is the RFC 7638 thumbprint).`);
   }
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') {
     return parseError('holds an "alg" that is not a string', `Fix or remove "alg" in ${dataKey}.`);

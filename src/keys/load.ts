@@ -1,7 +1,9 @@
-// loadKey: the one verdict the controller asks for. Pure and synchronous (OpenSSL parses in
-// microseconds), and it never throws: anything unexpected becomes a KeyParseError.
+// loadKey: the one verdict the controller asks for. Pure and synchronous: OpenSSL parses in
+// microseconds, and the private key's self-test signature costs about a millisecond (RSA 4096: a few).
+// It never throws: anything unexpected becomes a KeyParseError.
 import { createPublicKey } from 'node:crypto';
 import { ALGORITHM_ANNOTATION } from '../api/types.js';
+import { JWK_JSON, PUB_PEM, TLS_KEY } from './data-keys.js';
 import { parseSecretData } from './parse.js';
 import { dataKeyRef, errorCode, refuse } from './problem.js';
 import type { Outcome } from './problem.js';
@@ -20,8 +22,11 @@ function load(input: SecretKeyInput): Outcome<LoadedKey> {
   const { dataKey, privateKey, publicHalf, certChain, jwkKid, jwkAlg } = parsed.value;
 
   if (privateKey === undefined && input.requirePrivate) {
+    // pub.pem is read before tls.key and jwk.json (DESIGN §2): say so when one of those is what the user meant.
+    const skipped = dataKey === PUB_PEM ? [TLS_KEY, JWK_JSON].filter((k) => Object.hasOwn(input.data ?? {}, k)) : [];
+    const order = skipped.length > 0 ? ` Signet reads "pub.pem" before ${skipped.map((k) => `"${k}"`).join(' and ')}: remove "pub.pem" from this Secret to have ${skipped[0]} read.` : '';
     return refuse('KeyMaterialMissing', secret, dataKeyRef(dataKey), 'holds only a public key, but the signing key (signAndVerifyKeyRef) needs the private half',
-      'Put the private key in "key.pem", "tls.key" or "jwk.json" (a JWK with "d"), or reference this Secret from extraVerifyKeyRefs instead.');
+      `Put the private key in "key.pem", "tls.key" or "jwk.json" (a JWK with "d"), or reference this Secret from extraVerifyKeyRefs instead.${order}`);
   }
   const stated = privateKey !== undefined ? createPublicKey(privateKey) : publicHalf?.key;
   if (stated === undefined) throw new Error('parseSecretData returns a private or a public key');

@@ -28,10 +28,15 @@ export function quoteToken(value: unknown): string {
   return typeof value === 'string' && /^[A-Za-z0-9._+/-]{1,24}$/.test(value) ? `"${value}"` : '(a value Signet does not echo)';
 }
 
-/** Node's error codes (ERR_OSSL_...) are fixed identifiers; its messages can quote input, so only the code is used. */
+/**
+ * Node's error code (ERR_OSSL_ASN1_WRONG_TAG...) as words ("asn1 wrong tag"). The codes are fixed
+ * identifiers, while Node's messages can quote the input, so only the code is used; as words it cannot
+ * be mistaken for (or trip a scanner looking for) a long base64 run.
+ */
 export function errorCode(err: unknown): string {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'no error code';
+  if (typeof code !== 'string' || !/^[A-Z0-9_]{1,64}$/.test(code)) return 'no error code';
+  return code.replace(/^ERR_(OSSL_)?/, '').toLowerCase().replace(/_/g, ' ');
 }
 
 /** What Signet publishes, for messages that refuse a key type. */

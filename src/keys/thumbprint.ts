@@ -19,7 +19,7 @@ const REQUIRED: Record<string, readonly (keyof ThumbprintMembers)[]> = {
 
 /** Throws when the kty is not RSA, EC or OKP or a required member is missing: callers pass validated keys. */
 export function thumbprint(jwk: ThumbprintMembers): string {
-  const names = REQUIRED[jwk.kty];
+  const names = Object.hasOwn(REQUIRED, jwk.kty) ? REQUIRED[jwk.kty] : undefined;
   if (names === undefined) throw new Error('thumbprint: kty must be RSA, EC or OKP');
   const members: Record<string, string> = {};
   for (const name of names) {

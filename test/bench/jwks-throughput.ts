@@ -6,7 +6,8 @@
 // master, pinned to core 1, access log off, sendfile. The load generator (wrk if installed, else
 // autocannon) is pinned to core 0: 50 keep-alive connections, a 2 s warm-up, then 3 rounds of
 // 10 s each, Signet and nginx taking turns so that other load on the machine hits both alike;
-// the medians are compared. Loopback only; about 70 s in all.
+// the medians are compared. Loopback only; about 70 s in all. SIGNET_BENCH_NGINX_OPEN_FILE_CACHE=1
+// gives nginx an open_file_cache, which saves it the open/fstat/close of every request.
 import os from 'node:os';
 import { JwksStore } from '../../src/jwks/store.js';
 import { heading, machine, ms, rate, verdict, type Bench } from './support/bench.js';
@@ -117,8 +118,10 @@ async function run(): Promise<void> {
         contentType: 'application/jwk-set+json',
         headers: { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' },
         cpu: cpus.server,
+        openFileCache: process.env.SIGNET_BENCH_NGINX_OPEN_FILE_CACHE === '1',
       });
       stops.push(() => nginx.stop());
+      console.log(`nginx: one worker, no master, access log off, sendfile on, open_file_cache ${process.env.SIGNET_BENCH_NGINX_OPEN_FILE_CACHE === '1' ? 'on' : 'off'} (${nginx.conf})`);
       const servedByNginx = await fetchBody(nginx.port, BENCH_PATH);
       if (!servedByNginx.equals(expected.body)) throw new Error('nginx serves other bytes than Signet');
       targets.push({ name: /nginx\/[\d.]+/.exec(v.stderr + v.stdout)?.[0] ?? 'nginx', port: nginx.port, pid: nginx.pid, results: [] });

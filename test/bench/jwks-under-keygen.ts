@@ -63,8 +63,14 @@ async function phase(port: number, until: Promise<unknown>): Promise<Sampled> {
   return load.done;
 }
 
+function maximum(values: number[]): number {
+  let max = NaN;
+  for (const v of values) if (!(v <= max)) max = v;
+  return max;
+}
+
 function summary(label: string, s: Sampled): string {
-  return `  ${label.padEnd(26)} ${String(s.latencies.length).padStart(7)} requests   p50 ${ms(percentile(s.latencies, 50)).padStart(9)}   p99 ${ms(percentile(s.latencies, 99)).padStart(9)}   max ${ms(Math.max(...s.latencies)).padStart(9)}   non-200 ${s.non2xx}  errors ${s.errors}`;
+  return `  ${label.padEnd(26)} ${String(s.latencies.length).padStart(7)} requests   p50 ${ms(percentile(s.latencies, 50)).padStart(9)}   p99 ${ms(percentile(s.latencies, 99)).padStart(9)}   max ${ms(maximum(s.latencies)).padStart(9)}   non-200 ${s.non2xx}  errors ${s.errors}`;
 }
 
 async function setting(label: string, cpu: number | undefined, docs: ReturnType<typeof benchDocuments>): Promise<void> {

@@ -6,6 +6,8 @@ import type { Bench } from './support/bench.js';
 const BENCHES: (() => Promise<{ default: Bench }>)[] = [
   () => import('./jwks-throughput.js'),
   () => import('./jwks-under-keygen.js'),
+  () => import('./rotation-latency.js'),
+  () => import('./scale.js'),
 ];
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 // Secrets that Signet must refuse, each with the reason it must give. The unit tests run them through
 // loadKey; an integration test can apply them as real Secrets and expect the same conditions.
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
 import type { KeyProblemReason } from '../../src/keys/types.js';
 import {
   algorithmAnnotation, derToPem, makeCert, makeKeyMaterial, makeOtherKey, makeSelfSignedCert, openSshPrivateKey, openSshPublicKey, rsaPkcs1Pem,
@@ -23,6 +24,24 @@ const SUPPORTED = /RSA.*P-256.*Ed25519/;
 
 function pkcs8(key: ReturnType<typeof makeOtherKey>): string {
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/**
+ * A PKCS#8 DSA key with random (not even prime) parameters of the given size: OpenSSL would spend
+ * most of a second computing its public key, so Signet must refuse it by its algorithm OID first.
+ */
+export function craftedDsaPkcs8(bits: number): string {
+  const { asn1 } = forge;
+  const U = asn1.Class.UNIVERSAL;
+  const int = (b: Buffer) => asn1.create(U, asn1.Type.INTEGER, false, Buffer.concat([Buffer.from([0]), b]).toString('binary'));
+  const seq = (items: forge.asn1.Asn1[]) => asn1.create(U, asn1.Type.SEQUENCE, true, items);
+  const big = (n: number) => randomBytes(n / 8);
+  const info = seq([
+    asn1.create(U, asn1.Type.INTEGER, false, '\x00'),
+    seq([asn1.create(U, asn1.Type.OID, false, asn1.oidToDer('1.2.840.10040.4.1').getBytes()), seq([int(big(bits)), int(big(256)), int(big(bits - 8))])]),
+    asn1.create(U, asn1.Type.OCTETSTRING, false, asn1.toDer(int(big(bits - 8))).getBytes()),
+  ]);
+  return derToPem(Buffer.from(asn1.toDer(info).getBytes(), 'binary'), 'PRIVATE KEY');
 }
 
 function jwkText(jwk: object): string {
@@ -143,6 +162,7 @@ export function badKeyCorpus(): BadKeyCase[] {
     c('annotation RS256 on an Ed25519 key', { 'pub.pem': ed.spki }, { ...verifyOnly, annotations: algorithmAnnotation('RS256'), reason: 'AlgorithmMismatch', dataKey: 'pub.pem', hint: /to EdDSA/ }),
     c('annotation PS256 on an EC certificate', { 'tls.key': p256.pkcs8, 'tls.crt': makeCert({ subjectKey: p256.privateKey, issuerKey: createPrivateKey(rsa.pkcs8) }) },
       { ...signing, annotations: algorithmAnnotation('PS256'), reason: 'AlgorithmMismatch', dataKey: 'tls.key', hint: /ES256/ }),
-    c('PEM wrapping an unreadable blob', { 'pub.pem': derToPem(randomBytes(64), 'PUBLIC KEY') }, { ...verifyOnly, reason: 'KeyParseError', dataKey: 'pub.pem', hint: /could not be decoded/ }),
+    c('PEM wrapping an unreadable blob', { 'pub.pem': derToPem(randomBytes(64), 'PUBLIC KEY') }, { ...verifyOnly, reason: 'KeyParseError', dataKey: 'pub.pem', hint: /corrupted or truncated.*-pubout/ }),
+    c('crafted DSA PKCS#8 with a 10000-bit modulus', { 'key.pem': craftedDsaPkcs8(10000) }, { ...signing, reason: 'UnsupportedKeyType', dataKey: 'key.pem', hint: SUPPORTED }),
   ];
 }

@@ -49,7 +49,7 @@ function generate(kind: KeyKind): { privateKey: KeyObject; publicKey: KeyObject 
   }
 }
 
-function describe(kind: KeyKind): Pick<KeyMaterial, 'algorithms' | 'keySize'> {
+function shapeOf(kind: KeyKind): Pick<KeyMaterial, 'algorithms' | 'keySize'> {
   switch (kind) {
     case 'rsa2048': return { algorithms: RSA_ALGS, keySize: 2048 };
     case 'rsa3072': return { algorithms: RSA_ALGS, keySize: 3072 };
@@ -76,7 +76,7 @@ export function materialFromKeyObjects(kind: KeyKind, privateKey: KeyObject): Ke
     ...(isEc && { sec1: pem(privateKey, 'sec1') }),
     privateJwk: JSON.stringify(privateKey.export({ format: 'jwk' })),
     publicJwk: JSON.stringify(publicKey.export({ format: 'jwk' })),
-    ...describe(kind),
+    ...shapeOf(kind),
   };
 }
 

@@ -26,6 +26,8 @@ export interface NginxOptions {
   /** Headers added to the answer, to send what Signet sends. */
   headers: Record<string, string>;
   cpu?: number;
+  /** Cache the open file descriptor (open_file_cache): nginx tuned beyond a plain static file. */
+  openFileCache?: boolean;
 }
 
 export function nginxBinary(): string | undefined {
@@ -59,7 +61,7 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  server_tokens off;
+  server_tokens off;${opts.openFileCache ? '\n  open_file_cache max=16 inactive=60s;' : ''}
   server {
     listen 127.0.0.1:${port};
     location = ${opts.urlPath} {

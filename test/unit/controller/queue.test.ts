@@ -343,9 +343,11 @@ describe('WorkQueue retries and requeues (fake timers)', () => {
     q.add('ns/requeues');
     await jest.advanceTimersByTimeAsync(0);
     expect(seen.sort()).toEqual(['ns/fails', 'ns/requeues']);
+    expect(jest.getTimerCount()).toBe(2);
     await q.shutdown();
+    // No timer is left to keep a terminating process alive, and nothing runs any more.
+    expect(jest.getTimerCount()).toBe(0);
     await jest.advanceTimersByTimeAsync(10_000);
     expect(seen).toHaveLength(2);
-    expect(jest.getTimerCount()).toBe(0);
   });
 });

@@ -163,6 +163,14 @@ describe('JWKS server', () => {
       expect(parseJson(changed)).toEqual({ keys: [rsaKey('k1'), rsaKey('k3')] });
     });
 
+    it('reads header names in any case', async () => {
+      const etag = (await srv.get(JWKS, HOST)).headers.etag as string;
+      const reply = await rawExchange(srv.port, `GET ${JWKS} HTTP/1.1\r\nhOsT: LOGIN.example.com\r\nIF-NONE-MATCH: ${etag}\r\nConnection: close\r\n\r\n`);
+      expect(reply).toMatch(/^HTTP\/1\.1 304 /);
+      const body = await rawExchange(srv.port, `GET ${JWKS} HTTP/1.1\r\nHOST: login.example.com\r\nCONTENT-LENGTH: 3\r\n\r\nabc`);
+      expect(body).toMatch(/^HTTP\/1\.1 413 /);
+    });
+
     it('ifNoneMatchMatches follows RFC 9110 weak comparison', () => {
       const tag = '"abc"';
       expect(ifNoneMatchMatches('"abc"', tag)).toBe(true);

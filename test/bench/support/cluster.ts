@@ -1,0 +1,232 @@
+// What the benchmarks that run the real operator share: a control plane of their own (one per
+// benchmark module, torn down at the end and by a reaper if this process dies), the operator as a
+// child process that cannot outlive this one, bounded-concurrency creates, RSA key pools with
+// their RFC 7638 kids, and reading the operator's memory from its metrics. Loopback only.
+import { spawn } from 'node:child_process';
+import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { V1Secret } from '@kubernetes/client-node';
+import { freePort, spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
+import { eventually } from '../../support/eventually.js';
+import { clients, installCrd, type Clients } from '../../support/kube.js';
+import { metricValue, scrape } from '../../support/metrics.js';
+import { startOperator, type RunningOperator } from '../../support/operator.js';
+import { toPublicJwk } from './keys.js';
+
+const generateKeyPair = promisify(generateKeyPairCb);
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface BenchCluster {
+  cp: ControlPlane;
+  clients: Clients;
+}
+
+/**
+ * Starts etcd + kube-apiserver + kube-controller-manager, points KUBECONFIG at them (the test
+ * support modules read it) and installs the CRD. Stop it with stopBenchCluster in a finally.
+ */
+export async function startBenchCluster(): Promise<BenchCluster> {
+  const started = Date.now();
+  const cp = await startControlPlane();
+  spawnReaper(cp, process.pid);
+  process.env.KUBECONFIG = cp.kubeconfigPath;
+  const c = clients();
+  await installCrd(c);
+  console.log(`control plane up (${cp.server}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { cp, clients: c };
+}
+
+export async function stopBenchCluster(cluster: BenchCluster | undefined): Promise<void> {
+  if (cluster) await stopControlPlane(cluster.cp, { removeData: true });
+}
+
+export interface BenchOperator extends RunningOperator {
+  /** Wall time from spawn to /readyz 200. */
+  startMs: number;
+}
+
+const reapers = new Map<RunningOperator, number>();
+
+/**
+ * startOperator, plus a detached watchdog that SIGKILLs the operator if this process dies without
+ * stopping it (a SIGKILLed benchmark would otherwise leave it running against a dead API server).
+ */
+export async function startBenchOperator(args: string[]): Promise<BenchOperator> {
+  const t0 = Date.now();
+  const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
+  const op = compiled ? await startCompiledOperator(compiled, args) : await startOperator(args);
+  const startMs = Date.now() - t0;
+  const pid = op.process.pid;
+  if (pid !== undefined) {
+    const reaper = spawn('bash', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL ${pid} 2>/dev/null`], { detached: true, stdio: 'ignore' });
+    reaper.unref();
+    if (reaper.pid !== undefined) reapers.set(op, reaper.pid);
+  }
+  return Object.assign(op, { startMs });
+}
+
+/** How the operator runs: src/main.ts through tsx (test/support/operator.ts), or a compiled entry point. */
+export function operatorCommand(): string {
+  const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
+  return compiled ? `node ${compiled} (SIGNET_BENCH_OPERATOR_JS)` : 'node --import tsx src/main.ts';
+}
+
+/**
+ * The operator from a compiled main.js (SIGNET_BENCH_OPERATOR_JS, e.g. dist/main.js after
+ * `npm run build`), started like startOperator does with src/main.ts: tsx's loader thread and
+ * transform caches add tens of MiB of RSS that the container image does not have.
+ */
+async function startCompiledOperator(entry: string, args: string[]): Promise<RunningOperator> {
+  const [jwksPort, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [path.resolve(entry),
+    '--kubeconfig', process.env.KUBECONFIG ?? '',
+    '--jwks-bind-address', `127.0.0.1:${jwksPort}`, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const collect = (b: Buffer): void => { logs.push(...b.toString().split('\n').filter(Boolean)); };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const op: RunningOperator = {
+    jwksPort, metricsPort, process: child, logs,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}: ${logs.slice(-5).join('\n')}`);
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      return res.status === 200;
+    }, { what: 'operator /readyz', timeoutMs: 30_000, intervalMs: 100 });
+  } catch (err) {
+    await op.kill();
+    throw err;
+  }
+  return op;
+}
+
+/** SIGTERM, SIGKILL after graceMs; then ends the operator's watchdog. */
+export async function stopBenchOperator(op: RunningOperator | undefined, graceMs = 15_000): Promise<void> {
+  if (!op) return;
+  const stopped = await Promise.race([op.stop().then(() => true), sleep(graceMs).then(() => false)]);
+  if (!stopped) await op.kill();
+  const reaper = reapers.get(op);
+  reapers.delete(op);
+  if (reaper !== undefined) {
+    try {
+      process.kill(-reaper, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Runs fn over items with at most `limit` in flight; stops launching new ones once shouldStop() is true. Resolves to how many completed. */
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, shouldStop: () => boolean = () => false): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !shouldStop()) {
+      const i = next++;
+      await fn(items[i] as T, i);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return done;
+}
+
+/** A create that treats 409 AlreadyExists as done and retries transient failures a few times. */
+export async function createIdempotent(create: () => Promise<unknown>, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 409) return;
+      if (i >= attempts || (code !== undefined && code >= 400 && code < 500 && code !== 429)) throw err;
+      await sleep(200 * i);
+    }
+  }
+}
+
+export interface PoolKey {
+  /** PEM `PRIVATE KEY` (PKCS#8). */
+  pkcs8: string;
+  /** RFC 7638 thumbprint, the kid Signet serves by default. */
+  kid: string;
+}
+
+/** `count` RSA key pairs made with the async crypto.generateKeyPair (OpenSSL, off the event loop). */
+export async function rsaKeyPool(count: number, bits = 2048): Promise<PoolKey[]> {
+  return Promise.all(Array.from({ length: count }, async () => {
+    const { privateKey, publicKey } = await generateKeyPair('rsa', { modulusLength: bits });
+    return { pkcs8: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), kid: toPublicJwk(publicKey).kid };
+  }));
+}
+
+/** An Opaque Secret with a `key.pem`, as a user who brings their own key would create it. */
+export function keySecret(namespace: string, name: string, pkcs8: string): V1Secret {
+  return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace }, stringData: { 'key.pem': pkcs8 } };
+}
+
+export const MIB = 2 ** 20;
+
+/** A few operator metrics, NaN when absent. */
+export async function operatorMetrics(metricsPort: number): Promise<OperatorMemory & { loopLagP99: number; text: string }> {
+  const text = await scrape(metricsPort);
+  const v = (name: string): number => metricValue(text, name) ?? NaN;
+  return {
+    // prom-client's default metrics with the prefix signet_process_ come out as
+    // signet_process_process_resident_memory_bytes; take the single-"process" name should it be renamed.
+    rss: metricValue(text, 'signet_process_resident_memory_bytes') ?? v('signet_process_process_resident_memory_bytes'),
+    heapUsed: v('signet_process_nodejs_heap_size_used_bytes'),
+    heapTotal: v('signet_process_nodejs_heap_size_total_bytes'),
+    external: v('signet_process_nodejs_external_memory_bytes'),
+    loopLagP99: v('signet_process_nodejs_eventloop_lag_p99_seconds'),
+    text,
+  };
+}
+
+export interface OperatorMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** C++ objects bound to JavaScript ones, Buffers included. */
+  external: number;
+}
+
+/** The operator's RSS after it has settled: polled `polls` times `intervalMs` apart, the last reading. */
+export async function settledRss(metricsPort: number, polls = 5, intervalMs = 1000): Promise<OperatorMemory & { readings: number[] }> {
+  const readings: number[] = [];
+  let last: OperatorMemory = { rss: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN };
+  for (let i = 0; i < polls; i++) {
+    if (i > 0) await sleep(intervalMs);
+    last = await operatorMetrics(metricsPort);
+    readings.push(last.rss);
+  }
+  return { rss: last.rss, heapUsed: last.heapUsed, heapTotal: last.heapTotal, external: last.external, readings };
+}
+
+/** VmRSS of a local process from /proc, in bytes; NaN when unreadable. */
+export function processRss(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export function mib(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / MIB).toFixed(1)} MiB` : 'n/a';
+}

@@ -1,0 +1,89 @@
+// Which AuthServer owns an issuer route, and whom to wake when a claim appears, moves or goes away
+// (so that the newer AuthServer of a conflict gets the issuer once the older one lets it go).
+import { IssuerIndex } from '../../../src/controller/issuer-index.js';
+
+const ROUTE = 'login.example.com/team-a';
+const OTHER = 'login.example.com/team-b';
+const T1 = '2026-01-01T00:00:00Z';
+const T2 = '2026-02-01T00:00:00Z';
+const T3 = '2026-03-01T00:00:00Z';
+
+describe('IssuerIndex', () => {
+  it('gives an unclaimed route to its first claimant, waking nobody else', () => {
+    const idx = new IssuerIndex();
+    expect(idx.owner(ROUTE)).toBeUndefined();
+    expect(idx.set('team-a/login', ROUTE, T1, false)).toEqual([]);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+  });
+
+  it('returns the other claimants when a route is claimed again, and the older keeps it', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-a/login', ROUTE, T1, false);
+    expect(idx.set('team-b/login', ROUTE, T2, false)).toEqual(['team-a/login']);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+    // A third, even older, claimant takes the route: both earlier ones must be re-reconciled.
+    expect(idx.set('team-c/login', ROUTE, '2025-12-01T00:00:00Z', false).sort()).toEqual(['team-a/login', 'team-b/login']);
+    expect(idx.owner(ROUTE)).toBe('team-c/login');
+  });
+
+  it('returns nothing when an AuthServer is set again with the same route (a status-only update)', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-a/login', ROUTE, T1, false);
+    idx.set('team-b/login', ROUTE, T2, false);
+    expect(idx.set('team-b/login', ROUTE, T2, false)).toEqual([]);
+    expect(idx.set('team-a/login', ROUTE, T1, false)).toEqual([]);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+  });
+
+  it('on a changed route, wakes the claimants of the old route and of the new one', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-a/login', ROUTE, T1, false);
+    idx.set('team-b/login', ROUTE, T2, false);
+    idx.set('team-c/login', OTHER, T3, false);
+    // The owner moves away: team-b (waiting on ROUTE) and team-c (on OTHER) may both change.
+    expect(idx.set('team-a/login', OTHER, T1, false).sort()).toEqual(['team-b/login', 'team-c/login']);
+    expect(idx.owner(ROUTE)).toBe('team-b/login');
+    expect(idx.owner(OTHER)).toBe('team-a/login');
+  });
+
+  it('frees the route when the issuer becomes invalid (route undefined), waking the next claimant', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-a/login', ROUTE, T1, false);
+    idx.set('team-b/login', ROUTE, T2, false);
+    expect(idx.set('team-a/login', undefined, T1, false)).toEqual(['team-b/login']);
+    expect(idx.owner(ROUTE)).toBe('team-b/login');
+    // Still invalid: nothing to do.
+    expect(idx.set('team-a/login', undefined, T1, false)).toEqual([]);
+    // Valid again: the older AuthServer takes its issuer back and the newer one is woken.
+    expect(idx.set('team-a/login', ROUTE, T1, false)).toEqual(['team-b/login']);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+  });
+
+  it('frees the route when the owner is deleted', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-a/login', ROUTE, T1, false);
+    idx.set('team-b/login', ROUTE, T2, false);
+    expect(idx.remove('team-a/login')).toEqual(['team-b/login']);
+    expect(idx.owner(ROUTE)).toBe('team-b/login');
+    expect(idx.remove('team-b/login')).toEqual([]);
+    expect(idx.owner(ROUTE)).toBeUndefined();
+    expect(idx.remove('team-b/login')).toEqual([]);
+  });
+
+  it('breaks a creationTimestamp tie with the smaller key', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-b/login', ROUTE, T1, false);
+    idx.set('team-a/login', ROUTE, T1, false);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+  });
+
+  it('keeps the issuer with the incumbent on a creationTimestamp tie, and records a change of incumbency', () => {
+    const idx = new IssuerIndex();
+    idx.set('team-b/login', ROUTE, T1, true);
+    idx.set('team-a/login', ROUTE, T1, false);
+    expect(idx.owner(ROUTE)).toBe('team-b/login');
+    // Same route, new incumbency (its status was rewritten): the index follows, without waking anyone.
+    expect(idx.set('team-b/login', ROUTE, T1, false)).toEqual([]);
+    expect(idx.owner(ROUTE)).toBe('team-a/login');
+  });
+});
