@@ -35,7 +35,7 @@ export interface JwksServerOptions {
   headersTimeoutMs?: number;
   /** Idle time a keep-alive connection is kept between requests. Default 65 s (longer than the 60 s idle timeout of common load balancers, so they close first). */
   keepAliveTimeoutMs?: number;
-  /** Requests served on one connection before it is closed (spreads load across replicas). Default 10000. */
+  /** Requests served on one connection before it is closed (spreads load across replicas); 0 for no limit. Default 10000. */
   maxRequestsPerSocket?: number;
 }
 
@@ -86,11 +86,16 @@ interface ServerState {
 
 const states = new WeakMap<http.Server, ServerState>();
 
+/** Requests answered on a connection so far. */
+const kServed = Symbol('signet.requestsServed');
+type CountedSocket = http.IncomingMessage['socket'] & { [kServed]?: number };
+
 /** The JWKS HTTP server for a store. Not listening yet: see listen(). */
 export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {}): http.Server {
   const state: ServerState = { draining: false };
   const onRequest = opts.onRequest;
   const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const maxRequestsPerSocket = (opts.maxRequestsPerSocket ?? DEFAULT_MAX_REQUESTS_PER_SOCKET) || Infinity;
 
   const report = (status: number): void => {
     if (onRequest === undefined) return;
@@ -110,7 +115,12 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.sendDate = false;
-    if (state.draining) res.shouldKeepAlive = false;
+    // Node's own maxRequestsPerSocket sends `Connection: close` but leaves the connection open and
+    // answers 503 to whatever comes next; RFC 9112 §9.6 wants the server to close it, so count here.
+    const socket = req.socket as CountedSocket;
+    const served = (socket[kServed] ?? 0) + 1;
+    socket[kServed] = served;
+    if (state.draining || served >= maxRequestsPerSocket) res.shouldKeepAlive = false;
 
     // One pass over the raw header list instead of building req.headers.
     const raw = req.rawHeaders;
@@ -193,7 +203,6 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     handle,
   );
   server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  server.maxRequestsPerSocket = opts.maxRequestsPerSocket ?? DEFAULT_MAX_REQUESTS_PER_SOCKET;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
     if (err.code !== 'ECONNRESET' && socket.writable && (!inFlight || !inFlight.headersSent)) {

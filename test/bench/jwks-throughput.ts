@@ -78,6 +78,10 @@ function medianResult(results: Round[]): Round {
   };
 }
 
+function best(results: Round[]): Round {
+  return results.reduce((a, b) => (b.rps > a.rps ? b : a));
+}
+
 async function run(): Promise<void> {
   heading('JWKS throughput: Signet vs nginx, one core each');
   console.log(`machine: ${machine()}`);
@@ -143,19 +147,26 @@ async function run(): Promise<void> {
     const [signetT, nginxT] = targets;
     const signetResult = medianResult(signetT?.results ?? []);
     console.log(`  ${row('signet', signetResult)}`);
-    if (nginxT) {
-      const nginxResult = medianResult(nginxT.results);
-      console.log(`  ${row(nginxT.name, nginxResult)}`);
+    const nginxResult = nginxT ? medianResult(nginxT.results) : undefined;
+    if (nginxT && nginxResult) console.log(`  ${row(nginxT.name, nginxResult)}`);
+    // Other work on the machine only ever lowers req/s: the best round shows the machine at its quietest.
+    console.log('  best round of each:');
+    const signetBest = best(signetT?.results ?? []);
+    console.log(`  ${row('signet', signetBest)}`);
+    const nginxBest = nginxT ? best(nginxT.results) : undefined;
+    if (nginxT && nginxBest) console.log(`  ${row(nginxT.name, nginxBest)}`);
+    if (nginxResult && nginxBest) {
       const ratio = signetResult.rps / nginxResult.rps;
-      console.log(`  ratio signet/nginx (req/s): ${ratio.toFixed(2)}  ${verdict(ratio >= TARGET_RATIO, `≥ ${TARGET_RATIO}`)}`);
+      console.log(`  ratio signet/nginx (req/s, medians): ${ratio.toFixed(2)}  ${verdict(ratio >= TARGET_RATIO, `≥ ${TARGET_RATIO}`)}`);
+      console.log(`  ratio signet/nginx (req/s, best rounds): ${(signetBest.rps / nginxBest.rps).toFixed(2)}`);
       // CPU per request is what decides throughput on a core of its own, and it is far less
       // disturbed than req/s by other work on the machine.
       const cpuRatio = nginxResult.cpuUsPerRequest / signetResult.cpuUsPerRequest;
-      console.log(`  ratio by server CPU per request (nginx µs / signet µs): ${cpuRatio.toFixed(2)}`);
+      console.log(`  ratio by server CPU per request (nginx µs / signet µs, medians): ${cpuRatio.toFixed(2)}`);
     } else {
       console.log('  ratio signet/nginx: skipped (nginx not installed)');
     }
-    console.log(`  signet p99: ${ms(signetResult.p99Ms)}  ${verdict(signetResult.p99Ms < TARGET_P99_MS, `< ${TARGET_P99_MS} ms`)}`);
+    console.log(`  signet p99 (median of rounds): ${ms(signetResult.p99Ms)}  ${verdict(signetResult.p99Ms < TARGET_P99_MS, `< ${TARGET_P99_MS} ms`)}`);
     if (signetResult.non2xx + signetResult.errors > 0) console.log('  warning: Signet answered some requests with errors; the figures are suspect');
   } finally {
     for (const stop of stops.reverse()) await stop();

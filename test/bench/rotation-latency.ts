@@ -15,7 +15,7 @@ import { GROUP, PLURAL, VERSION, type AuthServer, type AuthServerSpec } from '..
 import { getJwks } from '../support/operator.js';
 import { heading, machine, ms, percentile, verdict, type Bench } from './support/bench.js';
 import {
-  keySecret, mib, operatorCommand, operatorMetrics, rsaKeyPool, sleep, startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator,
+  keySecret, logSummary, mib, operatorCommand, operatorMetrics, rsaKeyPool, sleep, startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator,
   type BenchCluster, type BenchOperator,
 } from './support/cluster.js';
 
@@ -181,6 +181,7 @@ async function run(): Promise<void> {
     const count = Number(v('signet_reconcile_duration_seconds_count'));
     console.log(`\noperator: ${count} reconciles, mean ${ms((sum / count) * 1000)} each; keys generated ${v('signet_keys_generated_total', { algorithm: 'RS256' })}; ` +
       `workqueue retries ${v('signet_workqueue_retries_total')}; RSS ${mib(m.rss)}; event-loop lag p99 ${ms(m.loopLagP99 * 1000)}`);
+    console.log(`operator: ${logSummary(op.logs)}`);
   } finally {
     watchAbort?.abort();
     await stopBenchOperator(op);

@@ -17,7 +17,7 @@ import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js'
 import type { RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
-  MIB, createIdempotent, keySecret, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
+  MIB, createIdempotent, keySecret, loadWindow, logSummary, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
   startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type PoolKey,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
@@ -210,8 +210,10 @@ async function run(): Promise<void> {
       };
       console.log(`[${elapsed()}]   RSS readings ${settled.readings.map((r) => (r / MIB).toFixed(1)).join(', ')} MiB (V8 heap used ${mib(settled.heapUsed)} of ${mib(settled.heapTotal)}, external ${mib(settled.external)}); operator CPU during the step ${step.operatorCpuS.toFixed(1)} s`);
       try {
+        const loadSeen = await loadWindow(op.metricsPort);
         step.load = await runLoad(load.tool, { url: jwksUrl, host: `127.0.0.1:${op.jwksPort}`, connections: LOAD_CONNECTIONS, durationS: LOAD_SECONDS });
         console.log(`[${elapsed()}]   JWKS ${load.tool}: ${Math.round(step.load.rps)} req/s, p50 ${step.load.p50Ms.toFixed(2)} ms, p99 ${step.load.p99Ms.toFixed(2)} ms, non-2xx ${step.load.non2xx}, errors ${step.load.errors}`);
+        console.log(`[${elapsed()}]   ${await loadSeen()}`);
       } catch (err) {
         step.loadError = (err as Error).message;
         console.log(`[${elapsed()}]   JWKS load failed: ${step.loadError}`);
@@ -219,6 +221,7 @@ async function run(): Promise<void> {
       results.push(step);
       if (readyS === undefined) break;
     }
+    console.log(`[${elapsed()}] operator: ${logSummary(op.logs)}`);
   } finally {
     await stopBenchOperator(empty);
     await stopBenchOperator(op);

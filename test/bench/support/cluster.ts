@@ -230,3 +230,42 @@ export function processRss(pid: number): number {
 export function mib(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / MIB).toFixed(1)} MiB` : 'n/a';
 }
+
+/** Operator log lines by level, and the first few distinct warning and error messages. */
+export function logSummary(logs: readonly string[]): string {
+  const levels = new Map<string, number>();
+  const problems = new Set<string>();
+  for (const line of logs) {
+    let level = 'unparsed';
+    let message = line;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; message?: unknown };
+      level = typeof entry.level === 'string' ? entry.level : 'unknown';
+      message = typeof entry.message === 'string' ? entry.message : line;
+    } catch {
+      // not a JSON line
+    }
+    levels.set(level, (levels.get(level) ?? 0) + 1);
+    if ((level === 'warn' || level === 'error' || level === 'unparsed') && problems.size < 3) problems.add(`${level}: ${message.slice(0, 200)}`);
+  }
+  const counts = [...levels].map(([l, n]) => `${l} ${n}`).join(', ');
+  return `${logs.length} log lines (${counts || 'none'})${[...problems].map((p) => `\n    ${p}`).join('')}`;
+}
+
+/** Operator-side view of a load window: scrape once before (prom-client resets its event-loop histogram on each scrape) and once after. */
+export async function loadWindow(metricsPort: number): Promise<() => Promise<string>> {
+  const gc = (text: string, kind: string): { sum: number; count: number } => ({
+    sum: metricValue(text, 'signet_process_nodejs_gc_duration_seconds_sum', { kind }) ?? 0,
+    count: metricValue(text, 'signet_process_nodejs_gc_duration_seconds_count', { kind }) ?? 0,
+  });
+  const before = await scrape(metricsPort);
+  return async () => {
+    const after = await scrape(metricsPort);
+    const lag = (name: string): string => `${((metricValue(after, name) ?? NaN) * 1000).toFixed(1)} ms`;
+    const gcs = ['minor', 'major', 'incremental'].map((kind) => {
+      const [b, a] = [gc(before, kind), gc(after, kind)];
+      return `${kind} ${a.count - b.count} (${((a.sum - b.sum) * 1000).toFixed(0)} ms)`;
+    });
+    return `operator event-loop delay during the load: p99 ${lag('signet_process_nodejs_eventloop_lag_p99_seconds')}, max ${lag('signet_process_nodejs_eventloop_lag_max_seconds')}; GC ${gcs.join(', ')}`;
+  };
+}

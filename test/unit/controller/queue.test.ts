@@ -332,6 +332,27 @@ describe('WorkQueue retries and requeues (fake timers)', () => {
     await q.shutdown();
   });
 
+  // Fails until src/controller/queue.ts addAfter() keeps the earliest due time: today the first
+  // pending delayed add wins even when it is due much later, so a failure is retried only when an
+  // unrelated long requeue fires (client-go's AddAfter keeps the earliest).
+  it('retries a failure after the backoff even when a longer requeue is already pending', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const q = new WorkQueue({ concurrency: 1, backoff: { baseMs: 100, maxMs: 10_000 } });
+    const calls: number[] = [];
+    q.start((): Promise<HandlerResult> => {
+      calls.push(Date.now());
+      if (calls.length === 1) return Promise.resolve({ requeueAfterMs: 60_000 });
+      if (calls.length === 2) return Promise.reject(new Error('transient'));
+      return Promise.resolve();
+    });
+    q.add('ns/a');
+    await jest.advanceTimersByTimeAsync(1000);
+    q.add('ns/a'); // a change arrives; this run fails
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(calls).toEqual([0, 1000, 1075]);
+    await q.shutdown();
+  });
+
   it('shutdown cancels pending retries and requeues', async () => {
     const q = new WorkQueue({ concurrency: 2, backoff: { baseMs: 100, maxMs: 100 } });
     const seen: string[] = [];

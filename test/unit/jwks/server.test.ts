@@ -272,9 +272,33 @@ describe('JWKS server', () => {
       }
     });
 
+    it('closes a connection after maxRequestsPerSocket answers', async () => {
+      const limited = await startServer({ maxRequestsPerSocket: 3 });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        limited.store.set(doc());
+        const seen: { port: number; connection: string | undefined }[] = [];
+        for (let i = 0; i < 5; i++) {
+          await new Promise<void>((resolve, reject) => {
+            const req = http.get({ host: '127.0.0.1', port: limited.port, path: JWKS, headers: HOST, agent }, (res) => {
+              seen.push({ port: res.socket.localPort ?? 0, connection: res.headers.connection });
+              res.resume();
+              res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+            });
+            req.on('error', reject);
+          });
+        }
+        expect(seen.map((s) => s.connection)).toEqual(['keep-alive', 'keep-alive', 'close', 'keep-alive', 'keep-alive']);
+        expect(seen[0]?.port).toBe(seen[2]?.port);
+        expect(seen[3]?.port).not.toBe(seen[2]?.port);
+      } finally {
+        agent.destroy();
+        await limited.stop();
+      }
+    });
+
     it('sets the limits on the server', () => {
       expect(srv.server.maxConnections).toBe(10_000);
-      expect(srv.server.maxRequestsPerSocket).toBe(10_000);
       expect(srv.server.headersTimeout).toBe(10_000);
       expect(srv.server.requestTimeout).toBe(10_000);
       expect(srv.server.keepAliveTimeout).toBe(65_000);
