@@ -1,7 +1,9 @@
 // What an issuer URI means for routing and validity; shared by the controller (conflicts,
 // InvalidIssuerURI) and the JWKS server (routes), so both read an issuer the same way.
 
-export type IssuerCheck = { ok: true; host: string; path: string } | { ok: false; message: string };
+export type IssuerCheck =
+  | { ok: true; host: string; path: string; /** The port a client leaves out of Host, when the URI leaves it out too. */ impliedPort?: '443' | '80' }
+  | { ok: false; message: string };
 
 /**
  * Validates spec.issuerURI (https, or http when allowUnsafe; no query, no fragment, a host) and
@@ -22,14 +24,21 @@ export function checkIssuer(uri: string, allowUnsafe: boolean): IssuerCheck {
   }
   if (url.search !== '' || uri.includes('?')) return { ok: false, message: `spec.issuerURI "${uri}" must not have a query; remove the part from "?"` };
   if (url.hash !== '' || uri.includes('#')) return { ok: false, message: `spec.issuerURI "${uri}" must not have a fragment; remove the part from "#"` };
-  if (url.username || url.password) return { ok: false, message: `spec.issuerURI "${uri}" must not contain credentials` };
+  // The URI is not repeated here: it holds a password.
+  if (url.username || url.password) return { ok: false, message: 'spec.issuerURI must not contain credentials; remove the "user:password@" part' };
   if (!url.hostname) return { ok: false, message: `spec.issuerURI "${uri}" has no host` };
-  return { ok: true, host: url.host.toLowerCase(), path: url.pathname.replace(/\/+$/, '') };
+  // url.host is lower case and already omits the scheme's default port.
+  const impliedPort = url.port !== '' ? undefined : url.protocol === 'https:' ? '443' : '80';
+  return { ok: true, host: url.host, path: url.pathname.replace(/\/+$/, ''), ...(impliedPort ? { impliedPort } : {}) };
 }
+
+/** Paths below an issuer (DESIGN §3). */
+export const JWKS_SUFFIX = '/oauth2/jwks';
+export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
 
 /** The JWKS URI published in status and discovery. */
 export function jwksURIFor(issuerURI: string): string {
-  return `${issuerURI.replace(/\/+$/, '')}/oauth2/jwks`;
+  return `${issuerURI.replace(/\/+$/, '')}${JWKS_SUFFIX}`;
 }
 
 export interface IssuerClaim {

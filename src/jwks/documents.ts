@@ -3,7 +3,7 @@
 // document changes, never per request.
 import { createHash } from 'node:crypto';
 import type { PublicJwk } from '../keys/types.js';
-import { DISCOVERY_SUFFIX, JWKS_SUFFIX, trimTrailingSlashes } from './routes.js';
+import { jwksURIFor } from '../api/issuer.js';
 
 export const JWKS_CONTENT_TYPE = 'application/jwk-set+json';
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -61,16 +61,6 @@ export function jwksBody(keys: readonly PublicJwk[]): Buffer {
   return Buffer.from(JSON.stringify({ keys: published }), 'utf8');
 }
 
-/** The issuer's JWKS URI: the issuer without trailing slash + `/oauth2/jwks`. */
-export function jwksURI(issuerURI: string): string {
-  return trimTrailingSlashes(issuerURI) + JWKS_SUFFIX;
-}
-
-/** The issuer's discovery URI: the issuer without trailing slash + `/.well-known/openid-configuration`. */
-export function discoveryURI(issuerURI: string): string {
-  return trimTrailingSlashes(issuerURI) + DISCOVERY_SUFFIX;
-}
-
 /** The distinct `alg`s of the published keys in key order, so the signing key's comes first. */
 export function signingAlgorithms(keys: readonly PublicJwk[]): string[] {
   const algs: string[] = [];
@@ -88,7 +78,7 @@ export function signingAlgorithms(keys: readonly PublicJwk[]): string[] {
 export function discoveryBody(issuerURI: string, keys: readonly PublicJwk[]): Buffer {
   const doc = {
     issuer: issuerURI,
-    jwks_uri: jwksURI(issuerURI),
+    jwks_uri: jwksURIFor(issuerURI),
     response_types_supported: ['id_token'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgorithms(keys),

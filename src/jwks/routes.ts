@@ -1,9 +1,7 @@
 // Issuer URI → route keys: which Host header values and which paths a request must carry to reach
 // an issuer's documents (DESIGN §3). Pure functions, no state.
 
-/** Paths below an issuer, relative to the issuer's path. */
-export const JWKS_SUFFIX = '/oauth2/jwks';
-export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+import { JWKS_SUFFIX, checkIssuer } from '../api/issuer.js';
 
 export interface IssuerRoute {
   /**
@@ -16,32 +14,15 @@ export interface IssuerRoute {
   pathPrefix: string;
 }
 
-const DEFAULT_PORTS: Record<string, string> = { 'https:': '443', 'http:': '80' };
-
 /**
  * Where an issuer is served, or undefined when the URI cannot be routed (not an absolute http(s)
- * URL). Query and fragment, which the CRD forbids, play no part. The host is compared case-
- * insensitively (URL lower-cases it and converts an IDN to punycode, as a client's Host header has it).
+ * URL). The controller decides validity and ownership; this reads the URI the same way it does.
  */
 export function issuerRoute(issuerURI: string): IssuerRoute | undefined {
-  let url: URL;
-  try {
-    url = new URL(issuerURI);
-  } catch {
-    return undefined;
-  }
-  const defaultPort = DEFAULT_PORTS[url.protocol];
-  if (defaultPort === undefined || url.hostname === '') return undefined;
-  // url.host is lower case and already omits the scheme's default port.
-  const hosts = url.port === '' ? [url.host, `${url.host}:${defaultPort}`] : [url.host];
-  return { hosts, pathPrefix: trimTrailingSlashes(url.pathname) };
-}
-
-/** The issuer without trailing slashes, the base that `jwks_uri` is built on. */
-export function trimTrailingSlashes(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 0x2f /* / */) end--;
-  return end === s.length ? s : s.slice(0, end);
+  const check = checkIssuer(issuerURI, true);
+  if (!check.ok) return undefined;
+  const hosts = check.impliedPort ? [check.host, `${check.host}:${check.impliedPort}`] : [check.host];
+  return { hosts, pathPrefix: check.path };
 }
 
 /** The host-independent JWKS path of an AuthServer. */

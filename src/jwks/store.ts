@@ -11,7 +11,8 @@ import {
   preparePublicDocument,
   type PreparedResponse,
 } from './documents.js';
-import { DISCOVERY_SUFFIX, JWKS_SUFFIX, absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js';
+import { DISCOVERY_SUFFIX, JWKS_SUFFIX } from '../api/issuer.js';
+import { absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js';
 
 export type { PreparedResponse } from './documents.js';
 

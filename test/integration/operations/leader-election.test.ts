@@ -37,11 +37,11 @@ it('elects one writer, serves from every replica, and fails over without a secon
   }
   expect(await leads(follower)).toBe(false);
   expect(metricValue(await scrape(follower.metricsPort), 'signet_keys_generated_total', { algorithm: 'RS256' }) ?? 0).toBe(0);
-  expect(metricValue(await scrape(leader!.metricsPort), 'signet_keys_generated_total', { algorithm: 'RS256' })).toBe(1);
+  expect(metricValue(await scrape(leader.metricsPort), 'signet_keys_generated_total', { algorithm: 'RS256' })).toBe(1);
 
   // The leader dies without releasing its Lease; the follower must wait for it to expire, no longer.
   const killedAt = Date.now();
-  await leader!.kill();
+  await leader.kill();
   await eventually(() => leads(follower), { what: 'follower takes over', timeoutMs: (LEASE_SECONDS + 5) * 1000, intervalMs: 100 });
   const takeoverMs = Date.now() - killedAt;
   process.stderr.write(`  leader takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_SECONDS} s)\n`);
