@@ -66,6 +66,7 @@ export class WorkQueue {
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();
+    this.opts.onDepth?.(0);
     if (this.running > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 

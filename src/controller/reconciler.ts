@@ -168,6 +168,8 @@ export class Reconciler {
     let result = entry.results.get(variant);
     if (!result) {
       result = loadKey({ secretName: secret.name, data: secret.data, annotations: secret.annotations, requirePrivate, keyIdFormat: spec.keyIdFormat });
+      // Signet publishes, it never signs: the private half is not kept in memory.
+      if (result.ok) result = { ok: true, key: { ...result.key, privateKey: undefined } };
       entry.results.set(variant, result);
     }
     return result;

@@ -22,7 +22,11 @@ export function isGeneratedBySignet(labels: Record<string, string> | undefined):
 
 function snapshot(s: V1Secret): SecretSnapshot {
   const data: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, 'base64');
+  for (const [k, v] of Object.entries(s.data ?? {})) {
+    // Unpooled: a small Buffer.from() is a slice of a shared 8 KiB slab, which a cache would pin.
+    const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(v, 'base64'));
+    data[k] = buf.subarray(0, buf.write(v, 'base64'));
+  }
   return {
     namespace: s.metadata?.namespace ?? '',
     name: s.metadata?.name ?? '',
