@@ -10,8 +10,10 @@ export class IssuerIndex {
   set(key: string, route: string | undefined, creationTimestamp: string, incumbent: boolean): string[] {
     const before = this.byKey.get(key);
     if (before && route !== undefined && before.route === route) {
+      // Same route, but incumbency can move the ownership: wake the others when it did.
+      const ownerBefore = this.owner(route);
       this.byKey.set(key, { key, route, creationTimestamp, incumbent });
-      return [];
+      return this.owner(route) === ownerBefore ? [] : [...(this.byRoute.get(route) ?? [])].filter((k) => k !== key);
     }
     const affected = this.remove(key);
     if (route === undefined) return affected;

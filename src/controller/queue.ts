@@ -20,7 +20,7 @@ export class WorkQueue {
   /** Keys added while active: they run again when the current run ends. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private running = 0;
   private handler: ((key: string) => Promise<HandlerResult>) | undefined;
   private closed = false;
@@ -45,13 +45,18 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after `ms`; an earlier pending delayed add for the key wins. */
+  /** Adds the key after `ms`; of two pending delayed adds for a key, the sooner one stands. */
   addAfter(key: string, ms: number): void {
-    if (this.closed || this.timers.has(key)) return;
-    this.timers.set(key, setTimeout(() => {
+    if (this.closed) return;
+    const due = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending && pending.due <= due) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
-    }, ms));
+    }, ms);
+    this.timers.set(key, { timer, due });
   }
 
   start(handler: (key: string) => Promise<HandlerResult>): void {
@@ -62,7 +67,7 @@ export class WorkQueue {
   /** Stops taking work and waits for the running handlers to finish. */
   async shutdown(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.waiting.length = 0;
     this.queued.clear();
