@@ -93,7 +93,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     retryPeriodMs: seconds('--leader-elect-retry-period', values['leader-elect-retry-period'], 2),
   };
   if (!(leaderElection.leaseDurationMs > leaderElection.renewDeadlineMs && leaderElection.renewDeadlineMs > leaderElection.retryPeriodMs)) {
-    throw new ConfigError('leader election needs lease duration > renew deadline > retry period');
+    const { leaseDurationMs: d, renewDeadlineMs: r, retryPeriodMs: p } = leaderElection;
+    throw new ConfigError(`leader election needs --leader-elect-lease-duration (${d / 1000}) > --leader-elect-renew-deadline (${r / 1000}) > --leader-elect-retry-period (${p / 1000})`);
   }
 
   return {

@@ -75,7 +75,7 @@ function extrasCondition(extras: RefResolution[]): ConditionInput {
     return { type: 'ExtraVerifyKeysResolved', status: 'True', reason: 'Resolved', message };
   }
   const first = failed[0]!.outcome as { reason: Reason };
-  const message = failed.map((r) => (r.outcome.ok ? '' : r.outcome.message)).join('; ');
+  const message = failed.map((r) => (r.outcome.ok ? '' : r.outcome.message.replace(/\.$/, ''))).join('; ');
   const prefix = failed.length > 1 ? `${failed.length} of ${extras.length} verify keys are not served: ` : '';
   return { type: 'ExtraVerifyKeysResolved', status: 'False', reason: first.reason, message: prefix + message };
 }

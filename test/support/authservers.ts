@@ -44,3 +44,8 @@ export async function events(namespace: string, name: string): Promise<Array<{ r
   const list = await c.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
   return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? '' }));
 }
+
+/** Waits for an event on the AuthServer: events are recorded after the status that announces them. */
+export async function waitForEvent(namespace: string, name: string, reason: string, contains = ''): Promise<{ reason: string; message: string; type: string }> {
+  return eventually(async () => (await events(namespace, name)).find((e) => e.reason === reason && e.message.includes(contains)), { what: `${reason} event on ${namespace}/${name}` });
+}

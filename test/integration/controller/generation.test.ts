@@ -3,7 +3,7 @@
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
 import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
-import { condition, createAuthServer, deleteAuthServer, isReady, waitForStatus, events } from '../../support/authservers.js';
+import { condition, createAuthServer, deleteAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 import { generateKeyPairSync } from 'node:crypto';
 
 const c = clients();
@@ -34,7 +34,7 @@ it('generates a missing signing key as DESIGN §2 says and serves it', async () 
   expect(as.status?.keys).toEqual([expect.objectContaining({ secretName: 'gen-key', generated: true, keySize: 3072, role: 'SignAndVerify' })]);
   const jwks = await getJwks(op.jwksPort, '/oauth2/jwks', 'gen.example.com');
   expect(jwks.keys.map((k) => k.kid)).toEqual([as.status?.signingKeyID]);
-  expect(await events(ns.name, 'gen')).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'KeyGenerated' }));
+  expect(await waitForEvent(ns.name, 'gen', 'KeyGenerated')).toMatchObject({ type: 'Normal' });
 });
 
 it('does not generate with mode Never, says SecretNotFound, and resolves once the user creates the Secret', async () => {
@@ -42,7 +42,7 @@ it('does not generate with mode Never, says SecretNotFound, and resolves once th
   const as = await waitForStatus(ns.name, 'never', (a) => condition(a, 'Ready')?.status === 'False', 'Ready False');
   expect(condition(as, 'SignAndVerifyKeyResolved')).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: expect.stringContaining('never-key') });
   expect(await secretExists('never-key')).toBe(false);
-  expect(await events(ns.name, 'never')).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'SecretNotFound' }));
+  expect(await waitForEvent(ns.name, 'never', 'SecretNotFound', 'never-key')).toMatchObject({ type: 'Warning' });
   expect(await getJwks(op.jwksPort, '/oauth2/jwks', 'never.example.com')).toMatchObject({ keys: [] });
 
   // The Secret→AuthServer index: creating the Secret re-reconciles the AuthServer that waits for it.

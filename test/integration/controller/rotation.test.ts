@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
 import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
-import { createAuthServer, editAuthServer, isReady, waitForStatus, events } from '../../support/authservers.js';
+import { createAuthServer, editAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('rotation');
@@ -43,7 +43,7 @@ it('rotates by editing refs, checking the JWKS after each step', async () => {
   await eventually(async () => JSON.stringify(await served()) === JSON.stringify([nov, oct]), { what: 'nov first, oct kept' });
   const swapped = await waitForStatus(ns.name, 'rot', (a) => a.status?.signingKeyID === nov, 'signing kid nov');
   expect(swapped.status?.keys?.map((k) => [k.secretName, k.role])).toEqual([['key-nov', 'SignAndVerify'], ['key-oct', 'VerifyOnly']]);
-  expect(await events(ns.name, 'rot')).toContainEqual(expect.objectContaining({ reason: 'SigningKeyChanged', message: expect.stringContaining(nov) }));
+  await waitForEvent(ns.name, 'rot', 'SigningKeyChanged', nov);
 
   // 3. revoke oct by removing its ref
   await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, extraVerifyKeyRefs: [] } }));

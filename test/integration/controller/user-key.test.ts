@@ -5,7 +5,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, jwtVerify, calculateJwkThumbprint, exportJWK } from 'jose';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
-import { condition, createAuthServer, isReady, waitForStatus, events } from '../../support/authservers.js';
+import { condition, createAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('user-key');
@@ -76,6 +76,5 @@ it('reports a key the user got wrong with a reason, a message naming the Secret,
   expect(condition(as, 'SignAndVerifyKeyResolved')).toMatchObject({ status: 'False', reason: 'KeyParseError', message: expect.stringContaining('not-a-key') });
   expect(condition(as, 'Ready')?.reason).toBe('KeyParseError');
   expect(as.status?.tokenSignatureKeyCount).toBe(0);
-  const evs = await events(ns.name, 'broken');
-  expect(evs).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'KeyInvalid' }));
+  expect(await waitForEvent(ns.name, 'broken', 'KeyInvalid', 'not-a-key')).toMatchObject({ type: 'Warning' });
 });

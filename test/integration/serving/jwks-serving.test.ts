@@ -6,7 +6,7 @@ import http from 'node:http';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
-import { condition, createAuthServer, deleteAuthServer, editAuthServer, events, isReady, waitForStatus } from '../../support/authservers.js';
+import { condition, createAuthServer, deleteAuthServer, editAuthServer, waitForEvent, isReady, waitForStatus } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('serving');
@@ -99,7 +99,7 @@ it('gives an issuer to the older AuthServer and IssuerConflict to the newer, unt
   await createAuthServer(ns.name, 'copycat', { issuerURI: 'https://auth.other.example/', tokenSignature: { signAndVerifyKeyRef: { name: 'dup-key' } } });
   const loser = await waitForStatus(ns.name, 'copycat', (a) => condition(a, 'Ready')?.reason === 'IssuerConflict', 'IssuerConflict');
   expect(condition(loser, 'Ready')).toMatchObject({ status: 'False', message: expect.stringContaining(`${ns.name}/other-host`) });
-  expect(await events(ns.name, 'copycat')).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'IssuerConflict' }));
+  expect(await waitForEvent(ns.name, 'copycat', 'IssuerConflict')).toMatchObject({ type: 'Warning' });
   expect((await request('GET', '/oauth2/jwks', 'auth.other.example')).body).toBe(JSON.stringify(owner));
   expect(isReady(await waitForStatus(ns.name, 'other-host', () => true, 'status'))).toBe(true);
 

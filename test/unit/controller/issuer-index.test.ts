@@ -87,9 +87,8 @@ describe('IssuerIndex', () => {
     expect(idx.owner(ROUTE)).toBe('team-b/login');
   });
 
-  // Fails until src/controller/issuer-index.ts set() reports the other claimants when a claim on the
-  // same route changes its precedence (incumbent or creationTimestamp): today it returns [] and the
-  // AuthServer that now owns the route is never re-reconciled, so it stays at IssuerConflict.
+  // Regression: set() once returned [] for any same-route update, so an AuthServer handed the route
+  // by a change of incumbency was never re-reconciled and stayed at IssuerConflict.
   it('wakes the new owner when a same-route update hands it the route (the incumbent lost its incumbency)', () => {
     const idx = new IssuerIndex();
     idx.set('team-b/login', ROUTE, T1, true);

@@ -218,8 +218,7 @@ describe('WorkQueue with real timers', () => {
     await q.shutdown();
   });
 
-  // Fails until src/controller/queue.ts shutdown() reports the dropped keys: the depth gauge keeps
-  // its last value although nothing waits any more.
+  // Regression: shutdown() once dropped the waiting keys silently, leaving the depth gauge at its last value.
   it('reports a depth of 0 through onDepth when shutdown drops waiting keys', async () => {
     const depths: number[] = [];
     const q = new WorkQueue({ concurrency: 1, onDepth: (d) => depths.push(d) });
@@ -332,9 +331,8 @@ describe('WorkQueue retries and requeues (fake timers)', () => {
     await q.shutdown();
   });
 
-  // Fails until src/controller/queue.ts addAfter() keeps the earliest due time: today the first
-  // pending delayed add wins even when it is due much later, so a failure is retried only when an
-  // unrelated long requeue fires (client-go's AddAfter keeps the earliest).
+  // Regression: addAfter() once kept the first pending delayed add even when it was due much later,
+  // so a failure was retried only when an unrelated long requeue fired (client-go keeps the sooner).
   it('retries a failure after the backoff even when a longer requeue is already pending', async () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.5);
     const q = new WorkQueue({ concurrency: 1, backoff: { baseMs: 100, maxMs: 10_000 } });
