@@ -125,7 +125,7 @@ export function decide(input: DecisionInput): Decision {
   const problems = [...resolutions.flatMap((r) => (r.outcome.ok ? [] : [{ reason: r.outcome.reason, message: r.outcome.message }])), ...(issuer.ok ? [] : [issuer])];
   for (const p of problems) {
     const reason = eventFor(p.reason);
-    if (reason && !previousMessages.includes(p.message)) events.push({ type: 'Warning', reason, message: p.message });
+    if (reason && !previousMessages.includes(p.message.replace(/\.$/, ''))) events.push({ type: 'Warning', reason, message: p.message });
   }
 
   const document: IssuerDocument = {
