@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.js';
 import { eventually } from './eventually.js';
-import { repoRoot } from './kube.js';
+import { installCrd, repoRoot } from './kube.js';
 
 export interface RunningOperator {
   jwksPort: number;
@@ -18,39 +18,84 @@ export interface RunningOperator {
   kill(): Promise<void>;
 }
 
-export async function startOperator(args: string[]): Promise<RunningOperator> {
+export interface OperatorLaunch {
+  /**
+   * A compiled entry point (e.g. dist/main.js) run with plain node, as the image does; without
+   * it, src/main.ts runs through tsx.
+   */
+  entry?: string;
+  /** Working folder (default: the repository). */
+  cwd?: string;
+  /** Environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts the operator with its listeners on free loopback ports and waits for /readyz. `args`
+ * come after the defaults, so a --kubeconfig or --log-level in them wins.
+ */
+export async function startOperator(args: string[], launch: OperatorLaunch = {}): Promise<RunningOperator> {
   const [jwksPort, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/main.ts'),
-    '--kubeconfig', process.env.KUBECONFIG ?? '',
+  const program = launch.entry ? [launch.entry] : ['--import', 'tsx', join(repoRoot, 'src/main.ts')];
+  const child = spawn(process.execPath, [...program,
+    '--kubeconfig', process.env.KUBECONFIG ?? '', '--log-level', 'debug',
     '--jwks-bind-address', `127.0.0.1:${jwksPort}`, '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
-    '--log-level', 'debug', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    ...args], { cwd: launch.cwd ?? repoRoot, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const collect = (b: Buffer): void => { logs.push(...b.toString().split('\n').filter(Boolean)); };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const op: RunningOperator = {
     jwksPort, metricsPort, process: child, logs,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (running()) child.kill('SIGTERM');
       return exited;
     },
     async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (running()) child.kill('SIGKILL');
       await exited;
     },
   };
   try {
     await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}: ${logs.slice(-5).join('\n')}`);
+      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);
       const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
       return res.status === 200;
     }, { what: 'operator /readyz', timeoutMs: 30_000, intervalMs: 100 });
   } catch (err) {
     await op.kill();
-    throw err;
+    throw new Error(`${(err as Error).message}\noperator logs:\n${logs.slice(-20).join('\n')}`, { cause: err });
   }
   return op;
+}
+
+/**
+ * One operator per test file, watching the file's namespace, with the CRD installed first;
+ * stopped (and required to exit 0) after the file.
+ */
+export function useOperator(ns: { readonly name: string }, args: string[] = []): RunningOperator {
+  let op: RunningOperator | undefined;
+  beforeAll(async () => {
+    await installCrd();
+    op = await startOperator(['--namespace', ns.name, ...args]);
+  });
+  afterAll(async () => {
+    if (op) expect(await op.stop()).toBe(0);
+  });
+  const current = (): RunningOperator => {
+    if (!op) throw new Error('the operator is not running: useOperator works inside tests');
+    return op;
+  };
+  return {
+    get jwksPort() { return current().jwksPort; },
+    get metricsPort() { return current().metricsPort; },
+    get process() { return current().process; },
+    get logs() { return current().logs; },
+    stop: () => current().stop(),
+    kill: () => current().kill(),
+  };
 }
 
 export interface JwksResponse {

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
-import { freePort, spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
-import { eventually } from '../../support/eventually.js';
+import { spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
 import { clients, installCrd, type Clients } from '../../support/kube.js';
 import { metricValue, scrape } from '../../support/metrics.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
@@ -57,7 +56,7 @@ const reapers = new Map<RunningOperator, number>();
 export async function startBenchOperator(args: string[]): Promise<BenchOperator> {
   const t0 = Date.now();
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
-  const op = compiled ? await startCompiledOperator(compiled, args) : await startOperator(args);
+  const op = await startOperator(args, compiled ? { entry: path.resolve(compiled) } : {});
   const startMs = Date.now() - t0;
   const pid = op.process.pid;
   if (pid !== undefined) {
@@ -72,45 +71,6 @@ export async function startBenchOperator(args: string[]): Promise<BenchOperator>
 export function operatorCommand(): string {
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
   return compiled ? `node ${compiled} (SIGNET_BENCH_OPERATOR_JS)` : 'node --import tsx src/main.ts';
-}
-
-/**
- * The operator from a compiled main.js (SIGNET_BENCH_OPERATOR_JS, e.g. dist/main.js after
- * `npm run build`), started like startOperator does with src/main.ts: tsx's loader thread and
- * transform caches add tens of MiB of RSS that the container image does not have.
- */
-async function startCompiledOperator(entry: string, args: string[]): Promise<RunningOperator> {
-  const [jwksPort, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [path.resolve(entry),
-    '--kubeconfig', process.env.KUBECONFIG ?? '',
-    '--jwks-bind-address', `127.0.0.1:${jwksPort}`, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const collect = (b: Buffer): void => { logs.push(...b.toString().split('\n').filter(Boolean)); };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const op: RunningOperator = {
-    jwksPort, metricsPort, process: child, logs,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-  try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}: ${logs.slice(-5).join('\n')}`);
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
-      return res.status === 200;
-    }, { what: 'operator /readyz', timeoutMs: 30_000, intervalMs: 100 });
-  } catch (err) {
-    await op.kill();
-    throw err;
-  }
-  return op;
 }
 
 /** SIGTERM, SIGKILL after graceMs; then ends the operator's watchdog. */

@@ -2,23 +2,15 @@
 // reason and a message naming the Secret and data key, none of them publishes a key, and a
 // healthy issuer beside them keeps being served throughout.
 import { generateKeyPairSync } from 'node:crypto';
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
+import { clients, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
-import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
+import { getJwks, useOperator } from '../../support/operator.js';
 import { badKeyCorpus } from '../../support/bad-keys.js';
 import { condition, createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('bad-inputs');
-let op: RunningOperator;
-
-beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
-});
+const op = useOperator(ns);
 
 it('refuses each bad Secret with its reason while a healthy issuer stays served', async () => {
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,22 +1,14 @@
 // Keys that do not exist yet: generated with IfMissing (and owned with deletionPolicy Delete),
 // reported with Never, and picked up when the user creates the Secret later.
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
+import { clients, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
-import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
+import { getJwks, useOperator } from '../../support/operator.js';
 import { condition, createAuthServer, deleteAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 import { generateKeyPairSync } from 'node:crypto';
 
 const c = clients();
 const ns = useNamespace('generation');
-let op: RunningOperator;
-
-beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
-});
+const op = useOperator(ns);
 
 const secretExists = async (name: string): Promise<boolean> =>
   c.core.readNamespacedSecret({ namespace: ns.name, name }).then(() => true, () => false);

@@ -1,23 +1,15 @@
 // Rotation is an edit of the refs (DESIGN §1): the next key is published before it signs, the
 // old one stays verifiable, and removing its ref revokes it at once. Secret edits are followed too.
 import { generateKeyPairSync } from 'node:crypto';
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
+import { clients, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
-import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
+import { getJwks, useOperator } from '../../support/operator.js';
 import { createAuthServer, editAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('rotation');
-let op: RunningOperator;
+const op = useOperator(ns);
 const pem = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-
-beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
-});
 
 const served = async (): Promise<string[]> => (await getJwks(op.jwksPort, '/rot/oauth2/jwks', 'rot.example.com')).keys.map((k) => String(k.kid));
 const kidOf = async (name: string): Promise<string> => {

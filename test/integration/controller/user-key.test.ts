@@ -3,22 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, jwtVerify, calculateJwkThumbprint, exportJWK } from 'jose';
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
-import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
+import { clients, useNamespace } from '../../support/kube.js';
+import { getJwks, useOperator } from '../../support/operator.js';
 import { condition, createAuthServer, isReady, waitForStatus, waitForEvent } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('user-key');
-let op: RunningOperator;
+const op = useOperator(ns);
 const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-
-beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
-});
 
 it('serves a user-provided PKCS#1 key and reports Ready', async () => {
   await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'login-key' }, stringData: { 'key.pem': pkcs1 } } });

@@ -1,19 +1,11 @@
 // After a reconcile, /metrics exposes the series a platform team alerts on.
-import { installCrd, useNamespace } from '../../support/kube.js';
-import { startOperator, getJwks, type RunningOperator } from '../../support/operator.js';
+import { useNamespace } from '../../support/kube.js';
+import { getJwks, useOperator } from '../../support/operator.js';
 import { createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { metricValue, scrape } from '../../support/metrics.js';
 
 const ns = useNamespace('metrics');
-let op: RunningOperator;
-
-beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
-});
+const op = useOperator(ns);
 
 it('exposes reconciles, queue, keys, key age, generation, requests, leadership and watch restarts', async () => {
   await createAuthServer(ns.name, 'm', { issuerURI: 'https://m.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'm-key' }, extraVerifyKeyRefs: [{ name: 'm-old' }], keyGeneration: { algorithm: 'ES256' } } });

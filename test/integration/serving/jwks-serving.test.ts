@@ -3,14 +3,14 @@
 // ETag that changes when, and only when, the keys change.
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
+import { clients, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
-import { startOperator, type RunningOperator } from '../../support/operator.js';
+import { useOperator } from '../../support/operator.js';
 import { condition, createAuthServer, deleteAuthServer, editAuthServer, waitForEvent, isReady, waitForStatus } from '../../support/authservers.js';
 
 const c = clients();
 const ns = useNamespace('serving');
-let op: RunningOperator;
+const op = useOperator(ns);
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 function request(method: string, path: string, host: string, headers: Record<string, string> = {}): Promise<Reply> {
@@ -28,16 +28,11 @@ function request(method: string, path: string, host: string, headers: Record<str
 const pem = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 beforeAll(async () => {
-  await installCrd();
-  op = await startOperator(['--namespace', ns.name]);
   for (const name of ['a-key', 'b-key', 'c-key', 'extra-key']) await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name }, stringData: { 'key.pem': pem() } } });
   await createAuthServer(ns.name, 'team-a', { issuerURI: 'https://login.example.com/team-a', tokenSignature: { signAndVerifyKeyRef: { name: 'a-key' } }, jwks: { cacheMaxAgeSeconds: 120 } });
   await createAuthServer(ns.name, 'team-b', { issuerURI: 'https://login.example.com/team-b', tokenSignature: { signAndVerifyKeyRef: { name: 'b-key' } }, discovery: { enabled: false } });
   await createAuthServer(ns.name, 'other-host', { issuerURI: 'https://auth.other.example', tokenSignature: { signAndVerifyKeyRef: { name: 'c-key' }, keyGeneration: { mode: 'Never' } } });
   for (const name of ['team-a', 'team-b', 'other-host']) await waitForStatus(ns.name, name, isReady, 'Ready');
-});
-afterAll(async () => {
-  expect(await op.stop()).toBe(0);
 });
 
 it('answers GET with the JWKS headers, 304 on If-None-Match, HEAD without a body, 405 otherwise', async () => {
