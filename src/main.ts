@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { ConfigError, parseConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { JwksStore } from './jwks/store.js';
-import { closeServer, createJwksServer, listen } from './jwks/server.js';
+import { close, createJwksServer, listen } from './jwks/server.js';
 import { LeaderElector } from './kube/leader.js';
 import { createHealthServer } from './observability/health.js';
 import { createLogger } from './observability/logger.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     log.info('shutting down', { signal });
     await elector?.stop();
     await controller.stop();
-    await Promise.all(servers.map((s) => closeServer(s, 10_000)));
+    await Promise.all(servers.map((s) => close(s, 10_000)));
     log.info('stopped');
     process.exit(0);
   };

@@ -1,6 +1,5 @@
 // Wiring of the AuthServer controller: informers feed indexes and the work queue; the queue's
 // workers run the reconciler. Informer handlers only enqueue keys (they are not awaited).
-import pLimit from 'p-limit';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
@@ -14,11 +13,8 @@ import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler, issuerRoute, servedIssuer, type ReconcilerDeps } from './reconciler.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
+import { GENERATION_CONCURRENCY, limitConcurrency } from './generation-limit.js';
 
-function limitConcurrency<A extends unknown[], R>(fn: (...args: A) => Promise<R>, concurrency: number): (...args: A) => Promise<R> {
-  const limit = pLimit(concurrency);
-  return (...args) => limit(() => fn(...args));
-}
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -31,10 +27,7 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Seam for tests and benchmarks. */
   generate?: ReconcilerDeps['generate'];
-  /**
-   * Keys generated at once. OpenSSL runs in libuv's thread pool: one RSA-4096 generation at a
-   * time leaves CPU to the event loop (JWKS latency) and pool threads to everything else.
-   */
+  /** Keys generated at once (see generation-limit.ts). */
   generationConcurrency?: number;
 }
 
@@ -80,7 +73,7 @@ export class Controller {
       events: eventRecorder(core),
       store: opts.store,
       canWrite: opts.canWrite ?? (() => true),
-      generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? 1),
+      generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
       log,
       metrics,
     });

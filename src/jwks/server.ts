@@ -310,6 +310,3 @@ export function close(server: http.Server, timeoutMs: number): Promise<void> {
     server.closeIdleConnections();
   });
 }
-
-/** Another name for close(), for callers that import several close functions. */
-export const closeServer = close;

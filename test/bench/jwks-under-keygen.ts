@@ -3,16 +3,19 @@
 // loop, so serving is never blocked by reconciling). Target: p99 < 10 ms.
 //
 // The real createJwksServer runs in a child process holding the issuer under load (3 RSA-2048
-// keys); on a signal it starts all 50 generations at once and publishes each key as its own
-// AuthServer when ready, as the controller would. autocannon, in this process, keeps a steady
-// load (20 keep-alive connections, 100 req/s each) and records every latency: first 5 s without
-// key generation (baseline), then for as long as the generation lasts. Two settings: the server
-// free to use both cores, then pinned with its thread pool to one core (taskset -c 1), which is
-// what a pod with a one-CPU limit comes down to. Loopback only; bounded by a 300 s cap per setting.
+// keys); on a signal it generates 50 keys and publishes each as its own AuthServer when ready, as
+// the controller would. autocannon, in this process, keeps a steady load (20 keep-alive
+// connections, 100 req/s each) and records every latency: first 5 s without key generation
+// (baseline), then for as long as the generation lasts. Settings: the operator's generation
+// concurrency (GENERATION_CONCURRENCY) with the server free to use both cores; all keys at once
+// for reference; and the operator's concurrency with the server and its thread pool pinned to one
+// core (taskset -c 1), what a pod with a one-CPU limit comes down to. Loopback only; bounded by a
+// 300 s cap per setting.
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { heading, machine, ms, percentile, verdict, type Bench } from './support/bench.js';
 import { startJwksProcess, type JwksProcess } from './support/jwks-process.js';
+import { GENERATION_CONCURRENCY } from '../../src/controller/generation-limit.js';
 import { BENCH_HOST, BENCH_PATH, benchDocuments, rsaPublicJwk } from './support/keys.js';
 
 const KEYS = 50;
@@ -73,8 +76,8 @@ function summary(label: string, s: Sampled): string {
   return `  ${label.padEnd(26)} ${String(s.latencies.length).padStart(7)} requests   p50 ${ms(percentile(s.latencies, 50)).padStart(9)}   p99 ${ms(percentile(s.latencies, 99)).padStart(9)}   max ${ms(maximum(s.latencies)).padStart(9)}   non-200 ${s.non2xx}  errors ${s.errors}`;
 }
 
-async function setting(label: string, cpu: number | undefined, docs: ReturnType<typeof benchDocuments>): Promise<void> {
-  console.log(`\n${label}`);
+async function setting(label: string, cpu: number | undefined, concurrency: number, docs: ReturnType<typeof benchDocuments>): Promise<void> {
+  console.log(`\n${label}; ${concurrency === KEYS ? 'all keys at once' : `${concurrency} key(s) at a time`}`);
   let server: JwksProcess | undefined;
   try {
     server = await startJwksProcess({ cpu });
@@ -82,7 +85,7 @@ async function setting(label: string, cpu: number | undefined, docs: ReturnType<
     await server.request({ type: 'set', docs }, 'set-done');
 
     const baseline = await phase(port, new Promise((r) => setTimeout(r, BASELINE_S * 1000)));
-    const generation = server.request({ type: 'keygen', count: KEYS, bits: BITS }, 'keygen-done', KEYGEN_CAP_MS);
+    const generation = server.request({ type: 'keygen', count: KEYS, bits: BITS, concurrency }, 'keygen-done', KEYGEN_CAP_MS);
     const underKeygen = await phase(port, generation);
     const gen = await generation;
 
@@ -104,8 +107,11 @@ async function run(): Promise<void> {
   console.log(`load: autocannon in the benchmark process, ${CONNECTIONS} connections × ${RATE_PER_CONNECTION} req/s, GET ${BENCH_PATH} Host ${BENCH_HOST}`);
   const keys = await Promise.all([rsaPublicJwk(2048), rsaPublicJwk(2048), rsaPublicJwk(2048)]);
   const docs = benchDocuments(keys);
-  await setting(`server process unpinned (${os.cpus().length} cores, thread pool of ${process.env.UV_THREADPOOL_SIZE ?? 4})`, undefined, docs);
-  if (os.cpus().length >= 2) await setting('server process and its thread pool pinned to core 1 (taskset -c 1)', 1, docs);
+  const unpinned = `server process unpinned (${os.cpus().length} cores, thread pool of ${process.env.UV_THREADPOOL_SIZE ?? 4})`;
+  // As the operator generates (GENERATION_CONCURRENCY), then the worst case for reference.
+  await setting(`${unpinned}, as the operator does`, undefined, GENERATION_CONCURRENCY, docs);
+  await setting(unpinned, undefined, KEYS, docs);
+  if (os.cpus().length >= 2) await setting('server process and its thread pool pinned to core 1 (taskset -c 1), as the operator does', 1, GENERATION_CONCURRENCY, docs);
 }
 
 const bench: Bench = {

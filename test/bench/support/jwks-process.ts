@@ -6,7 +6,7 @@ import type { IssuerDocument } from '../../../src/jwks/types.js';
 import { REPO_ROOT } from './bench.js';
 import { pinned } from './tools.js';
 
-export type ToChild = { type: 'set'; docs: IssuerDocument[] } | { type: 'keygen'; count: number; bits: number } | { type: 'stop' };
+export type ToChild = { type: 'set'; docs: IssuerDocument[] } | { type: 'keygen'; count: number; bits: number; concurrency: number } | { type: 'stop' };
 
 export type FromChild =
   | { type: 'listening'; port: number }

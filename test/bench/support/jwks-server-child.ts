@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
 import { close, createJwksServer, listen } from '../../../src/jwks/server.js';
 import { toPublicJwk } from './keys.js';
+import { limitConcurrency } from '../../../src/controller/generation-limit.js';
 import type { FromChild, ToChild } from './jwks-process.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -18,17 +19,18 @@ const store = new JwksStore();
 const server = createJwksServer(store);
 
 /**
- * Generate `count` RSA keys at once with the async generateKeyPair (libuv's thread pool), each
+ * Generate `count` RSA keys, `concurrency` at a time, with the async generateKeyPair (libuv's thread pool), each
  * published as its own AuthServer's JWKS when ready, as the controller would. Measures the event
  * loop's delay meanwhile.
  */
-async function keygen(count: number, bits: number): Promise<void> {
+async function keygen(count: number, bits: number, concurrency: number): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const started = performance.now();
+  const generate = limitConcurrency(() => generateKeyPair('rsa', { modulusLength: bits }), concurrency);
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const { publicKey } = await generateKeyPair('rsa', { modulusLength: bits });
+      const { publicKey } = await generate();
       store.set({
         namespace: 'keygen',
         name: `gen-${i}`,
@@ -58,7 +60,7 @@ process.on('message', (raw) => {
       send({ type: 'set-done', size: store.size });
       break;
     case 'keygen':
-      keygen(msg.count, msg.bits).catch((err: unknown) => send({ type: 'error', message: String(err) }));
+      keygen(msg.count, msg.bits, msg.concurrency).catch((err: unknown) => send({ type: 'error', message: String(err) }));
       break;
     case 'stop':
       void close(server, 2_000).then(() => process.exit(0));
