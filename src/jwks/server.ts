@@ -19,6 +19,7 @@
 // - Malformed requests, oversized headers (431) and slow requests (408) are answered by the
 //   clientError handler and the connection is closed.
 import http from 'node:http';
+import { parseHostPort, type HostPort } from '../config.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { prepareError, type PreparedResponse } from './documents.js';
@@ -264,23 +265,13 @@ export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
   return false;
 }
 
-/** Parse `host:port`, `[v6]:port` or `:port` (all interfaces). */
-export function parseBindAddress(address: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !Number.isInteger(port) || port > 65535) {
-    throw new Error(`invalid bind address ${JSON.stringify(address)}: expected HOST:PORT, [IPv6]:PORT or :PORT`);
-  }
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
-
 /**
- * Start listening on `host:port` (port 0 picks a free one), given as the flag's string or already
- * parsed; resolves with the bound address. Works for any http.Server (the metrics one too).
+ * Start listening on `host:port` (port 0 picks a free one; a flag's string or config's HostPort,
+ * parsed by config.ts's parseHostPort either way); resolves with the bound address. Works for any
+ * http.Server (the metrics one too).
  */
-export function listen(server: http.Server, address: string | { host: string; port: number }): Promise<AddressInfo> {
-  const { host, port } = typeof address === 'string' ? parseBindAddress(address) : address;
+export function listen(server: http.Server, address: string | HostPort): Promise<AddressInfo> {
+  const { host, port } = typeof address === 'string' ? parseHostPort('bind address', address) : address;
   const bindHost = host === '' ? undefined : host;
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

@@ -2,7 +2,8 @@
 // graceful close.
 import http from 'node:http';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { close, createJwksServer, ifNoneMatchMatches, listen, parseBindAddress } from '../../../src/jwks/server.js';
+import { close, createJwksServer, ifNoneMatchMatches, listen } from '../../../src/jwks/server.js';
+import { parseHostPort } from '../../../src/config.js';
 import { connect, doc, ecKey, parseJson, rawExchange, readUntilClose, request, rsaKey, startServer, type TestServer } from './helpers.js';
 
 const HOST = { host: 'login.example.com' };
@@ -316,11 +317,11 @@ async function ioBarrier(port: number): Promise<void> {
 
 describe('listen and close', () => {
   it('parses bind addresses', () => {
-    expect(parseBindAddress('0.0.0.0:8080')).toEqual({ host: '0.0.0.0', port: 8080 });
-    expect(parseBindAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
-    expect(parseBindAddress(':9090')).toEqual({ host: undefined, port: 9090 });
-    expect(parseBindAddress('localhost:1')).toEqual({ host: 'localhost', port: 1 });
-    for (const bad of ['8080', 'host:', 'host:99999', 'a:b:1', '[::1]8080']) expect(() => parseBindAddress(bad)).toThrow(/invalid bind address/);
+    expect(parseHostPort('bind address', '0.0.0.0:8080')).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(parseHostPort('bind address', '[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseHostPort('bind address', ':9090')).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(parseHostPort('bind address', 'localhost:1')).toEqual({ host: 'localhost', port: 1 });
+    for (const bad of ['8080', 'host:', 'host:99999', 'a:b:1', '[::1]8080']) expect(() => parseHostPort('bind address', bad)).toThrow(/bind address .* is not HOST:PORT/);
   });
 
   it('accepts an already parsed address and rejects a port in use', async () => {
