@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     kc, store, log, metrics,
     namespaces: config.namespaces,
     concurrency: config.concurrency,
+    issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
     canWrite: () => !elector || elector.isLeader,
   });
   if (config.leaderElect) {
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   }
 
   const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }) });
-  const healthServer = createHealthServer(metrics.registry, () => controller.synced);
+  const healthServer = createHealthServer(metrics.registry, () => controller.readiness());
   const servers: Server[] = [jwksServer, healthServer];
   try {
     await listen(jwksServer, config.jwksBindAddress);

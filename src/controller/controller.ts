@@ -5,13 +5,13 @@ import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import { generateKeyMaterial } from '../keys/generate.js';
 import { eventRecorder } from '../kube/events.js';
-import { SecretReader } from '../kube/secrets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Informer, objectKey } from './informer.js';
 import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
-import { Reconciler, issuerRoute, servedIssuer, type ReconcilerDeps } from './reconciler.js';
+import { issuerClaim, servedIssuer, type IssuerPolicy } from './issuer-ownership.js';
+import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
 import { GENERATION_CONCURRENCY, limitConcurrency } from './generation-limit.js';
 
@@ -29,6 +29,8 @@ export interface ControllerOptions {
   generate?: ReconcilerDeps['generate'];
   /** Keys generated at once (see generation-limit.ts). */
   generationConcurrency?: number;
+  /** What the cluster admin allows of issuers (default: https only, any host). */
+  issuerPolicy?: IssuerPolicy;
 }
 
 export class Controller {
@@ -36,11 +38,17 @@ export class Controller {
   private readonly secretInformers = new Map<string, Informer<KubernetesObject>>();
   private readonly secretIndex = new SecretIndex();
   private readonly issuers = new IssuerIndex();
+  private readonly issuerPolicy: IssuerPolicy;
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
+  /** AuthServers whose documents are in the store. */
+  private readonly published = new Set<string>();
+  /** Latched: once every listed AuthServer was published, a new one does not make the replica unready. */
+  private servingAll = false;
 
   constructor(private readonly opts: ControllerOptions) {
     const { kc, log, metrics } = opts;
+    this.issuerPolicy = opts.issuerPolicy ?? { allowInsecure: false };
     const core = kc.makeApiClient(CoreV1Api);
     this.queue = new WorkQueue({
       concurrency: opts.concurrency ?? 4,
@@ -66,12 +74,21 @@ export class Controller {
     this.reconciler = new Reconciler({
       getAuthServer: (key) => this.getAuthServer(key),
       secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
-      secrets: new SecretReader(core),
       issuers: this.issuers,
+      issuerPolicy: this.issuerPolicy,
       core,
       custom: kc.makeApiClient(CustomObjectsApi),
       events: eventRecorder(core),
-      store: opts.store,
+      store: {
+        set: (doc) => {
+          opts.store.set(doc);
+          this.published.add(`${doc.namespace}/${doc.name}`);
+        },
+        delete: (namespace, name) => {
+          opts.store.delete(namespace, name);
+          this.published.delete(`${namespace}/${name}`);
+        },
+      },
       canWrite: opts.canWrite ?? (() => true),
       generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
       log,
@@ -79,9 +96,23 @@ export class Controller {
     });
   }
 
-  /** Ready once every informer has delivered its first list. */
+  /** Every informer has delivered its first list. */
   get synced(): boolean {
     return this.authServers.every((i) => i.synced) && [...this.secretInformers.values()].every((i) => i.synced);
+  }
+
+  /**
+   * Ready to serve (DESIGN §3): everything is listed and every AuthServer listed has its documents
+   * in the store, so a replica that joins a rolling update never answers 404 for an issuer that exists.
+   */
+  readiness(): { ready: boolean; message: string } {
+    if (this.servingAll) return { ready: true, message: 'ok' };
+    if (!this.synced) return { ready: false, message: 'waiting for the first list of AuthServers and Secrets' };
+    const listed = this.authServers.flatMap((i) => i.list().map(objectKey));
+    const waiting = listed.filter((k) => !this.published.has(k)).length;
+    if (waiting > 0) return { ready: false, message: `waiting for ${waiting} of ${listed.length} AuthServers to be published` };
+    this.servingAll = true;
+    return { ready: true, message: 'ok' };
   }
 
   start(): void {
@@ -104,9 +135,9 @@ export class Controller {
     const { metrics, log } = this.opts;
     const end = metrics.reconcileDuration.startTimer();
     try {
-      const result = await this.reconciler.reconcile(key);
-      metrics.reconciles.inc({ result: 'success' });
-      return result;
+      const outcome = await this.reconciler.reconcile(key);
+      metrics.reconciles.inc({ result: outcome.result });
+      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
       log.warn('reconcile failed; retrying with backoff', { authserver: key, error: (err as Error).message });
@@ -134,7 +165,7 @@ export class Controller {
     const name = obj.metadata.name ?? '';
     const affected = type === 'delete'
       ? this.issuers.remove(key)
-      : this.issuers.set(key, issuerRoute(obj), String(obj.metadata.creationTimestamp ?? ''), servedIssuer(obj));
+      : this.issuers.set(key, issuerClaim(obj, this.issuerPolicy), String(obj.metadata.creationTimestamp ?? ''), servedIssuer(obj));
     if (type === 'delete') {
       for (const s of referencedSecretNames(obj)) this.dropUnreferenced(ns, s, key);
       this.secretIndex.remove(ns, name);

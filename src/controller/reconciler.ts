@@ -4,28 +4,28 @@
 // Secret is confirmed missing by the API server.
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
-import { checkIssuer } from '../api/issuer.js';
-import { ALLOW_UNSAFE_ISSUER_ANNOTATION, API_VERSION, KIND, type AuthServer, type KeyRole, type KeyStatus } from '../api/types.js';
+import { API_VERSION, KIND, type AuthServer, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
 import type { LoadResult } from '../keys/types.js';
-import { isConflict } from '../kube/errors.js';
+import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
-import { createGeneratedSecret, isGeneratedBySignet, type SecretReader, type SecretSnapshot } from '../kube/secrets.js';
+import { createGeneratedSecret, isGeneratedBySignet, readSecret, type SecretSnapshot } from '../kube/secrets.js';
 import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, PublishedKey } from '../observability/metrics.js';
 import { decide, type IssuerVerdict, type RefOutcome, type RefResolution } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
-import type { HandlerResult } from './queue.js';
+import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 
 export interface ReconcilerDeps {
   getAuthServer: (key: string) => AuthServer | undefined;
   /** The resourceVersion the Secret watch has seen, if any. */
   secretVersion: (namespace: string, name: string) => string | undefined;
-  secrets: SecretReader;
   issuers: IssuerIndex;
+  /** What the cluster admin allows of issuers (command line). */
+  issuerPolicy: IssuerPolicy;
   core: CoreV1Api;
   custom: CustomObjectsApi;
   events: EventRecorder;
@@ -38,21 +38,32 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-/** The route an AuthServer's issuer claims, or undefined when the issuer is invalid. */
-export function issuerRoute(as: AuthServer): string | undefined {
-  const check = checkIssuer(as.spec?.issuerURI ?? '', as.metadata.annotations?.[ALLOW_UNSAFE_ISSUER_ANNOTATION] === 'true');
-  return check.ok ? `${check.host}${check.path}` : undefined;
+/** How a reconcile ended, for metrics and the work queue. */
+export interface ReconcileOutcome {
+  /** conflict: the status write lost to a newer object, whose watch event brings another reconcile. */
+  result: 'success' | 'conflict';
+  requeueAfterMs?: number;
 }
 
-/** Whether the status says this AuthServer has been serving its issuer (not waiting on a conflict). */
-export function servedIssuer(as: AuthServer): boolean {
-  const ready = as.status?.conditions?.find((c) => c.type === 'Ready');
-  return !!ready && as.status?.issuerURI === as.spec?.issuerURI && ready.reason !== 'IssuerConflict' && ready.reason !== 'InvalidIssuerURI';
+/**
+ * Thrown after status and events are written when a key could not be generated, so that the
+ * work queue retries this AuthServer alone, with its own exponential backoff.
+ */
+export class GenerationFailedError extends Error {}
+
+interface ParsedSecret {
+  version: string;
+  generated: boolean;
+  /** Load results by variant (private half required, kid format). */
+  results: Map<string, LoadResult>;
 }
 
 export class Reconciler {
-  /** Parsed keys by Secret and resourceVersion: a Secret is parsed once per change. */
-  private readonly parsed = new Map<string, { version: string; results: Map<string, LoadResult> }>();
+  /**
+   * Parsed keys by Secret and resourceVersion: a Secret is read and parsed once per change, and
+   * only the parse result (public halves) is kept, never the Secret's bytes.
+   */
+  private readonly parsed = new Map<string, ParsedSecret>();
   /** The keys each AuthServer serves, for metrics. */
   private readonly published = new Map<string, PublishedKey[]>();
 
@@ -60,7 +71,7 @@ export class Reconciler {
     deps.metrics.setPublishedKeys(() => [...this.published.values()].flat());
   }
 
-  async reconcile(key: string): Promise<HandlerResult> {
+  async reconcile(key: string): Promise<ReconcileOutcome> {
     const { deps } = this;
     const as = deps.getAuthServer(key);
     if (!as) {
@@ -68,7 +79,7 @@ export class Reconciler {
       deps.store.delete(namespace, name);
       this.published.delete(key);
       for (const role of ['SignAndVerify', 'VerifyOnly']) deps.metrics.keys.remove({ namespace, authserver: name, role });
-      return;
+      return { result: 'success' };
     }
     const spec = effectiveSpec(as.spec);
     const refs: Array<{ name: string; role: KeyRole }> = [
@@ -83,37 +94,37 @@ export class Reconciler {
 
     deps.store.set(decision.document);
     this.observeKeys(key, as, decision.status.keys ?? []);
-    if (!deps.canWrite()) return;
+    if (!deps.canWrite()) return { result: 'success' };
     if (decision.statusChanged) {
       try {
         await writeStatus(deps.custom, as, decision.status);
       } catch (err) {
         // The informer brings the newer object and with it another reconcile.
-        if (isConflict(err)) {
-          deps.metrics.reconciles.inc({ result: 'conflict' });
-          return;
-        }
+        if (isConflict(err)) return { result: 'conflict' };
         throw err;
       }
     }
     for (const e of decision.events) await this.record(as, e.type, e.reason, e.message);
+    const failed = resolutions.find((r) => !r.outcome.ok && r.outcome.reason === 'GenerationFailed');
+    if (failed && !failed.outcome.ok) throw new GenerationFailedError(failed.outcome.message);
+    return { result: 'success' };
   }
 
   private issuerVerdict(key: string, as: AuthServer): IssuerVerdict {
-    const allowUnsafe = as.metadata.annotations?.[ALLOW_UNSAFE_ISSUER_ANNOTATION] === 'true';
-    const check = checkIssuer(as.spec.issuerURI, allowUnsafe);
-    if (!check.ok) return { ok: false, reason: 'InvalidIssuerURI', message: check.message };
-    const owner = this.deps.issuers.owner(`${check.host}${check.path}`);
-    if (owner && owner !== key) {
-      return { ok: false, reason: 'IssuerConflict', message: `issuer "${as.spec.issuerURI}" is already served by the older AuthServer ${owner}; choose another issuerURI or delete that AuthServer` };
-    }
-    return { ok: true };
+    return issuerVerdict(as, this.deps.issuerPolicy, this.deps.issuers.olderClaimant(key));
   }
 
   private async resolve(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole): Promise<RefOutcome> {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
-    let secret = await deps.secrets.read(namespace, secretName, deps.secretVersion(namespace, secretName));
+    const requirePrivate = role === 'SignAndVerify';
+    // While the watch reports the version already parsed, the Secret has not changed: no GET.
+    const known = deps.secretVersion(namespace, secretName);
+    const cached = this.parsed.get(`${namespace}/${secretName}`);
+    const hit = known !== undefined && cached?.version === known ? cached.results.get(variantOf(requirePrivate, spec)) : undefined;
+    if (hit && cached) return outcomeOf(hit, cached.generated);
+
+    let secret = await readSecret(deps.core, namespace, secretName);
     if (!secret) {
       const refField = role === 'SignAndVerify' ? 'spec.tokenSignature.signAndVerifyKeyRef' : 'spec.tokenSignature.extraVerifyKeyRefs';
       if (spec.keyGeneration.mode === 'Never') {
@@ -126,9 +137,7 @@ export class Reconciler {
       if (!generated.ok) return generated;
       secret = generated.secret;
     }
-    const result = this.load(secret, role === 'SignAndVerify', spec);
-    if (!result.ok) return { ok: false, reason: result.problem.reason, message: result.problem.message };
-    return { ok: true, key: result.key, generated: isGeneratedBySignet(secret.labels) };
+    return outcomeOf(this.load(secret, requirePrivate, spec), isGeneratedBySignet(secret.labels));
   }
 
   private async generate(as: AuthServer, spec: EffectiveSpec, secretName: string): Promise<{ ok: true; secret: SecretSnapshot } | { ok: false; reason: 'GenerationFailed'; message: string }> {
@@ -148,12 +157,14 @@ export class Reconciler {
         await this.record(as, 'Normal', 'KeyGenerated', `Generated a ${size}${algorithm} key in Secret "${secretName}" (deletionPolicy ${deletionPolicy})`);
       }
       // Created by us or, after a 409, by whoever won the race: read back what is there.
-      const secret = await deps.secrets.read(namespace, secretName, undefined);
+      const secret = await readSecret(deps.core, namespace, secretName);
       if (secret) return { ok: true, secret };
       return { ok: false, reason: 'GenerationFailed', message: `Secret "${secretName}" was created but cannot be read back; it will be retried` };
     } catch (err) {
-      deps.log.error('key generation failed', { namespace, authserver: as.metadata.name, secret: secretName, error: (err as Error).message });
-      return { ok: false, reason: 'GenerationFailed', message: `generating a ${algorithm} key into Secret "${secretName}" failed: ${(err as Error).message}; check that Signet may create Secrets in namespace "${namespace}"` };
+      // The message is the API's own (stable from one attempt to the next), never the response dump.
+      const cause = apiErrorMessage(err);
+      deps.log.error('key generation failed', { namespace, authserver: as.metadata.name, secret: secretName, error: cause });
+      return { ok: false, reason: 'GenerationFailed', message: `generating a ${algorithm} key into Secret "${secretName}" failed: ${cause.replace(/\.$/, '')}; check that Signet may create Secrets in namespace "${namespace}"` };
     }
   }
 
@@ -161,10 +172,10 @@ export class Reconciler {
     const id = `${secret.namespace}/${secret.name}`;
     let entry = this.parsed.get(id);
     if (!entry || entry.version !== secret.resourceVersion) {
-      entry = { version: secret.resourceVersion, results: new Map() };
+      entry = { version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), results: new Map() };
       this.parsed.set(id, entry);
     }
-    const variant = `${requirePrivate}/${spec.keyIdFormat}`;
+    const variant = variantOf(requirePrivate, spec);
     let result = entry.results.get(variant);
     if (!result) {
       result = loadKey({ secretName: secret.name, data: secret.data, annotations: secret.annotations, requirePrivate, keyIdFormat: spec.keyIdFormat });
@@ -178,7 +189,6 @@ export class Reconciler {
   /** Drops what is remembered of a Secret that no AuthServer references any more. */
   forgetSecret(namespace: string, name: string): void {
     this.parsed.delete(`${namespace}/${name}`);
-    this.deps.secrets.forget(namespace, name);
   }
 
   private observeKeys(key: string, as: AuthServer, keys: readonly KeyStatus[]): void {
@@ -195,4 +205,12 @@ export class Reconciler {
       this.deps.log.warn('could not record event', { namespace: as.metadata.namespace, authserver: as.metadata.name, reason, error: (err as Error).message });
     }
   }
+}
+
+function variantOf(requirePrivate: boolean, spec: EffectiveSpec): string {
+  return `${requirePrivate}/${spec.keyIdFormat}`;
+}
+
+function outcomeOf(result: LoadResult, generated: boolean): RefOutcome {
+  return result.ok ? { ok: true, key: result.key, generated } : { ok: false, reason: result.problem.reason, message: result.problem.message };
 }

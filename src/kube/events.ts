@@ -17,7 +17,8 @@ export function eventRecorder(core: CoreV1Api): EventRecorder {
       await core.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { name: `${as.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+          // An Event name is at most 253 characters, like the AuthServer's own.
+          metadata: { name: `${(as.metadata.name ?? '').slice(0, 236)}.${randomBytes(8).toString('hex')}`, namespace },
           involvedObject: { apiVersion: API_VERSION, kind: KIND, name: as.metadata.name, namespace, uid: as.metadata.uid, resourceVersion: as.metadata.resourceVersion },
           type,
           reason,

@@ -1,6 +1,7 @@
-// Reading referenced Secrets and creating generated ones. Signet creates Secrets and never
-// updates or deletes one: the only write here is a create.
+// Reading referenced Secrets and creating generated ones. Signet never updates or deletes a
+// Secret it did not create.
 import type { CoreV1Api, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import { authServerLabelValue } from '../api/labels.js';
 import { ALGORITHM_ANNOTATION, AUTHSERVER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Algorithm } from '../api/types.js';
 import type { GeneratedKeyMaterial } from '../keys/types.js';
 import { isConflict, isNotFound } from './errors.js';
@@ -23,9 +24,7 @@ export function isGeneratedBySignet(labels: Record<string, string> | undefined):
 function snapshot(s: V1Secret): SecretSnapshot {
   const data: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(s.data ?? {})) {
-    // Unpooled: a small Buffer.from() is a slice of a shared 8 KiB slab, which a cache would pin.
-    const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(v, 'base64'));
-    data[k] = buf.subarray(0, buf.write(v, 'base64'));
+    data[k] = Buffer.from(v, 'base64');
   }
   return {
     namespace: s.metadata?.namespace ?? '',
@@ -39,32 +38,15 @@ function snapshot(s: V1Secret): SecretSnapshot {
 }
 
 /**
- * Reads Secrets with data, keeping the last read of each referenced one: while the metadata
- * watch reports the same resourceVersion the data has not changed, so no second GET is needed.
+ * Reads Secrets with data. Nothing is cached here: raw key bytes live only as long as the caller
+ * needs them to parse (the reconciler keeps parsed public keys, by resourceVersion).
  */
-export class SecretReader {
-  private readonly cache = new Map<string, SecretSnapshot>();
-
-  constructor(private readonly core: CoreV1Api) {}
-
-  /** `knownVersion` is the resourceVersion the watch reports, when it has seen the Secret. */
-  async read(namespace: string, name: string, knownVersion: string | undefined): Promise<SecretSnapshot | undefined> {
-    const key = `${namespace}/${name}`;
-    const cached = this.cache.get(key);
-    if (cached && knownVersion && cached.resourceVersion === knownVersion) return cached;
-    try {
-      const s = snapshot(await this.core.readNamespacedSecret({ namespace, name }));
-      this.cache.set(key, s);
-      return s;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.cache.delete(key);
-      return undefined;
-    }
-  }
-
-  forget(namespace: string, name: string): void {
-    this.cache.delete(`${namespace}/${name}`);
+export async function readSecret(core: CoreV1Api, namespace: string, name: string): Promise<SecretSnapshot | undefined> {
+  try {
+    return snapshot(await core.readNamespacedSecret({ namespace, name }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
 
@@ -90,8 +72,8 @@ export async function createGeneratedSecret(core: CoreV1Api, spec: GeneratedSecr
         metadata: {
           name: spec.name,
           namespace: spec.namespace,
-          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [AUTHSERVER_LABEL]: spec.authServerName },
-          annotations: { [ALGORITHM_ANNOTATION]: spec.algorithm },
+          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [AUTHSERVER_LABEL]: authServerLabelValue(spec.authServerName) },
+          annotations: { [ALGORITHM_ANNOTATION]: spec.algorithm, [AUTHSERVER_LABEL]: spec.authServerName },
           ...(spec.owner ? { ownerReferences: [spec.owner] } : {}),
         },
         stringData: { 'key.pem': spec.material['key.pem'], 'pub.pem': spec.material['pub.pem'] },

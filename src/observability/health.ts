@@ -1,8 +1,8 @@
-// The second listener: /metrics (Prometheus), /healthz (the process answers), /readyz (informers synced).
+// The second listener: /metrics (Prometheus), /healthz (the process answers), /readyz (serving every issuer it listed).
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 
-export function createHealthServer(registry: Registry, ready: () => boolean): http.Server {
+export function createHealthServer(registry: Registry, readiness: () => { ready: boolean; message: string }): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -12,8 +12,8 @@ export function createHealthServer(registry: Registry, ready: () => boolean): ht
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'informers not synced\n');
+      const { ready, message } = readiness();
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${message}\n`);
     } else if (path === '/metrics') {
       registry.metrics().then(
         (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
