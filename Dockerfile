@@ -24,6 +24,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# kubectl signet (DESIGN §10), on the PATH as kubectl-signet: `kubectl exec deploy/signet -- kubectl-signet status -A`.
+COPY bin ./bin
+RUN ln -s /app/bin/kubectl-signet /usr/local/bin/kubectl-signet
 # The chart runs it with runAsUser 65532 and a read-only root filesystem; nothing here needs root
 # or a writable /app.
 USER 65532:65532

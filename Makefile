@@ -33,7 +33,27 @@ unit: deps
 integration: deps control-plane build
 	npm run test:integration
 
-test: lint typecheck unit integration
+# test/interop/: Signet over HTTPS against verifiers nobody here wrote (DESIGN §10): a second
+# kube-apiserver, go-oidc (built here), PyJWT (Debian's python3-jwt), jose, openid-client, jwks-rsa.
+# A passing run rewrites the verifier × algorithm section of README.md from test/interop/results.json.
+.PHONY: interop interop-verifiers python3-jwt
+INTEROP_GO_VERIFIER := test/interop/.bin/go-oidc-verify
+
+$(INTEROP_GO_VERIFIER): test/interop/go-oidc/main.go test/interop/go-oidc/go.mod test/interop/go-oidc/go.sum
+	cd test/interop/go-oidc && CGO_ENABLED=0 go build -trimpath -o ../.bin/go-oidc-verify .
+
+# Debian's interpreter, not a python3 earlier on PATH: the package installs into /usr/lib/python3.
+python3-jwt:
+	@/usr/bin/python3 -c 'import jwt' 2>/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y python3-jwt || { apt-get update && apt-get install -y python3-jwt; }; }
+
+interop-verifiers: deps $(INTEROP_GO_VERIFIER) python3-jwt
+
+interop: deps control-plane build interop-verifiers
+	SIGNET_INTEROP_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop
+	node test/interop/update-readme.mjs
+
+test: lint typecheck unit integration interop
 
 dev-cluster: deps control-plane
 	$(TSX) test/controlplane/dev-cluster.ts up
@@ -42,15 +62,20 @@ dev-cluster-down: deps
 	$(TSX) test/controlplane/dev-cluster.ts down
 
 run: dev-cluster build
+	@echo "make run: dev cluster up, dist/ built; applying manifests/samples/"
 	KUBECONFIG=$(CURDIR)/.dev-cluster/kubeconfig kubectl apply -f manifests/samples/
 	@echo
-	@echo "Signet is starting. Fetch the sample JWKS documents with:"
+	@echo "Signet is starting in the foreground (Ctrl-C stops it). It waits for the API server, lists every"
+	@echo "AuthServer and Secret, generates the missing sample key and publishes each JWKS; then"
+	@echo "http://localhost:9090/readyz answers 200 (a few seconds; curl -s localhost:9090/readyz). Then fetch:"
 	@echo "  curl -s http://localhost:8080/generated/oauth2/jwks"
 	@echo "  curl -s http://localhost:8080/user-key/oauth2/jwks"
 	@echo "  curl -s http://localhost:8080/authservers/default/generated-key/oauth2/jwks"
 	@echo "  KUBECONFIG=$(CURDIR)/.dev-cluster/kubeconfig kubectl get authservers"
+	@echo "  KUBECONFIG=$(CURDIR)/.dev-cluster/kubeconfig bin/kubectl-signet status -A"
 	@echo
-	node dist/main.js --kubeconfig $(CURDIR)/.dev-cluster/kubeconfig
+# The samples' issuers are http://localhost:8080 (development): --allow-insecure-issuers lets their annotation take effect.
+	node dist/main.js --kubeconfig $(CURDIR)/.dev-cluster/kubeconfig --allow-insecure-issuers
 
 # The benchmarks run the compiled operator, as production does.
 bench: deps control-plane build
@@ -70,6 +95,18 @@ tools: deps
 	@bash scripts/tools.sh >/dev/null
 
 unit: tools
+
+# promtool (Debian's prometheus package) for the alert and dashboard tests; installed only when missing.
+.PHONY: promtool docs
+promtool:
+	@bash scripts/promtool.sh
+
+unit: promtool
+
+# docs/install.md's values table is generated from charts/signet/values.yaml (test/unit/chart/docs.test.ts
+# fails when it is stale).
+docs: deps
+	$(TSX) scripts/values-doc.ts
 integration: tools
 
 # The chart carries a copy of crds/authservers.signet.dev.yaml (Helm installs CRDs only from the chart's

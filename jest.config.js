@@ -21,6 +21,15 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
+    // Signet over HTTPS against verifiers from other ecosystems (DESIGN §10), on the same control plane harness.
+    {
+      ...common,
+      displayName: 'interop',
+      testMatch: ['<rootDir>/test/interop/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+    },
     { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'] },
   ],
 };

@@ -1,16 +1,34 @@
 // Flags and environment, in one place (DESIGN §4). Bad input exits with a message that says what to fix.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { HostPolicyError, parseHostPolicy, type HostPolicy } from './api/host-policy.js';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.js';
 
 export interface Config {
   kubeconfig: string | undefined;
   namespaces: string[];
   jwksBindAddress: HostPort;
+  /** HTTPS on the JWKS listener with these files (watched and reloaded); undefined: plain HTTP. */
+  jwksTls: { certFile: string; keyFile: string } | undefined;
   metricsBindAddress: HostPort;
   leaderElect: boolean;
   leaderElection: { namespace: string; leaseName: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   logLevel: LogLevel;
   concurrency: number;
+  /** The signet.dev/allow-unsafe-issuer-uri annotation takes effect (development only). */
+  allowInsecureIssuers: boolean;
+  /** Which namespaces may claim which issuer hosts; undefined: any namespace, any host. */
+  issuerHostPolicy: HostPolicy | undefined;
+  /** The signing listener (DESIGN §9); undefined when --signing-bind-address is not given. */
+  signing: SigningConfig | undefined;
+}
+
+export interface SigningConfig {
+  bindAddress: HostPort;
+  /** HTTPS with these files (watched and reloaded); absent only with --signing-insecure. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Audiences the TokenReview asks for; empty: the API server's own. */
+  tokenAudiences: string[];
 }
 
 export interface HostPort {
@@ -21,10 +39,14 @@ export interface HostPort {
 export class ConfigError extends Error {}
 
 export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace NS]... [--jwks-bind-address HOST:PORT]
+                         [--jwks-tls-cert-file PATH --jwks-tls-key-file PATH]
                          [--metrics-bind-address HOST:PORT] [--leader-elect] [--log-level LEVEL]
+                         [--allow-insecure-issuers] [--issuer-host-policy FILE]
   --kubeconfig PATH                 kubeconfig to use (default $KUBECONFIG, then the in-cluster service account)
   --namespace NS                    watch only this namespace; repeat for several (default: all namespaces)
   --jwks-bind-address HOST:PORT     JWKS and discovery listener (default 0.0.0.0:8080)
+  --jwks-tls-cert-file PATH         serve it over HTTPS (TLS 1.2+) with this certificate chain (PEM), reloaded when the file changes
+  --jwks-tls-key-file PATH          and this private key (PEM); give both or neither
   --metrics-bind-address HOST:PORT  /metrics, /healthz, /readyz listener (default 0.0.0.0:9090)
   --leader-elect                    elect a leader through a Lease; only the leader writes
   --leader-elect-namespace NS       namespace of the Lease (default $POD_NAMESPACE, else "default")
@@ -33,6 +55,13 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --leader-elect-renew-deadline S   seconds the leader tries to renew before giving up (default 10)
   --leader-elect-retry-period S     seconds between tries (default 2)
   --concurrency N                   AuthServers reconciled at once (default 4)
+  --allow-insecure-issuers          honour the annotation signet.dev/allow-unsafe-issuer-uri (http issuers; development only)
+  --issuer-host-policy FILE         YAML list of {namespaces: [glob...], hosts: [glob...]}: which namespaces may claim which issuer hosts
+  --signing-bind-address HOST:PORT  the signing service listener (DESIGN §9; off by default)
+  --signing-tls-cert-file PATH      its TLS certificate chain (PEM), reloaded when the file changes
+  --signing-tls-key-file PATH       its TLS private key (PEM), reloaded when the file changes
+  --signing-insecure                serve signing over plain HTTP instead (development only)
+  --signing-token-audience AUD      audience the callers' tokens must have; repeat for several (default: the API server's)
   --log-level LEVEL                 error, warn, info or debug (default info)`;
 
 export function parseHostPort(flag: string, value: string): HostPort {
@@ -49,6 +78,24 @@ function seconds(flag: string, value: string | undefined, fallback: number): num
   return n * 1000;
 }
 
+/** The policy file, read and checked at startup so that a mistake stops the operator with what to fix. */
+function readHostPolicy(path: string | undefined): HostPolicy | undefined {
+  if (path === undefined) return undefined;
+  const source = `--issuer-host-policy "${path}"`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${source} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    return parseHostPolicy(text, source);
+  } catch (err) {
+    if (err instanceof HostPolicyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,6 +108,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         kubeconfig: { type: 'string' },
         namespace: { type: 'string', multiple: true },
         'jwks-bind-address': { type: 'string' },
+        'jwks-tls-cert-file': { type: 'string' },
+        'jwks-tls-key-file': { type: 'string' },
         'metrics-bind-address': { type: 'string' },
         'leader-elect': { type: 'boolean' },
         'leader-elect-namespace': { type: 'string' },
@@ -70,6 +119,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'leader-elect-retry-period': { type: 'string' },
         'log-level': { type: 'string' },
         concurrency: { type: 'string' },
+        'allow-insecure-issuers': { type: 'boolean' },
+        'issuer-host-policy': { type: 'string' },
+        'signing-bind-address': { type: 'string' },
+        'signing-tls-cert-file': { type: 'string' },
+        'signing-tls-key-file': { type: 'string' },
+        'signing-insecure': { type: 'boolean' },
+        'signing-token-audience': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -101,10 +157,50 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
     jwksBindAddress: parseHostPort('--jwks-bind-address', values['jwks-bind-address'] ?? '0.0.0.0:8080'),
+    jwksTls: jwksTls(values['jwks-tls-cert-file'], values['jwks-tls-key-file']),
     metricsBindAddress: parseHostPort('--metrics-bind-address', values['metrics-bind-address'] ?? '0.0.0.0:9090'),
     leaderElect: values['leader-elect'] ?? false,
     leaderElection,
     logLevel,
     concurrency,
+    allowInsecureIssuers: values['allow-insecure-issuers'] ?? false,
+    issuerHostPolicy: readHostPolicy(values['issuer-host-policy']),
+    signing: signingConfig(values),
+  };
+}
+
+function jwksTls(certFile: string | undefined, keyFile: string | undefined): Config['jwksTls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined || certFile === '' || keyFile === '') {
+    throw new ConfigError('--jwks-tls-cert-file and --jwks-tls-key-file go together: give both for HTTPS, or neither for plain HTTP');
+  }
+  return { certFile, keyFile };
+}
+
+function signingConfig(values: {
+  'signing-bind-address'?: string | undefined; 'signing-tls-cert-file'?: string | undefined; 'signing-tls-key-file'?: string | undefined;
+  'signing-insecure'?: boolean | undefined; 'signing-token-audience'?: string[] | undefined;
+}): SigningConfig | undefined {
+  const address = values['signing-bind-address'];
+  const certFile = values['signing-tls-cert-file'];
+  const keyFile = values['signing-tls-key-file'];
+  const insecure = values['signing-insecure'] ?? false;
+  const audiences = [...new Set(values['signing-token-audience'] ?? [])];
+  if (address === undefined) {
+    if (certFile !== undefined || keyFile !== undefined || insecure || audiences.length > 0) {
+      throw new ConfigError('--signing-tls-cert-file, --signing-tls-key-file, --signing-insecure and --signing-token-audience need --signing-bind-address');
+    }
+    return undefined;
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--signing-tls-cert-file and --signing-tls-key-file go together: give both');
+  if (certFile !== undefined && insecure) throw new ConfigError('--signing-insecure and the --signing-tls-* files exclude each other: give the files for HTTPS, or --signing-insecure for plain HTTP');
+  if (certFile === undefined && !insecure) {
+    throw new ConfigError('--signing-bind-address needs --signing-tls-cert-file and --signing-tls-key-file (HTTPS), or --signing-insecure for plain HTTP (development only)');
+  }
+  for (const aud of audiences) if (aud.trim() === '') throw new ConfigError('--signing-token-audience must not be empty');
+  return {
+    bindAddress: parseHostPort('--signing-bind-address', address),
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    tokenAudiences: audiences,
   };
 }

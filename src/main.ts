@@ -1,14 +1,18 @@
 // Wiring only: flags → clients → controller → servers (DESIGN §5).
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { ConfigError, parseConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { JwksStore } from './jwks/store.js';
 import { close, createJwksServer, listen } from './jwks/server.js';
+import { TlsFiles } from './jwks/tls.js';
 import { LeaderElector } from './kube/leader.js';
 import { createHealthServer } from './observability/health.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { SigningKeyStore } from './signing/key-store.js';
+import { startSigningService } from './signing/service.js';
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -40,8 +44,10 @@ async function main(): Promise<void> {
 
   let elector: LeaderElector | undefined;
   const store = new JwksStore();
+  // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
+  const signingKeys = new SigningKeyStore();
   const controller = new Controller({
-    kc, store, log, metrics,
+    kc, store, signingKeys, log, metrics,
     namespaces: config.namespaces,
     concurrency: config.concurrency,
     issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
@@ -61,12 +67,26 @@ async function main(): Promise<void> {
     metrics.leader.set(1);
   }
 
-  const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }) });
+  let jwksTls: TlsFiles | undefined;
+  if (config.jwksTls) {
+    try {
+      jwksTls = await TlsFiles.load(config.jwksTls, { log });
+    } catch (err) {
+      log.error('cannot serve the JWKS over HTTPS: fix --jwks-tls-cert-file / --jwks-tls-key-file', { error: (err as Error).message });
+      process.exit(2);
+    }
+  }
+  const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }), ...(jwksTls && { tls: jwksTls }) });
   const healthServer = createHealthServer(metrics.registry, () => controller.readiness());
-  const servers: Server[] = [jwksServer, healthServer];
+  const servers: (Server | HttpsServer)[] = [jwksServer, healthServer];
   try {
     await listen(jwksServer, config.jwksBindAddress);
     await listen(healthServer, config.metricsBindAddress);
+    if (config.signing) {
+      const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics });
+      servers.push(signing.server);
+      log.info('signing service listening', { address: signing.server.address(), https: signing.tls !== undefined });
+    }
   } catch (err) {
     log.error('cannot listen', { error: (err as Error).message });
     process.exit(1);
@@ -75,7 +95,7 @@ async function main(): Promise<void> {
   elector?.start();
   log.info('signet started', {
     namespaces: config.namespaces.length ? config.namespaces : 'all',
-    jwks: jwksServer.address(), metrics: healthServer.address(), leaderElect: config.leaderElect,
+    jwks: jwksServer.address(), jwksHttps: jwksTls !== undefined, metrics: healthServer.address(), leaderElect: config.leaderElect,
   });
 
   let stopping = false;
@@ -86,6 +106,7 @@ async function main(): Promise<void> {
     await elector?.stop();
     await controller.stop();
     await Promise.all(servers.map((s) => close(s, 10_000)));
+    jwksTls?.close();
     log.info('stopped');
     process.exit(0);
   };

@@ -16,10 +16,21 @@ export const ALGORITHM_ANNOTATION = 'signet.dev/algorithm';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'signet';
 export const AUTHSERVER_LABEL = 'signet.dev/authserver';
+/** Annotation on an AuthServer: any new value starts a rotation now, pre-publication respected (DESIGN §8). */
+export const ROTATE_ANNOTATION = 'signet.dev/rotate';
+/** Annotation on an AuthServer: any new value makes a new key sign at once and drops the old one at once. */
+export const ROTATE_EMERGENCY_ANNOTATION = 'signet.dev/rotate-emergency';
 
-export const ALGORITHMS = [
+/** Algorithms of keys that are published (JWKS, discovery). */
+export const ASYMMETRIC_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+/** Shared-secret algorithms: usable only through the signing service (spec.signing), never published. */
+export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export type SymmetricAlgorithm = (typeof SYMMETRIC_ALGORITHMS)[number];
+/** The algorithm table: every JWS algorithm Signet knows. */
+export const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
@@ -50,6 +61,14 @@ export interface TokenSignature {
   extraVerifyKeyRefs?: SecretRef[];
   keyGeneration?: KeyGeneration;
   keyIdFormat?: KeyIdFormat;
+  rotation?: Rotation;
+}
+
+/** Scheduled rotation and retention of replaced keys (DESIGN §8). Durations in Go syntax (src/api/duration.ts). */
+export interface Rotation {
+  period?: string;
+  publishAhead?: string;
+  retainFor?: string;
 }
 
 export interface JwksSettings {
@@ -60,9 +79,18 @@ export interface DiscoverySettings {
   enabled?: boolean;
 }
 
+/** The signing service for this AuthServer (DESIGN §9). Durations in Go syntax (src/api/duration.ts). */
+export interface SigningSettings {
+  enabled?: boolean;
+  maxTokenLifetime?: string;
+  defaultTokenLifetime?: string;
+  allowKeysetExport?: boolean;
+}
+
 export interface AuthServerSpec {
   issuerURI: string;
   tokenSignature: TokenSignature;
+  signing?: SigningSettings;
   jwks?: JwksSettings;
   discovery?: DiscoverySettings;
 }
@@ -78,6 +106,37 @@ export interface KeyStatus {
   keySize: number;
   generated: boolean;
   publishedSince: string;
+  state?: KeyState;
+  /** Next: when it starts signing. */
+  activatesAt?: string;
+  /** Retired: when it leaves the JWKS. */
+  retiresAt?: string;
+}
+
+export const KEY_STATES = ['Active', 'Next', 'Verify', 'Retired'] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+/** The public members of a served JWK, as status.retiredKeys keeps them. */
+export interface RetiredJwk {
+  kty: string;
+  kid: string;
+  use: string;
+  alg: string;
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  x5c?: string[];
+  'x5t#S256'?: string;
+}
+
+/** A replaced key, still served (verify-only) until retiresAt. */
+export interface RetiredKey {
+  kid: string;
+  secretName: string;
+  retiresAt: string;
+  jwk: RetiredJwk;
 }
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -89,6 +148,8 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 export const REASONS = [
   'Resolved', 'SecretNotFound', 'KeyMaterialMissing', 'KeyParseError', 'UnsupportedKeyType',
   'KeyTooWeak', 'KeyMismatch', 'AlgorithmMismatch', 'GenerationFailed', 'InvalidIssuerURI', 'IssuerConflict',
+  'IssuerNotAllowed', 'InsecureIssuerNotAllowed',
+  'SecretNotManaged',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -108,6 +169,10 @@ export interface AuthServerStatus {
   signingKeyID?: string;
   tokenSignatureKeyCount?: number;
   keys?: KeyStatus[];
+  /** With rotation: the next transition Signet will make. */
+  nextRotationTime?: string;
+  /** Public halves of replaced keys, served until retiresAt; ten at most. */
+  retiredKeys?: RetiredKey[];
   conditions?: Condition[];
 }
 
@@ -119,4 +184,5 @@ export interface AuthServer {
   status?: AuthServerStatus;
 }
 
-export type EventReason = 'KeyGenerated' | 'SigningKeyChanged' | 'KeyInvalid' | 'SecretNotFound' | 'IssuerConflict';
+export type EventReason = 'KeyGenerated' | 'SigningKeyChanged' | 'KeyInvalid' | 'SecretNotFound' | 'IssuerConflict'
+  | 'NextKeyPublished' | 'KeyRetired' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer';

@@ -4,6 +4,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } f
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import { generateKeyMaterial } from '../keys/generate.js';
+import { makeApiClient } from '../kube/client.js';
 import { eventRecorder } from '../kube/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,6 +22,8 @@ export interface ControllerOptions {
   /** Empty: every namespace. */
   namespaces: string[];
   store: Pick<JwksStore, 'set' | 'delete'>;
+  /** The signing service's keys (DESIGN §9), which the reconciler fills on every replica. */
+  signingKeys?: ReconcilerDeps['signingKeys'];
   log: Logger;
   metrics: Metrics;
   canWrite?: () => boolean;
@@ -49,7 +52,9 @@ export class Controller {
   constructor(private readonly opts: ControllerOptions) {
     const { kc, log, metrics } = opts;
     this.issuerPolicy = opts.issuerPolicy ?? { allowInsecure: false };
-    const core = kc.makeApiClient(CoreV1Api);
+    // Every write is checked against canWrite when it is sent, not only when a reconcile starts.
+    const canWrite = opts.canWrite ?? (() => true);
+    const core = makeApiClient(kc, CoreV1Api, { canWrite });
     this.queue = new WorkQueue({
       concurrency: opts.concurrency ?? 4,
       onDepth: (d) => metrics.queueDepth.set(d),
@@ -77,7 +82,7 @@ export class Controller {
       issuers: this.issuers,
       issuerPolicy: this.issuerPolicy,
       core,
-      custom: kc.makeApiClient(CustomObjectsApi),
+      custom: makeApiClient(kc, CustomObjectsApi, { canWrite }),
       events: eventRecorder(core),
       store: {
         set: (doc) => {
@@ -89,7 +94,8 @@ export class Controller {
           this.published.delete(`${namespace}/${name}`);
         },
       },
-      canWrite: opts.canWrite ?? (() => true),
+      ...(opts.signingKeys && { signingKeys: opts.signingKeys }),
+      canWrite,
       generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
       log,
       metrics,

@@ -4,22 +4,31 @@
 import { isDeepStrictEqual } from 'node:util';
 import { mergeConditions, readyCondition, type ConditionInput } from '../api/conditions.js';
 import { jwksURIFor } from '../api/issuer.js';
+import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';
 import type { EffectiveSpec } from '../api/defaults.js';
-import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason } from '../api/types.js';
+import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason, RetiredKey } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';
-import type { LoadedKey } from '../keys/types.js';
+import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
+import { ceilIso, decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
+import { readRequests } from '../rotation/secret-layout.js';
 
 export type RefOutcome =
-  | { ok: true; key: LoadedKey; generated: boolean }
+  | { ok: true; key: AnyLoadedKey; generated: boolean }
   | { ok: false; reason: Reason; message: string };
 
 export interface RefResolution {
   secretName: string;
   role: KeyRole;
   outcome: RefOutcome;
+  /** The Secret does not exist: with keyGeneration.mode IfMissing, the decision is to generate it. */
+  missing?: boolean;
+  /** The signing Secret's rotation layout (next key, Signet's record), when Signet generated it. */
+  layout?: SigningLayout;
 }
 
-export type IssuerVerdict = { ok: true } | { ok: false; reason: 'InvalidIssuerURI' | 'IssuerConflict'; message: string };
+// The verdict on the issuer is issuer-ownership.ts's; decide() only reports it.
+import type { IssuerVerdict } from './issuer-ownership.js';
+export type { IssuerVerdict };
 
 export interface DecisionInput {
   authServer: AuthServer;
@@ -28,7 +37,19 @@ export interface DecisionInput {
   resolutions: RefResolution[];
   issuer: IssuerVerdict;
   now: string;
+  /** `now` to the millisecond, for the rotation timeline (default: `now`). */
+  nowMs?: number;
+  /** Public JWKs this process served, by kid: what a key replaced in place looked like. */
+  jwkOf?: (kid: string) => RetiredKey['jwk'] | undefined;
 }
+
+/**
+ * The one Secret change of a reconcile, as data: controller/act.ts performs it, in the order
+ * DESIGN §8 gives. A reconcile makes at most one; the next reconcile sees its result.
+ */
+export type SecretChange =
+  | { kind: 'GenerateMissing'; secretNames: string[] }
+  | RotationChange;
 
 export interface RecordedEvent {
   type: 'Normal' | 'Warning';
@@ -42,15 +63,20 @@ export interface Decision {
   statusChanged: boolean;
   document: IssuerDocument;
   events: RecordedEvent[];
+  change?: SecretChange;
+  /** When the next rotation transition is due, from now. */
+  requeueAfterMs?: number;
 }
 
-/** The event that announces a problem; the issuer's syntax and failed generation show in status and logs only. */
+/** The event that announces a problem; the issuer's syntax or policy and failed generation show in status and logs only. */
 function eventFor(reason: Reason): EventReason | undefined {
   switch (reason) {
     case 'SecretNotFound':
     case 'IssuerConflict':
       return reason;
     case 'InvalidIssuerURI':
+    case 'InsecureIssuerNotAllowed':
+    case 'IssuerNotAllowed':
     case 'GenerationFailed':
     case 'Resolved':
       return undefined;
@@ -87,18 +113,57 @@ export function decide(input: DecisionInput): Decision {
   const signing = resolutions.find((r) => r.role === 'SignAndVerify');
   const extras = resolutions.filter((r) => r.role === 'VerifyOnly');
 
-  const served = resolutions.filter((r): r is RefResolution & { outcome: { ok: true; key: LoadedKey; generated: boolean } } => r.outcome.ok);
-  const keys: KeyStatus[] = served.map((r) => ({
+  const served = resolutions.filter((r): r is RefResolution & { outcome: { ok: true; key: AnyLoadedKey; generated: boolean } } => r.outcome.ok);
+  const nowMs = input.nowMs ?? Date.parse(now);
+  const signingServed = served.find((r) => r.role === 'SignAndVerify');
+  const rotation = decideRotation({
+    now: nowMs, spec, previous, requests: readRequests(authServer.metadata.annotations),
+    ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.key, generated: signingServed.outcome.generated, layout: signingServed.layout } } : {}),
+    served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.key.kid, generated: r.outcome.generated })),
+    jwkOf: input.jwkOf ?? (() => undefined),
+    specChanged: previous.observedGeneration !== generation,
+  });
+  // A kid already in status keeps its publishedSince; a new one is stamped with now, rounded up.
+  const publishedSince = (kid: string): string => previous.keys?.find((k) => k.kid === kid)?.publishedSince ?? ceilIso(nowMs);
+  const statusOf = (r: (typeof served)[number]): KeyStatus => ({
     secretName: r.secretName,
     kid: r.outcome.key.kid,
     role: r.role,
     algorithm: r.outcome.key.algorithm,
     keySize: r.outcome.key.keySize,
     generated: r.outcome.generated,
-    publishedSince: previous.keys?.find((k) => k.kid === r.outcome.key.kid)?.publishedSince ?? now,
-  }));
+    publishedSince: publishedSince(r.outcome.key.kid),
+    state: r.role === 'SignAndVerify' ? 'Active' : 'Verify',
+    ...(r.role === 'SignAndVerify' && spec.rotation.configured && rotation.activeSince !== undefined ? { activatesAt: ceilIso(rotation.activeSince) } : {}),
+  });
+  // DESIGN §8 order: the active key, the next key, extra verify refs in spec order, retired keys; a kid once.
+  // A shared secret (HS*, only with spec.signing.enabled) has a status entry but no JWK: never published.
+  const entries: Array<{ status: KeyStatus; jwk: PublicJwk | undefined }> = [];
+  const add = (status: KeyStatus, jwk: PublicJwk | undefined): void => {
+    if (!entries.some((e) => e.status.kid === status.kid)) entries.push({ status, jwk });
+  };
+  if (signingServed) add(statusOf(signingServed), signingServed.outcome.key.publicJwk);
+  const next = rotation.next;
+  if (next && signingServed) {
+    add({
+      secretName: signingServed.secretName, kid: next.key.kid, role: 'VerifyOnly', algorithm: next.key.algorithm, keySize: next.key.keySize,
+      generated: true, publishedSince: publishedSince(next.key.kid), state: 'Next', activatesAt: ceilIso(next.activatesAt),
+    }, next.key.publicJwk);
+  }
+  for (const r of served) if (r.role === 'VerifyOnly') add(statusOf(r), r.outcome.key.publicJwk);
+  for (const k of rotation.retired) {
+    const known = previous.keys?.find((p) => p.kid === k.kid);
+    add({
+      secretName: k.secretName, kid: k.kid, role: 'VerifyOnly', algorithm: (known?.algorithm ?? k.jwk.alg) as KeyStatus['algorithm'],
+      keySize: known?.keySize ?? 0, generated: known?.generated ?? false, publishedSince: known?.publishedSince ?? ceilIso(nowMs),
+      state: 'Retired', retiresAt: k.retiresAt,
+    }, k.jwk as PublicJwk);
+  }
+  const keys = entries.map((e) => e.status);
 
-  const signingCond = signingCondition(signing);
+  const signingCond: ConditionInput = rotation.notManaged
+    ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotManaged', message: rotation.notManaged }
+    : signingCondition(signing);
   const extrasCond = extrasCondition(extras);
   const checks: Array<Omit<ConditionInput, 'type'>> = [signingCond, extrasCond];
   if (!issuer.ok) checks.unshift({ status: 'False', reason: issuer.reason, message: issuer.message });
@@ -113,6 +178,8 @@ export function decide(input: DecisionInput): Decision {
     ...(signingKeyID ? { signingKeyID } : {}),
     tokenSignatureKeyCount: keys.length,
     keys,
+    ...(rotation.nextRotationTime !== undefined ? { nextRotationTime: ceilIso(rotation.nextRotationTime) } : {}),
+    ...(rotation.retired.length > 0 ? { retiredKeys: rotation.retired } : {}),
     conditions: mergeConditions(previous.conditions, [signingCond, extrasCond, ready], generation, now),
   };
 
@@ -120,6 +187,7 @@ export function decide(input: DecisionInput): Decision {
   if (signingKeyID && previous.signingKeyID && previous.signingKeyID !== signingKeyID) {
     events.push({ type: 'Normal', reason: 'SigningKeyChanged', message: `Tokens are now signed with kid "${signingKeyID}" from Secret "${signing!.secretName}" (was kid "${previous.signingKeyID}")` });
   }
+  events.push(...rotation.events);
   // A problem is announced once, when it first shows in status; an unchanged one stays quiet.
   const previousMessages = (previous.conditions ?? []).map((c) => c.message).join('\n');
   const problems = [...resolutions.flatMap((r) => (r.outcome.ok ? [] : [{ reason: r.outcome.reason, message: r.outcome.message }])), ...(issuer.ok ? [] : [issuer])];
@@ -127,17 +195,26 @@ export function decide(input: DecisionInput): Decision {
     const reason = eventFor(p.reason);
     if (reason && !previousMessages.includes(p.message.replace(/\.$/, ''))) events.push({ type: 'Warning', reason, message: p.message });
   }
+  if (issuer.ok) {
+    const unusable = newKubeAuthenticatorProblems(previous, generation, { issuerURI: spec.issuerURI, discoveryEnabled: spec.discoveryEnabled, signingKey: keys.find((k) => k.role === 'SignAndVerify') });
+    if (unusable.length > 0) events.push({ type: 'Warning', reason: 'NotUsableByKubeAPIServer', message: `The kube-apiserver's JWT authenticator cannot trust this issuer: ${unusable.join('; ')}` });
+  }
 
   const document: IssuerDocument = {
     namespace: authServer.metadata.namespace ?? '',
     name: authServer.metadata.name ?? '',
     issuerURI: spec.issuerURI,
     servedOnIssuer: issuer.ok,
-    keys: served.map((r) => r.outcome.key.publicJwk),
+    keys: entries.flatMap((e) => (e.jwk ? [e.jwk] : [])),
     cacheMaxAgeSeconds: spec.cacheMaxAgeSeconds,
     discoveryEnabled: spec.discoveryEnabled,
   };
 
+  // Missing Secrets first: a rotation needs the signing key resolved.
+  const missing = resolutions.filter((r) => r.missing && spec.keyGeneration.mode === 'IfMissing' && !(!r.outcome.ok && r.outcome.reason === 'GenerationFailed'));
+  const change: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
+  const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.max(0, rotation.nextRotationTime - nowMs);
+
   const statusChanged = !isDeepStrictEqual(JSON.parse(JSON.stringify(previous)) as unknown, JSON.parse(JSON.stringify(status)) as unknown);
-  return { status, statusChanged, document, events };
+  return { status, statusChanged, document, events, ...(change ? { change } : {}), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

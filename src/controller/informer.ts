@@ -1,9 +1,13 @@
 // A list+watch cache that does not stop: it restarts with backoff after any error, relists on
 // 410 Gone, and relists when the watch has been silent for too long (DESIGN §7: client-node's
 // informer stops on errors, and cannot watch metadata only). Handlers only enqueue keys.
+// Each list page has a deadline (DESIGN §4); a watch is long-lived, and restarted when silent.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { API_TIMEOUT_MS, DeadlineExceededError, deadlineSignal } from '../kube/client.js';
+import { statusCode } from '../kube/errors.js';
 import { ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_WATCH, ApiError, getJson, watchStream } from '../kube/stream.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { trimForCache } from './trim.js';
 import type { Logger } from '../observability/logger.js';
 
 export type ChangeType = 'add' | 'update' | 'delete';
@@ -23,7 +27,15 @@ export interface InformerOptions<T extends KubernetesObject> {
   silenceMs?: number;
   watchTimeoutSeconds?: number;
   backoff?: BackoffPolicy;
+  /** Deadline of each list request (default API_TIMEOUT_MS). */
+  listTimeoutMs?: number;
 }
+
+/**
+ * Capped low: calls to an API server that is down are cheap, and one that is back (a restart, an
+ * upgrade) must be seen within seconds, not after a long backoff.
+ */
+const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 2_000 };
 
 interface ObjectList<T> {
   metadata: { resourceVersion?: string; continue?: string };
@@ -76,7 +88,7 @@ export class Informer<T extends KubernetesObject> {
 
   private async run(): Promise<void> {
     const { log, name } = this.opts;
-    const policy = this.opts.backoff ?? { baseMs: 500, maxMs: 30_000 };
+    const policy = this.opts.backoff ?? DEFAULT_BACKOFF;
     let failures = 0;
     while (!this.stopper.signal.aborted) {
       try {
@@ -111,9 +123,9 @@ export class Informer<T extends KubernetesObject> {
     do {
       const q = new URLSearchParams({ limit: '500' });
       if (cont) q.set('continue', cont);
-      const page = await getJson<ObjectList<T>>(this.opts.kc, `${this.opts.path}?${q.toString()}`, this.opts.metadataOnly ? ACCEPT_METADATA : ACCEPT_JSON, this.stopper.signal);
+      const page = await this.listPage(q);
       // A PartialObjectMetadataList with no items says "items": null.
-      for (const item of page.items ?? []) fresh.set(objectKey(item), item);
+      for (const item of page.items ?? []) fresh.set(objectKey(item), trimForCache(item));
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? '';
     } while (cont);
@@ -128,6 +140,18 @@ export class Informer<T extends KubernetesObject> {
     for (const [key, obj] of old) if (!fresh.has(key)) this.opts.onChange('delete', obj, obj);
     this.syncedOnce = true;
     return rv;
+  }
+
+  private async listPage(q: URLSearchParams): Promise<ObjectList<T>> {
+    const ms = this.opts.listTimeoutMs ?? API_TIMEOUT_MS;
+    const signal = deadlineSignal(ms, this.stopper.signal);
+    try {
+      return await getJson<ObjectList<T>>(this.opts.kc, `${this.opts.path}?${q.toString()}`, this.opts.metadataOnly ? ACCEPT_METADATA : ACCEPT_JSON, signal);
+    } catch (err) {
+      if (statusCode(err) === 410) throw new Gone('the continue token expired');
+      if (signal.aborted && !this.stopper.signal.aborted) throw new DeadlineExceededError(`listing ${this.opts.path}: no complete answer within ${ms} ms`, { cause: err });
+      throw err;
+    }
   }
 
   /** One watch request; returns the resourceVersion to resume from when the server ends it. */
@@ -152,18 +176,20 @@ export class Informer<T extends KubernetesObject> {
         }
         rv = e.object.metadata?.resourceVersion ?? rv;
         if (e.type === 'BOOKMARK') return;
-        const key = objectKey(e.object);
+        const obj = trimForCache(e.object);
+        const key = objectKey(obj);
         const before = this.cache.get(key);
         if (e.type === 'DELETED') {
           this.cache.delete(key);
-          this.opts.onChange('delete', e.object, before);
+          this.opts.onChange('delete', obj, before);
         } else {
-          this.cache.set(key, e.object);
-          this.opts.onChange(before ? 'update' : 'add', e.object, before);
+          this.cache.set(key, obj);
+          this.opts.onChange(before ? 'update' : 'add', obj, before);
         }
       });
     } catch (err) {
       if (silent) throw new Silent(`no event for ${silenceMs} ms`);
+      if (statusCode(err) === 410) throw new Gone('resource version too old');
       throw err;
     } finally {
       clearTimeout(timer);

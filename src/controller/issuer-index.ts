@@ -1,43 +1,67 @@
-// Which AuthServers claim which issuer route, so that ownership (the older one wins) can be
-// decided without scanning every AuthServer, and a freed issuer wakes the one that waited for it.
-import { issuerOwners, type IssuerClaim } from '../api/issuer.js';
+// Which AuthServers claim which issuer routes, so that ownership (the older one keeps a route) can
+// be decided without scanning every AuthServer, and a freed route wakes the ones that waited for it.
+import { precedes, type IssuerClaim } from './issuer-ownership.js';
 
 export class IssuerIndex {
   private readonly byKey = new Map<string, IssuerClaim>();
   private readonly byRoute = new Map<string, Set<string>>();
 
-  /** Records the route an AuthServer claims (undefined: none, e.g. an invalid issuer). Returns the keys whose ownership may have changed. */
-  set(key: string, route: string | undefined, creationTimestamp: string, incumbent: boolean): string[] {
+  /**
+   * Records the route keys an AuthServer claims (undefined: none, e.g. an invalid issuer). Returns
+   * the other AuthServers whose verdict may have changed: those sharing a route with its old or
+   * new claim.
+   */
+  set(key: string, routes: readonly string[] | undefined, creationTimestamp: string, incumbent: boolean): string[] {
     const before = this.byKey.get(key);
-    if (before && route !== undefined && before.route === route) {
-      // Same route, but incumbency can move the ownership: wake the others when it did.
-      const ownerBefore = this.owner(route);
-      this.byKey.set(key, { key, route, creationTimestamp, incumbent });
-      return this.owner(route) === ownerBefore ? [] : [...(this.byRoute.get(route) ?? [])].filter((k) => k !== key);
+    if (before && routes !== undefined && before.creationTimestamp === creationTimestamp && before.incumbent === incumbent && sameRoutes(before.routes, routes)) return [];
+    const affected = new Set(this.remove(key));
+    if (routes !== undefined && routes.length > 0) {
+      this.byKey.set(key, { key, routes: [...routes], creationTimestamp, incumbent });
+      for (const route of routes) {
+        let set = this.byRoute.get(route);
+        if (!set) this.byRoute.set(route, (set = new Set()));
+        for (const k of set) affected.add(k);
+        set.add(key);
+      }
     }
-    const affected = this.remove(key);
-    if (route === undefined) return affected;
-    this.byKey.set(key, { key, route, creationTimestamp, incumbent });
-    let set = this.byRoute.get(route);
-    if (!set) this.byRoute.set(route, (set = new Set()));
-    set.add(key);
-    return [...affected, ...[...set].filter((k) => k !== key)];
+    return [...affected];
   }
 
-  /** Forgets an AuthServer; returns the other claimants of its route. */
+  /** Forgets an AuthServer; returns the other claimants of its routes. */
   remove(key: string): string[] {
     const claim = this.byKey.get(key);
     if (!claim) return [];
     this.byKey.delete(key);
-    const set = this.byRoute.get(claim.route);
-    set?.delete(key);
-    if (set?.size === 0) this.byRoute.delete(claim.route);
-    return [...(set ?? [])];
+    const affected = new Set<string>();
+    for (const route of claim.routes) {
+      const set = this.byRoute.get(route);
+      if (!set) continue;
+      set.delete(key);
+      if (set.size === 0) this.byRoute.delete(route);
+      for (const k of set) affected.add(k);
+    }
+    return [...affected];
   }
 
-  /** The key of the AuthServer that owns the route. */
-  owner(route: string): string | undefined {
-    const claimants = [...(this.byRoute.get(route) ?? [])].map((k) => this.byKey.get(k)!);
-    return issuerOwners(claimants).get(route);
+  /**
+   * The AuthServer that keeps a route this one claims, if any: this one's issuer conflicts with it.
+   * An AuthServer that lost one of its routes serves none of them, so that a client never gets
+   * some spellings of an issuer from one AuthServer and others from another.
+   */
+  olderClaimant(key: string): string | undefined {
+    const claim = this.byKey.get(key);
+    if (!claim) return undefined;
+    let oldest: IssuerClaim | undefined;
+    for (const route of claim.routes) {
+      for (const k of this.byRoute.get(route) ?? []) {
+        const other = this.byKey.get(k);
+        if (k !== key && other && precedes(other, claim) && (!oldest || precedes(other, oldest))) oldest = other;
+      }
+    }
+    return oldest?.key;
   }
+}
+
+function sameRoutes(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
 }

@@ -4,18 +4,26 @@
 // Secret is confirmed missing by the API server.
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
-import { API_VERSION, KIND, type AuthServer, type KeyRole, type KeyStatus } from '../api/types.js';
+import { API_VERSION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
-import type { LoadResult } from '../keys/types.js';
+import { generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/symmetric.js';
+import type { AnyLoadedKey, LoadResult, PublicJwk } from '../keys/types.js';
 import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
-import { createGeneratedSecret, isGeneratedBySignet, readSecret, type SecretSnapshot } from '../kube/secrets.js';
+import { createGeneratedSecret, isGeneratedBySignet, patchGeneratedSecret, readSecret, type SecretSnapshot } from '../kube/secrets.js';
 import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, PublishedKey } from '../observability/metrics.js';
-import { decide, type IssuerVerdict, type RefOutcome, type RefResolution } from './decide.js';
+import type { SigningLayout } from '../rotation/decision.js';
+import { signingEntryFor, type SigningKeyStore } from '../signing/key-store.js';
+import {
+  emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteChange, readRequests, readSecretRecord,
+  requestPromotionChange, type SecretChange as SecretPatch, type SecretRecord,
+} from '../rotation/secret-layout.js';
+import { act, type Executor } from './act.js';
+import { decide, type Decision, type IssuerVerdict, type RefOutcome, type RefResolution, type SecretChange } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
 import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 
@@ -30,6 +38,8 @@ export interface ReconcilerDeps {
   custom: CustomObjectsApi;
   events: EventRecorder;
   store: Pick<JwksStore, 'set' | 'delete'>;
+  /** The signing service's keys (DESIGN §9), filled on every replica for AuthServers with spec.signing.enabled. */
+  signingKeys?: Pick<SigningKeyStore, 'set' | 'delete'>;
   /** Only the leader writes (Secrets, status, events); every replica serves. */
   canWrite: () => boolean;
   generate: typeof generateKeyMaterial;
@@ -49,13 +59,20 @@ export interface ReconcileOutcome {
  * Thrown after status and events are written when a key could not be generated, so that the
  * work queue retries this AuthServer alone, with its own exponential backoff.
  */
-export class GenerationFailedError extends Error {}
+export class GenerationFailedError extends Error {
+  /** Why, by Secret name. */
+  constructor(message: string, readonly failures: ReadonlyMap<string, string>) {
+    super(message);
+  }
+}
 
 interface ParsedSecret {
   version: string;
   generated: boolean;
-  /** Load results by variant (private half required, kid format). */
-  results: Map<string, LoadResult>;
+  /** Signet's rotation record in the Secret's annotations. */
+  record: SecretRecord;
+  /** Load results by variant (private half required, kid format); `next/…` for next.key.pem. */
+  results: Map<string, LoadResult<AnyLoadedKey>>;
 }
 
 export class Reconciler {
@@ -66,6 +83,15 @@ export class Reconciler {
   private readonly parsed = new Map<string, ParsedSecret>();
   /** The keys each AuthServer serves, for metrics. */
   private readonly published = new Map<string, PublishedKey[]>();
+  /** Public JWKs served per AuthServer, by kid: what a key replaced in place looked like (retention). */
+  private readonly servedJwks = new Map<string, Map<string, PublicJwk>>();
+  /**
+   * The object as our last status write left it, while the informer has not caught up: a
+   * reconcile right after a write must not decide (and serve) from the status before it.
+   */
+  private readonly written = new Map<string, { basedOn: string | undefined; object: AuthServer }>();
+  /** The Secret (namespace/name) whose private key is parsed and kept for each signing AuthServer. */
+  private readonly privateHeld = new Map<string, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     deps.metrics.setPublishedKeys(() => [...this.published.values()].flat());
@@ -73,12 +99,16 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
     const { deps } = this;
-    const as = deps.getAuthServer(key);
+    const as = this.current(key);
     if (!as) {
       const [namespace = '', name = ''] = key.split('/');
       deps.store.delete(namespace, name);
+      this.updateSigning(key, undefined);
       this.published.delete(key);
+      this.servedJwks.delete(key);
+      this.written.delete(key);
       for (const role of ['SignAndVerify', 'VerifyOnly']) deps.metrics.keys.remove({ namespace, authserver: name, role });
+      deps.metrics.authServerReady.remove({ namespace, authserver: name });
       return { result: 'success' };
     }
     const spec = effectiveSpec(as.spec);
@@ -86,104 +116,229 @@ export class Reconciler {
       { name: spec.signAndVerifyKeyRef.name, role: 'SignAndVerify' },
       ...spec.extraVerifyKeyRefs.map((r) => ({ name: r.name, role: 'VerifyOnly' as const })),
     ];
-    const resolutions = await Promise.all(refs.map(async (ref): Promise<RefResolution> => ({
-      secretName: ref.name, role: ref.role, outcome: await this.resolve(as, spec, ref.name, ref.role),
-    })));
-    const now = (deps.now ?? (() => new Date()))().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const decision = decide({ authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as), now });
-
-    deps.store.set(decision.document);
-    this.observeKeys(key, as, decision.status.keys ?? []);
-    if (!deps.canWrite()) return { result: 'success' };
-    if (decision.statusChanged) {
-      try {
-        await writeStatus(deps.custom, as, decision.status);
-      } catch (err) {
-        // The informer brings the newer object and with it another reconcile.
-        if (isConflict(err)) return { result: 'conflict' };
-        throw err;
-      }
+    // Read: the referenced Secrets (nothing is written while reading).
+    const resolutions = await Promise.all(refs.map((ref) => this.resolve(as, spec, ref.name, ref.role)));
+    const clock = (deps.now ?? (() => new Date()))();
+    const jwks = this.servedJwks.get(key);
+    const input = {
+      authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as),
+      now: clock.toISOString().replace(/\.\d{3}Z$/, 'Z'), nowMs: clock.getTime(), jwkOf: (kid: string) => jwks?.get(kid),
+    };
+    // Decide (pure), then act (act.ts: the one place with effects, in the crash-safe order).
+    const decision = decide(input);
+    this.observe(key, as, spec, decision);
+    this.updateSigning(key, { spec, resolutions, servedOnIssuer: decision.document.servedOnIssuer });
+    try {
+      return await act(decision, this.executor(key, as, spec, decision));
+    } catch (err) {
+      if (!(err instanceof GenerationFailedError)) throw err;
+      // Status says why (reason GenerationFailed), then the queue retries with its backoff.
+      const failed = resolutions.map((r): RefResolution => {
+        const message = err.failures.get(r.secretName);
+        return message === undefined ? r : { ...r, outcome: { ok: false, reason: 'GenerationFailed', message } };
+      });
+      const retry = decide({ ...input, resolutions: failed });
+      await act(retry, this.executor(key, as, spec, retry));
+      throw err;
     }
-    for (const e of decision.events) await this.record(as, e.type, e.reason, e.message);
-    const failed = resolutions.find((r) => !r.outcome.ok && r.outcome.reason === 'GenerationFailed');
-    if (failed && !failed.outcome.ok) throw new GenerationFailedError(failed.outcome.message);
-    return { result: 'success' };
+  }
+
+  /** The AuthServer to reconcile: the informer's, unless our own status write is newer. */
+  private current(key: string): AuthServer | undefined {
+    const seen = this.deps.getAuthServer(key);
+    const mine = this.written.get(key);
+    if (seen && mine && seen.metadata.resourceVersion === mine.basedOn) return mine.object;
+    this.written.delete(key);
+    return seen;
+  }
+
+  private observe(key: string, as: AuthServer, spec: EffectiveSpec, decision: Decision): void {
+    const { deps } = this;
+    this.observeKeys(key, as, decision.status, spec);
+    const ready = decision.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    deps.metrics.authServerReady.set({ namespace: as.metadata.namespace ?? '', authserver: as.metadata.name ?? '' }, ready ? 1 : 0);
+  }
+
+  /** The effects of a reconcile, for act.ts. */
+  private executor(key: string, as: AuthServer, spec: EffectiveSpec, decision: Decision): Executor {
+    const { deps } = this;
+    const namespace = as.metadata.namespace ?? '';
+    return {
+      serve: (document) => {
+        deps.store.set(document);
+        // Keep the JWKs of what is served now and of what the status still lists (replaced in place since).
+        const keep = new Set([...document.keys.map((k) => k.kid), ...(as.status?.keys ?? []).map((k) => k.kid)]);
+        const known = this.servedJwks.get(key) ?? new Map<string, PublicJwk>();
+        for (const k of document.keys) known.set(k.kid, k);
+        for (const kid of known.keys()) if (!keep.has(kid)) known.delete(kid);
+        this.servedJwks.set(key, known);
+      },
+      canWrite: () => deps.canWrite(),
+      writeStatus: async (status) => {
+        const promoting = decision.change?.kind === 'Promote' ? { namespace, authserver: as.metadata.name, step: 'Promote' } : undefined;
+        if (promoting) deps.log.info('rotation step: writing status (the replaced key into retiredKeys)', promoting);
+        try {
+          const stored = await writeStatus(deps.custom, as, status);
+          this.written.set(key, { basedOn: as.metadata.resourceVersion, object: { ...as, metadata: { ...as.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? status } });
+          return true;
+        } catch (err) {
+          // The informer brings the newer object and with it another reconcile.
+          if (isConflict(err)) return false;
+          throw err;
+        }
+      },
+      record: (e) => this.record(as, e.type, e.reason, e.message),
+      changeSecret: async (change) => {
+        const done = change.kind === 'GenerateMissing' ? await this.generateMissing(as, spec, change.secretNames) : await this.rotate(as, spec, change);
+        if (change.kind !== 'GenerateMissing') this.parsed.delete(`${namespace}/${change.secretName}`);
+        return done;
+      },
+    };
   }
 
   private issuerVerdict(key: string, as: AuthServer): IssuerVerdict {
     return issuerVerdict(as, this.deps.issuerPolicy, this.deps.issuers.olderClaimant(key));
   }
 
-  private async resolve(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole): Promise<RefOutcome> {
+  private async resolve(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole): Promise<RefResolution> {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
     const requirePrivate = role === 'SignAndVerify';
     // While the watch reports the version already parsed, the Secret has not changed: no GET.
     const known = deps.secretVersion(namespace, secretName);
     const cached = this.parsed.get(`${namespace}/${secretName}`);
-    const hit = known !== undefined && cached?.version === known ? cached.results.get(variantOf(requirePrivate, spec)) : undefined;
-    if (hit && cached) return outcomeOf(hit, cached.generated);
-
-    let secret = await readSecret(deps.core, namespace, secretName);
-    if (!secret) {
-      const refField = role === 'SignAndVerify' ? 'spec.tokenSignature.signAndVerifyKeyRef' : 'spec.tokenSignature.extraVerifyKeyRefs';
-      if (spec.keyGeneration.mode === 'Never') {
-        return { ok: false, reason: 'SecretNotFound', message: `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; create it with a key.pem, or set spec.tokenSignature.keyGeneration.mode to IfMissing to let Signet generate it` };
+    let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec)) ? cached : undefined;
+    if (!entry) {
+      const secret = await readSecret(deps.core, namespace, secretName);
+      if (!secret) {
+        const refField = role === 'SignAndVerify' ? 'spec.tokenSignature.signAndVerifyKeyRef' : 'spec.tokenSignature.extraVerifyKeyRefs';
+        const message = spec.keyGeneration.mode === 'Never'
+          ? `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; create it with a key.pem, or set spec.tokenSignature.keyGeneration.mode to IfMissing to let Signet generate it`
+          : `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; the leader replica generates it`;
+        return { secretName, role, missing: true, outcome: { ok: false, reason: 'SecretNotFound', message } };
       }
-      if (!deps.canWrite()) {
-        return { ok: false, reason: 'SecretNotFound', message: `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; the leader replica generates it` };
-      }
-      const generated = await this.generate(as, spec, secretName);
-      if (!generated.ok) return generated;
-      secret = generated.secret;
+      entry = this.load(secret, requirePrivate, spec);
     }
-    return outcomeOf(this.load(secret, requirePrivate, spec), isGeneratedBySignet(secret.labels));
+    const outcome = outcomeOf(entry.results.get(variantOf(requirePrivate, spec))!, entry.generated);
+    // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
+    if (role !== 'SignAndVerify' || !entry.generated || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome };
+    const next = entry.results.get(`next/${variantOf(requirePrivate, spec)}`);
+    const layout: SigningLayout = {
+      resourceVersion: entry.version,
+      record: entry.record,
+      ...(next ? { next: next.ok && isPublishable(next.key) ? { ok: true, key: next.key } : { ok: false, message: next.ok ? 'next.key.pem: not an asymmetric key' : next.problem.message.replaceAll('"key.pem"', '"next.key.pem"').replaceAll('"pub.pem"', '"next.pub.pem"') } } : {}),
+    };
+    return { secretName, role, outcome, layout };
   }
 
-  private async generate(as: AuthServer, spec: EffectiveSpec, secretName: string): Promise<{ ok: true; secret: SecretSnapshot } | { ok: false; reason: 'GenerationFailed'; message: string }> {
+  /** Generates missing Secrets (in parallel); a failure of any is thrown after all were tried. */
+  private async generateMissing(as: AuthServer, spec: EffectiveSpec, secretNames: readonly string[]): Promise<boolean> {
+    const failures = new Map<string, string>();
+    await Promise.all(secretNames.map(async (name) => {
+      const failed = await this.generate(as, spec, name);
+      if (failed) failures.set(name, failed);
+    }));
+    if (failures.size > 0) throw new GenerationFailedError([...failures.values()].join('; '), failures);
+    return true;
+  }
+
+  /** Creates one generated Secret; the failure message, if it could not. */
+  private async generate(as: AuthServer, spec: EffectiveSpec, secretName: string): Promise<string | undefined> {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
     const { algorithm, rsaKeySize, deletionPolicy } = spec.keyGeneration;
     try {
-      const material = await deps.generate(algorithm, rsaKeySize);
+      const material = isSymmetricAlgorithm(algorithm) ? { secret: generateSecret(algorithm) } : await deps.generate(algorithm, rsaKeySize);
       const created = await createGeneratedSecret(deps.core, {
         namespace, name: secretName, authServerName: as.metadata.name ?? '', algorithm, material,
+        // Requests made before the Secret existed are not new to it.
+        annotations: initialAnnotations(readRequests(as.metadata.annotations), (deps.now?.() ?? new Date()).getTime()),
         ...(deletionPolicy === 'Delete' ? { owner: { apiVersion: API_VERSION, kind: KIND, name: as.metadata.name ?? '', uid: as.metadata.uid ?? '' } } : {}),
       });
+      // Not created: another reconcile or a user won the race; the next reconcile reads what is there.
       if (created) {
         deps.metrics.keysGenerated.inc({ algorithm });
         deps.log.info('generated key', { namespace, authserver: as.metadata.name, secret: secretName, algorithm });
         const size = algorithm.startsWith('RS') || algorithm.startsWith('PS') ? `${rsaKeySize}-bit ` : '';
         await this.record(as, 'Normal', 'KeyGenerated', `Generated a ${size}${algorithm} key in Secret "${secretName}" (deletionPolicy ${deletionPolicy})`);
       }
-      // Created by us or, after a 409, by whoever won the race: read back what is there.
-      const secret = await readSecret(deps.core, namespace, secretName);
-      if (secret) return { ok: true, secret };
-      return { ok: false, reason: 'GenerationFailed', message: `Secret "${secretName}" was created but cannot be read back; it will be retried` };
+      return undefined;
     } catch (err) {
       // The message is the API's own (stable from one attempt to the next), never the response dump.
       const cause = apiErrorMessage(err);
       deps.log.error('key generation failed', { namespace, authserver: as.metadata.name, secret: secretName, error: cause });
-      return { ok: false, reason: 'GenerationFailed', message: `generating a ${algorithm} key into Secret "${secretName}" failed: ${cause.replace(/\.$/, '')}; check that Signet may create Secrets in namespace "${namespace}"` };
+      return `generating a ${algorithm} key into Secret "${secretName}" failed: ${cause.replace(/\.$/, '')}; check that Signet may create Secrets in namespace "${namespace}"`;
     }
   }
 
-  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec): LoadResult {
+  /**
+   * One rotation step on the generated signing Secret, conditional on the version the decision
+   * was made from. The log lines before and after the write mark the step for operators (and for
+   * the crash tests, which kill the process when they appear).
+   */
+  private async rotate(as: AuthServer, spec: EffectiveSpec, change: Exclude<SecretChange, { kind: 'GenerateMissing' }>): Promise<boolean> {
+    const { deps } = this;
+    const namespace = as.metadata.namespace ?? '';
+    const now = (deps.now?.() ?? new Date()).getTime();
+    const requests = readRequests(as.metadata.annotations);
+    let patch: SecretPatch;
+    switch (change.kind) {
+      case 'GenerateNext':
+        patch = generateNextChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, change.trigger === 'Manual' ? requests : undefined);
+        break;
+      case 'RequestPromotion':
+        patch = requestPromotionChange(requests, now);
+        break;
+      case 'Promote': {
+        // The next key's private half is read only now, for this one write, and not kept.
+        const secret = await readSecret(deps.core, namespace, change.secretName);
+        if (!secret || secret.resourceVersion !== change.resourceVersion || !isGeneratedBySignet(secret.labels) || !nextKeyData(secret.data)) return false;
+        patch = promoteChange(secret.data, now);
+        break;
+      }
+      case 'Emergency':
+        patch = emergencyChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, requests);
+        break;
+    }
+    const fields = { namespace, authserver: as.metadata.name, secret: change.secretName, step: change.kind };
+    deps.log.info('rotation step: writing Secret', fields);
+    const done = await patchGeneratedSecret(deps.core, namespace, change.secretName, change.resourceVersion, patch);
+    if (!done) {
+      deps.log.info('rotation step: Secret changed meanwhile; reading it again', fields);
+      return false;
+    }
+    deps.log.info('rotation step: Secret written', fields);
+    if (change.kind === 'GenerateNext' || change.kind === 'Emergency') deps.metrics.keysGenerated.inc({ algorithm: change.algorithm });
+    if (change.kind === 'Promote') deps.metrics.rotations.inc({ kind: change.trigger === 'Manual' ? 'manual' : 'scheduled' });
+    if (change.kind === 'Emergency') {
+      deps.metrics.rotations.inc({ kind: 'emergency' });
+      await this.record(as, 'Warning', 'EmergencyRotation',
+        `Emergency rotation (annotation signet.dev/rotate-emergency "${requests.emergency ?? ''}"): a new key in Secret "${change.secretName}" signs from now on; ` +
+        `the previous signing key kid "${change.replacedKid}" and any next key are no longer served, so tokens they signed no longer verify`);
+    }
+    return true;
+  }
+
+  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec): ParsedSecret {
     const id = `${secret.namespace}/${secret.name}`;
     let entry = this.parsed.get(id);
     if (!entry || entry.version !== secret.resourceVersion) {
-      entry = { version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), results: new Map() };
+      entry = { version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), record: readSecretRecord(secret.annotations), results: new Map() };
       this.parsed.set(id, entry);
     }
     const variant = variantOf(requirePrivate, spec);
-    let result = entry.results.get(variant);
-    if (!result) {
-      result = loadKey({ secretName: secret.name, data: secret.data, annotations: secret.annotations, requirePrivate, keyIdFormat: spec.keyIdFormat });
-      // Signet publishes, it never signs: the private half is not kept in memory.
-      if (result.ok) result = { ok: true, key: { ...result.key, privateKey: undefined } };
-      entry.results.set(variant, result);
-    }
-    return result;
+    // The private half stays in memory only for the signing service (spec.signing.enabled); a shared
+    // secret is accepted only then.
+    const keepPrivate = keepsPrivate(requirePrivate, spec);
+    const parse = (data: Record<string, Buffer>): LoadResult<AnyLoadedKey> => {
+      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate });
+      return result.ok && !keepPrivate && isPublishable(result.key) ? { ok: true, key: { ...result.key, privateKey: undefined } } : result;
+    };
+    if (!entry.results.has(variant)) entry.results.set(variant, parse(secret.data));
+    // The pre-published next key of a rotation, in a Secret Signet generated.
+    const next = entry.generated ? nextKeyData(secret.data) : undefined;
+    if (next && !entry.results.has(`next/${variant}`)) entry.results.set(`next/${variant}`, parse(next));
+    return entry;
   }
 
   /** Drops what is remembered of a Secret that no AuthServer references any more. */
@@ -191,10 +346,39 @@ export class Reconciler {
     this.parsed.delete(`${namespace}/${name}`);
   }
 
-  private observeKeys(key: string, as: AuthServer, keys: readonly KeyStatus[]): void {
+  /**
+   * The signing service's entry for this AuthServer (set on every replica), and the private keys
+   * held for it: those of a Secret it no longer signs with, or of an AuthServer whose signing was
+   * turned off or that was deleted, are dropped from the parse cache at once.
+   */
+  private updateSigning(key: string, current: { spec: EffectiveSpec; resolutions: RefResolution[]; servedOnIssuer: boolean } | undefined): void {
+    const [namespace = '', name = ''] = key.split('/');
+    const signing = current?.resolutions.find((r) => r.role === 'SignAndVerify');
+    const entry = current && signingEntryFor(current.spec, {
+      active: signing?.outcome.ok ? signing.outcome.key : undefined,
+      next: signing?.layout?.next?.ok ? signing.layout.next.key : undefined,
+      servedOnIssuer: current.servedOnIssuer,
+    });
+    if (entry) this.deps.signingKeys?.set(namespace, name, entry);
+    else this.deps.signingKeys?.delete(namespace, name);
+    const held = entry && signing ? `${namespace}/${signing.secretName}` : undefined;
+    const before = this.privateHeld.get(key);
+    if (before !== undefined && before !== held) {
+      const parsed = this.parsed.get(before);
+      for (const variant of [...(parsed?.results.keys() ?? [])]) if (variant.endsWith(SIGNING_VARIANT)) parsed?.results.delete(variant);
+    }
+    if (held === undefined) this.privateHeld.delete(key);
+    else this.privateHeld.set(key, held);
+  }
+
+  private observeKeys(key: string, as: AuthServer, status: AuthServerStatus, spec: EffectiveSpec): void {
+    const keys = status.keys ?? [];
     const labels = { namespace: as.metadata.namespace ?? '', authserver: as.metadata.name ?? '' };
     for (const role of ['SignAndVerify', 'VerifyOnly']) this.deps.metrics.keys.set({ ...labels, role }, keys.filter((k) => k.role === role).length);
-    this.published.set(key, keys.map((k) => ({ ...labels, kid: k.kid, role: k.role, publishedSince: k.publishedSince })));
+    this.published.set(key, keys.map((k) => {
+      const at = transitionOf(k, keys, spec);
+      return { ...labels, kid: k.kid, role: k.role, publishedSince: k.publishedSince, ...(k.state ? { state: k.state } : {}), ...(at !== undefined ? { transitionAt: at } : {}) };
+    }));
   }
 
   private async record(as: AuthServer, type: 'Normal' | 'Warning', reason: Parameters<EventRecorder['record']>[2], message: string): Promise<void> {
@@ -207,10 +391,36 @@ export class Reconciler {
   }
 }
 
-function variantOf(requirePrivate: boolean, spec: EffectiveSpec): string {
-  return `${requirePrivate}/${spec.keyIdFormat}`;
+/** The parse variant that keeps a private key for the signing service. */
+const SIGNING_VARIANT = '/signing';
+
+function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec): boolean {
+  return requirePrivate && spec.signing.enabled;
 }
 
-function outcomeOf(result: LoadResult, generated: boolean): RefOutcome {
+function variantOf(requirePrivate: boolean, spec: EffectiveSpec): string {
+  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec) ? SIGNING_VARIANT : ''}`;
+}
+
+function outcomeOf(result: LoadResult<AnyLoadedKey>, generated: boolean): RefOutcome {
   return result.ok ? { ok: true, key: result.key, generated } : { ok: false, reason: result.problem.reason, message: result.problem.message };
+}
+
+/** When a key next changes state: a Next key signs, a Retired one leaves, an Active one is replaced. */
+function transitionOf(k: KeyStatus, keys: readonly KeyStatus[], spec: EffectiveSpec): number | undefined {
+  const at = (t: string | undefined): number | undefined => (t === undefined || Number.isNaN(Date.parse(t)) ? undefined : Date.parse(t));
+  switch (k.state) {
+    case 'Next':
+      return at(k.activatesAt);
+    case 'Retired':
+      return at(k.retiresAt);
+    case 'Active': {
+      const next = keys.find((n) => n.state === 'Next');
+      if (next) return at(next.activatesAt);
+      const since = at(k.activatesAt);
+      return since !== undefined && spec.rotation.periodMs !== undefined ? since + spec.rotation.periodMs : undefined;
+    }
+    default:
+      return undefined;
+  }
 }

@@ -1,33 +1,30 @@
 // Issuer URI → route keys: which Host header values and which paths a request must carry to reach
-// an issuer's documents (DESIGN §3). Pure functions, no state.
-
+// an issuer's documents (DESIGN §3). Pure functions, no state; the route identity itself is
+// src/api/route.ts, shared with the controller's conflict check.
 import { JWKS_SUFFIX, checkIssuer } from '../api/issuer.js';
+import { HOST_INDEPENDENT_PREFIX } from '../api/route.js';
 
 export interface IssuerRoute {
-  /**
-   * Host header values (lower case) that reach the issuer: `host` with its explicit non-default port,
-   * and for a default port also the same host with that port written out (`login.example.com` and
-   * `login.example.com:443`).
-   */
-  hosts: string[];
+  /** Host header values that reach the issuer, as hostKey spells them (see Route.hosts). */
+  hosts: readonly string[];
   /** The issuer's path without trailing slashes; '' for an issuer at the root of its host. */
   pathPrefix: string;
 }
 
 /**
  * Where an issuer is served, or undefined when the URI cannot be routed (not an absolute http(s)
- * URL). The controller decides validity and ownership; this reads the URI the same way it does.
+ * URL, or under the reserved host-independent prefix). The controller decides validity, policy and
+ * ownership; this reads the URI the same way it does.
  */
 export function issuerRoute(issuerURI: string): IssuerRoute | undefined {
   const check = checkIssuer(issuerURI, true);
   if (!check.ok) return undefined;
-  const hosts = check.impliedPort ? [check.host, `${check.host}:${check.impliedPort}`] : [check.host];
-  return { hosts, pathPrefix: check.path };
+  return { hosts: check.route.hosts, pathPrefix: check.route.path };
 }
 
 /** The host-independent JWKS path of an AuthServer. */
 export function hostIndependentJwksPath(namespace: string, name: string): string {
-  return `/authservers/${namespace}/${name}${JWKS_SUFFIX}`;
+  return `${HOST_INDEPENDENT_PREFIX}${namespace}/${name}${JWKS_SUFFIX}`;
 }
 
 /**

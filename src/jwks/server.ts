@@ -1,7 +1,7 @@
-// The JWKS listener (DESIGN §3): one plain HTTP server for every issuer, answering from the
-// precomputed responses of a JwksStore. Per request: one scan of the raw header list, a map
-// lookup or two, and `writeHead(status, flatHeaderArray)` + `end(buffer)` — no Date header, no
-// header object, no async work, nothing that waits on the controller (DESIGN §7).
+// The JWKS listener (DESIGN §3): one HTTP server (HTTPS when given TlsFiles) for every issuer,
+// answering from the precomputed responses of a JwksStore. Per request: one scan of the raw header
+// list, a map lookup or two, and `writeHead(status, flatHeaderArray)` + `end(buffer)` — no Date
+// header, no header object, no async work, nothing that waits on the controller (DESIGN §7).
 //
 // HTTP semantics:
 // - GET and HEAD. HEAD sends the headers GET would send (Content-Length included) and no body.
@@ -18,12 +18,17 @@
 // - Two Host headers → 400 (a proxy and this server could disagree on which one counts).
 // - Malformed requests, oversized headers (431) and slow requests (408) are answered by the
 //   clientError handler and the connection is closed.
+// - Connection floods: above 80 % of maxConnections the connections idle longest are closed and
+//   the keep-alive timeout shortened (overload.ts), so one client cannot lock others out.
 import http from 'node:http';
+import https from 'node:https';
 import { parseHostPort, type HostPort } from '../config.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { prepareError, type PreparedResponse } from './documents.js';
+import { markActive, protectFromConnectionFlood } from './overload.js';
 import type { JwksStore } from './store.js';
+import type { TlsFiles } from './tls.js';
 
 export interface JwksServerOptions {
   /** Called once per answered request with the status sent (also for 400/408/431 from the parser). */
@@ -38,13 +43,21 @@ export interface JwksServerOptions {
   keepAliveTimeoutMs?: number;
   /** Requests served on one connection before it is closed (spreads load across replicas); 0 for no limit. Default 10000. */
   maxRequestsPerSocket?: number;
+  /** Keep-alive idle time while more than 80 % of maxConnections are open. Default 1 s. */
+  pressureKeepAliveTimeoutMs?: number;
+  /** Serve HTTPS (TLS 1.2 or newer) with these files, following their renewals. */
+  tls?: TlsFiles;
 }
+
+/** The JWKS listener: HTTP, or HTTPS when created with `tls`. */
+export type JwksServer = http.Server | https.Server;
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const DEFAULT_MAX_REQUESTS_PER_SOCKET = 10_000;
+export const DEFAULT_PRESSURE_KEEP_ALIVE_TIMEOUT_MS = 1_000;
 
 const NOT_FOUND = prepareError(404, 'not_found');
 const METHOD_NOT_ALLOWED = prepareError(405, 'method_not_allowed', ['Allow', 'GET, HEAD']);
@@ -85,14 +98,14 @@ interface ServerState {
   draining: boolean;
 }
 
-const states = new WeakMap<http.Server, ServerState>();
+const states = new WeakMap<JwksServer, ServerState>();
 
 /** Requests answered on a connection so far. */
 const kServed = Symbol('signet.requestsServed');
 type CountedSocket = http.IncomingMessage['socket'] & { [kServed]?: number };
 
-/** The JWKS HTTP server for a store. Not listening yet: see listen(). */
-export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {}): http.Server {
+/** The JWKS server for a store. Not listening yet: see listen(). */
+export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {}): JwksServer {
   const state: ServerState = { draining: false };
   const onRequest = opts.onRequest;
   const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
@@ -119,6 +132,7 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     // Node's own maxRequestsPerSocket sends `Connection: close` but leaves the connection open and
     // answers 503 to whatever comes next; RFC 9112 §9.6 wants the server to close it, so count here.
     const socket = req.socket as CountedSocket;
+    markActive(socket);
     const served = (socket[kServed] ?? 0) + 1;
     socket[kServed] = served;
     if (state.draining || served >= maxRequestsPerSocket) res.shouldKeepAlive = false;
@@ -191,19 +205,31 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     send(res, found, isHead);
   };
 
-  const server = http.createServer(
-    {
-      maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
-      headersTimeout,
-      requestTimeout: headersTimeout,
-      keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-      // How often headersTimeout/requestTimeout are checked (Node's default is 30 s).
-      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-      noDelay: true,
-    },
-    handle,
-  );
+  const keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+  const httpOptions: http.ServerOptions = {
+    maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+    headersTimeout,
+    requestTimeout: headersTimeout,
+    keepAliveTimeout,
+    // How often headersTimeout/requestTimeout are checked (Node's default is 30 s).
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    noDelay: true,
+  };
+  const tlsFiles = opts.tls;
+  let server: JwksServer;
+  if (tlsFiles) {
+    // The handshake gets the time the request headers get (Node's default is 120 s).
+    const secure = https.createServer({ ...httpOptions, ...tlsFiles.options, handshakeTimeout: headersTimeout }, handle);
+    tlsFiles.serve(secure);
+    server = secure;
+  } else {
+    server = http.createServer(httpOptions, handle);
+  }
   server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  protectFromConnectionFlood(server, {
+    keepAliveTimeoutMs: keepAliveTimeout,
+    pressureKeepAliveTimeoutMs: opts.pressureKeepAliveTimeoutMs ?? DEFAULT_PRESSURE_KEEP_ALIVE_TIMEOUT_MS,
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
     if (err.code !== 'ECONNRESET' && socket.writable && (!inFlight || !inFlight.headersSent)) {
@@ -270,7 +296,7 @@ export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
  * parsed by config.ts's parseHostPort either way); resolves with the bound address. Works for any
  * http.Server (the metrics one too).
  */
-export function listen(server: http.Server, address: string | HostPort): Promise<AddressInfo> {
+export function listen(server: http.Server | https.Server, address: string | HostPort): Promise<AddressInfo> {
   const { host, port } = typeof address === 'string' ? parseHostPort('bind address', address) : address;
   const bindHost = host === '' ? undefined : host;
   return new Promise((resolve, reject) => {
@@ -288,7 +314,7 @@ export function listen(server: http.Server, address: string | HostPort): Promise
  * in flight finish (their answers carry `Connection: close`), and destroy whatever is still open
  * after `timeoutMs`. Resolves when every connection is gone.
  */
-export function close(server: http.Server, timeoutMs: number): Promise<void> {
+export function close(server: http.Server | https.Server, timeoutMs: number): Promise<void> {
   const state = states.get(server);
   if (state) state.draining = true;
   return new Promise((resolve) => {

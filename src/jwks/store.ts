@@ -1,7 +1,9 @@
 // The issuer store: every AuthServer's published documents, precomputed when its keys or settings
 // change, and the route table that maps a request's Host and path to one of them (DESIGN §3, §7).
 // The controller calls set/delete; the HTTP server calls lookup, which is a map lookup or two and
-// never allocates beyond lower-casing a Host header that has upper-case letters in it.
+// never allocates beyond respelling a Host header that is not in hostKey's spelling. Who answers
+// an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no
+// ownership rule of its own.
 import type { IssuerDocument } from './types.js';
 import {
   JSON_CONTENT_TYPE,
@@ -12,6 +14,7 @@ import {
   type PreparedResponse,
 } from './documents.js';
 import { DISCOVERY_SUFFIX, JWKS_SUFFIX } from '../api/issuer.js';
+import { hostKey } from '../api/route.js';
 import { absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js';
 
 export type { PreparedResponse } from './documents.js';
@@ -24,8 +27,7 @@ export interface StoredIssuer {
   readonly discovery?: PreparedResponse;
   /**
    * The routes this AuthServer claims, as `host + path` (`login.example.com/team-a/oauth2/jwks`),
-   * and the host-independent one as `*` + path. A claimed issuer route may be served by another
-   * AuthServer that claimed it later.
+   * and the host-independent one as `*` + path.
    */
   readonly routes: readonly string[];
 }
@@ -45,12 +47,16 @@ interface Entry extends StoredIssuer {
 
 export class JwksStore {
   private readonly entries = new Map<string, Entry>();
-  /** Host (lower case, port unless default) → path → response: what the server answers. */
+  /** Host (as hostKey spells it) → path → response: what the server answers. */
   private readonly byHost = new Map<string, Map<string, PreparedResponse>>();
   /** Path → response for the host-independent routes. */
   private readonly anyHost = new Map<string, PreparedResponse>();
-  /** Route key → ids of the AuthServers claiming it, oldest claim first; the last one is served. */
-  private readonly claimants = new Map<string, string[]>();
+  /**
+   * Route key → the AuthServer whose response is there now. The controller's verdicts move a
+   * route from one AuthServer to another (the newer verdict is set last); an AuthServer that is
+   * told it lost a route removes only what is still its own.
+   */
+  private readonly servedBy = new Map<string, string>();
 
   /** Number of AuthServers in the store. */
   get size(): number {
@@ -90,15 +96,12 @@ export class JwksStore {
     };
     this.entries.set(id, entry);
     for (const claim of claims) {
-      const key = claim.host + claim.path;
-      const ids = this.claimants.get(key);
-      if (ids) ids.push(id);
-      else this.claimants.set(key, [id]);
+      this.servedBy.set(claim.host + claim.path, id);
       this.serve(claim.host, claim.path, claim.response);
     }
   }
 
-  /** Stop serving an AuthServer. A route it shared with another AuthServer goes back to that one. */
+  /** Stop serving an AuthServer. A route that another AuthServer has taken meanwhile stays with it. */
   delete(namespace: string, name: string): void {
     const id = entryId(namespace, name);
     const entry = this.entries.get(id);
@@ -116,9 +119,10 @@ export class JwksStore {
   }
 
   /**
-   * The response for a request, or undefined (404). `host` is the Host header as received (matched
-   * case-insensitively; a default port written out matches too); `target` is the request target,
-   * whose query string is ignored. An issuer route is preferred over the host-independent route.
+   * The response for a request, or undefined (404). `host` is the Host header as received (read
+   * by hostKey; a default port written out matches too); `target` is the request target, whose
+   * query string is ignored. A host-independent route answers on every Host: no issuer route can
+   * shadow it (checkIssuer also refuses issuer paths under its prefix).
    */
   lookup(host: string, target: string): PreparedResponse | undefined {
     let path = target;
@@ -131,32 +135,19 @@ export class JwksStore {
       host = abs.host;
       path = abs.path;
     }
-    if (host.length > 0) {
-      const paths = this.byHost.get(host.toLowerCase());
-      if (paths) {
-        const hit = paths.get(path);
-        if (hit) return hit;
-      }
-    }
-    return this.anyHost.get(path);
+    const independent = this.anyHost.get(path);
+    if (independent) return independent;
+    if (host.length === 0) return undefined;
+    return this.byHost.get(hostKey(host))?.get(path);
   }
 
-  /** Drop an entry's claims and hand each route to the previous claimant, if any. */
+  /** Drop the routes of an entry that are still its own. */
   private release(id: string, entry: Entry): void {
     for (const claim of entry.claims) {
       const key = claim.host + claim.path;
-      const ids = this.claimants.get(key);
-      if (!ids) continue;
-      const i = ids.lastIndexOf(id);
-      if (i !== -1) ids.splice(i, 1);
-      const heir = ids.length > 0 ? this.entries.get(ids[ids.length - 1] ?? '') : undefined;
-      const inherited = heir?.claims.find((c) => c.host === claim.host && c.path === claim.path);
-      if (inherited) {
-        this.serve(claim.host, claim.path, inherited.response);
-      } else {
-        this.claimants.delete(key);
-        this.unserve(claim.host, claim.path);
-      }
+      if (this.servedBy.get(key) !== id) continue;
+      this.servedBy.delete(key);
+      this.unserve(claim.host, claim.path);
     }
   }
 

@@ -7,8 +7,9 @@ export interface IssuerDocument {
   /** The AuthServer's spec.issuerURI as written. */
   issuerURI: string;
   /**
-   * Whether the issuer URI routes here (valid, and this AuthServer owns it: no older AuthServer
-   * claims the same issuer). The host-independent path is served either way.
+   * Whether the issuer URI routes here: the controller's verdict (valid, allowed by the operator's
+   * issuer policy, and no older AuthServer claims one of its routes). The store follows it and has
+   * no ownership rule of its own. The host-independent path is served either way.
    */
   servedOnIssuer: boolean;
   /** Signing key first, then the verify keys in spec order; public members only. */

@@ -5,18 +5,37 @@ import { createPublicKey } from 'node:crypto';
 import { ALGORITHM_ANNOTATION } from '../api/types.js';
 import { JWK_JSON, PUB_PEM, TLS_KEY } from './data-keys.js';
 import { parseSecretData } from './parse.js';
-import { dataKeyRef, errorCode, refuse } from './problem.js';
+import { dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
 import type { Outcome } from './problem.js';
 import { toPublicJwk } from './public-jwk.js';
-import type { LoadedKey, LoadResult, SecretKeyInput } from './types.js';
+import { holdsSymmetricKey, readSymmetricKey, SECRET } from './symmetric.js';
+import type { AnyLoadedKey, LoadedSymmetricKey, LoadResult, SecretKeyInput, SigningKeyInput } from './types.js';
 import { checkPair, chooseAlgorithm, describeKey } from './validate.js';
 
-function result(outcome: Outcome<LoadedKey>): LoadResult {
+function result(outcome: Outcome<AnyLoadedKey>): LoadResult<AnyLoadedKey> {
   return outcome.ok ? { ok: true, key: outcome.value } : { ok: false, problem: outcome.problem };
 }
 
-function load(input: SecretKeyInput): Outcome<LoadedKey> {
+function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<LoadedSymmetricKey> {
+  const dataKey = Object.hasOwn(input.data, SECRET) ? SECRET : JWK_JSON;
+  const where = dataKeyRef(dataKey);
+  const what = 'holds a symmetric key (a shared secret, HS256/HS384/HS512), which is never published';
+  if (!input.requirePrivate) {
+    return refuse('UnsupportedKeyType', input.secretName, where, what, 'A verify-only ref needs a public key: reference this Secret from signAndVerifyKeyRef of an AuthServer with spec.signing.enabled, or put an asymmetric key in it.');
+  }
+  if (!input.allowSymmetric) {
+    return refuse('UnsupportedKeyType', input.secretName, where, what,
+      `It can sign only through the signing service: set spec.signing.enabled: true on the AuthServer, or put an asymmetric key (${SUPPORTED_KEYS}) in the Secret.`);
+  }
+  const read = readSymmetricKey({ secretName: input.secretName, data: input.data, annotation: input.annotations?.[ALGORITHM_ANNOTATION], keyIdFormat: input.keyIdFormat });
+  if (!read.ok) return read;
+  const { kid, algorithm, keySize, secretKey } = read.value;
+  return { ok: true, value: { kid, algorithm, keySize, privateKey: secretKey, dataKey: read.value.dataKey } };
+}
+
+function load(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<AnyLoadedKey> {
   const secret = input.secretName;
+  if (holdsSymmetricKey(input.data ?? {})) return loadSymmetric(input);
   const parsed = parseSecretData(secret, input.data ?? {});
   if (!parsed.ok) return parsed;
   const { dataKey, privateKey, publicHalf, certChain, jwkKid, jwkAlg } = parsed.value;
@@ -58,7 +77,10 @@ function load(input: SecretKeyInput): Outcome<LoadedKey> {
   };
 }
 
-export function loadKey(input: SecretKeyInput): LoadResult {
+/** With allowSymmetric, a shared secret (HS*) is a key too; without, it is refused (UnsupportedKeyType). */
+export function loadKey(input: SigningKeyInput): LoadResult<AnyLoadedKey>;
+export function loadKey(input: SecretKeyInput): LoadResult;
+export function loadKey(input: SecretKeyInput | SigningKeyInput): LoadResult<AnyLoadedKey> {
   try {
     return result(load(input));
   } catch (err) {

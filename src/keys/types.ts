@@ -1,6 +1,6 @@
 // What the keys module gives the controller: a verdict on one Secret's key material.
 import type { KeyObject } from 'node:crypto';
-import type { Algorithm, KeyIdFormat } from '../api/types.js';
+import type { Algorithm, KeyIdFormat, SymmetricAlgorithm } from '../api/types.js';
 
 /** A JWK holding public parameters only, ready to publish. */
 export interface PublicJwk {
@@ -43,7 +43,31 @@ export interface KeyProblem {
   message: string;
 }
 
-export type LoadResult = { ok: true; key: LoadedKey } | { ok: false; problem: KeyProblem };
+export type LoadResult<K = LoadedKey> = { ok: true; key: K } | { ok: false; problem: KeyProblem };
+
+/** A shared secret (HS*, DESIGN §2): it signs through the signing service only and has nothing to publish. */
+export interface LoadedSymmetricKey {
+  kid: string;
+  algorithm: SymmetricAlgorithm;
+  /** Bits of secret. */
+  keySize: number;
+  publicJwk?: undefined;
+  /** The secret KeyObject. Never serialised. */
+  privateKey: KeyObject;
+  /** `secret` or `jwk.json`. */
+  dataKey: string;
+}
+
+/** What loadKey gives when shared secrets are allowed. */
+export type AnyLoadedKey = LoadedKey | LoadedSymmetricKey;
+
+export interface SigningKeyInput extends SecretKeyInput {
+  /**
+   * A shared secret (HS*) is accepted: only for the signing ref of an AuthServer with
+   * spec.signing.enabled, since such a key can be used through the signing service alone.
+   */
+  allowSymmetric: boolean;
+}
 
 export interface SecretKeyInput {
   /** Secret name, used in messages and as kid with keyIdFormat SecretName. */
@@ -54,6 +78,11 @@ export interface SecretKeyInput {
   /** The signing ref needs the private half; a verify-only ref does not. */
   requirePrivate: boolean;
   keyIdFormat: KeyIdFormat;
+}
+
+/** A generated shared secret (HS*), stored raw in data key `secret`. */
+export interface GeneratedSecretMaterial {
+  secret: Buffer;
 }
 
 export interface GeneratedKeyMaterial {

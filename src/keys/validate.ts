@@ -2,7 +2,7 @@
 // whether it fits, and whether the private half belongs to the published public half.
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { ALGORITHMS } from '../api/types.js';
+import { ALGORITHMS, ASYMMETRIC_ALGORITHMS } from '../api/types.js';
 import type { Algorithm } from '../api/types.js';
 import { accept, dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
 import type { Outcome, Refusal } from './problem.js';
@@ -127,12 +127,13 @@ export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape
   const { raw, where, setting } = choice;
   const keyName = `${withArticle(shape.curve ?? shape.family)} key`;
   if (!isAlgorithm(raw)) {
-    const near = ALGORITHMS.find((a) => a.toLowerCase() === raw.toLowerCase());
-    const why = /^(none|HS\d+)$/i.test(raw) ? ' (unsigned and shared-secret algorithms are never used)' : '';
+    const near = ASYMMETRIC_ALGORITHMS.find((a) => a.toLowerCase() === raw.toLowerCase());
+    const why = /^none$/i.test(raw) ? ' (unsigned tokens are never used)' : '';
     return refuse('AlgorithmMismatch', secret, where, `names algorithm ${quoteToken(raw)}, which Signet does not support${why}`,
-      `${near !== undefined ? `Did you mean ${near}? ` : ''}Set ${setting} to one of the supported algorithms ${ALGORITHMS.join(', ')}; for ${keyName} that is ${fits.join(', ')}.`);
+      `${near !== undefined ? `Did you mean ${near}? ` : ''}Set ${setting} to one of the supported algorithms ${ASYMMETRIC_ALGORITHMS.join(', ')}; for ${keyName} that is ${fits.join(', ')}.`);
   }
   if (!fits.includes(raw)) {
+    // HS* (symmetric.ts) needs a shared secret, not a key pair.
     return refuse('AlgorithmMismatch', secret, where, `names algorithm ${raw}, which does not fit ${keyName}`,
       `Set ${setting} to ${fits.length === 1 ? byDefault : `one of ${fits.join(', ')}`}, or remove it to use ${byDefault}.`);
   }

@@ -1,11 +1,14 @@
 // Leader election through a coordination.k8s.io/v1 Lease (client-node ships none, DESIGN §7).
 // Every write carries the Lease's resourceVersion, so two candidates cannot both win. As in
 // client-go, expiry is judged by when this process last saw the record change, not by the
-// holder's clock.
+// holder's clock, and a leader that has not renewed within the renew deadline stops leading
+// then, whatever call is still hanging: leadership is a deadline checked when asked and by a
+// timer, not a flag that the renewal loop would have to come back to clear (DESIGN §4).
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.js';
+import { makeApiClient } from './client.js';
 import { isConflict, isNotFound } from './errors.js';
 
 export interface LeaderElectionOptions {
@@ -24,18 +27,25 @@ export class LeaderElector {
   readonly identity: string;
   private readonly api: CoordinationV1Api;
   private leading = false;
-  private lastRenew = 0;
+  /**
+   * When the last successful acquire or renew began. Measured from the start, not the answer: the
+   * others count the lease from when they see the write, which is later.
+   */
+  private renewedAt = 0;
   private observed: { key: string; at: number } = { key: '', at: 0 };
   private timer: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(kc: KubeConfig, private readonly opts: LeaderElectionOptions) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+    // Half the renew deadline per call: a hung call leaves time for another attempt in it.
+    this.api = makeApiClient(kc, CoordinationV1Api, { timeoutMs: opts.renewDeadlineMs / 2 });
     this.identity = opts.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
   }
 
+  /** True only while the last renew is younger than the renew deadline, whatever is in flight. */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.renewedAt < this.opts.renewDeadlineMs;
   }
 
   start(): void {
@@ -46,6 +56,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.deadline);
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -59,18 +70,30 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
+    const began = Date.now();
     try {
       const won = await this.tryAcquireOrRenew();
-      if (won) this.lastRenew = Date.now();
-      if (won && !this.leading) this.setLeading(true);
+      // A success that took longer than the renew deadline is no renewal: the deadline passed.
+      if (won && !this.stopped && Date.now() - began < this.opts.renewDeadlineMs) this.renewed(began);
     } catch (err) {
       this.opts.log.warn('leader election attempt failed', { error: (err as Error).message });
     }
-    if (this.leading && Date.now() - this.lastRenew > this.opts.renewDeadlineMs) {
-      this.opts.log.error('could not renew the leader lease in time; stepping down', { lease: this.opts.leaseName });
-      this.setLeading(false);
-    }
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.opts.retryPeriodMs);
+  }
+
+  private renewed(at: number): void {
+    this.renewedAt = at;
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => this.deadlinePassed(), at + this.opts.renewDeadlineMs - Date.now());
+    this.setLeading(true);
+  }
+
+  private deadlinePassed(): void {
+    if (!this.leading) return;
+    this.opts.log.error('could not renew the leader lease within the renew deadline; stepping down', {
+      lease: `${this.opts.namespace}/${this.opts.leaseName}`, renewDeadlineMs: this.opts.renewDeadlineMs, sinceLastRenewMs: Date.now() - this.renewedAt,
+    });
+    this.setLeading(false);
   }
 
   private setLeading(value: boolean): void {

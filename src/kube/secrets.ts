@@ -1,9 +1,9 @@
-// Reading referenced Secrets and creating generated ones. Signet never updates or deletes a
-// Secret it did not create.
-import type { CoreV1Api, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+// Reading referenced Secrets, creating generated ones and patching those for a rotation. Signet
+// never changes or deletes a Secret it did not create.
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
 import { authServerLabelValue } from '../api/labels.js';
 import { ALGORITHM_ANNOTATION, AUTHSERVER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Algorithm } from '../api/types.js';
-import type { GeneratedKeyMaterial } from '../keys/types.js';
+import type { GeneratedKeyMaterial, GeneratedSecretMaterial } from '../keys/types.js';
 import { isConflict, isNotFound } from './errors.js';
 
 /** The Secret's data, decoded, with what identifies its version. */
@@ -55,9 +55,11 @@ export interface GeneratedSecretSpec {
   name: string;
   authServerName: string;
   algorithm: Algorithm;
-  material: GeneratedKeyMaterial;
+  material: GeneratedKeyMaterial | GeneratedSecretMaterial;
   /** Set with deletionPolicy Delete, so the garbage collector removes the Secret with its AuthServer. */
   owner?: V1OwnerReference;
+  /** More annotations (the rotation record, src/rotation/secret-layout.ts). */
+  annotations?: Record<string, string>;
 }
 
 /** Creates the Secret; false when one of that name already exists (another reconcile or a user won). */
@@ -73,12 +75,39 @@ export async function createGeneratedSecret(core: CoreV1Api, spec: GeneratedSecr
           name: spec.name,
           namespace: spec.namespace,
           labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [AUTHSERVER_LABEL]: authServerLabelValue(spec.authServerName) },
-          annotations: { [ALGORITHM_ANNOTATION]: spec.algorithm, [AUTHSERVER_LABEL]: spec.authServerName },
+          annotations: { ...spec.annotations, [ALGORITHM_ANNOTATION]: spec.algorithm, [AUTHSERVER_LABEL]: spec.authServerName },
           ...(spec.owner ? { ownerReferences: [spec.owner] } : {}),
         },
-        stringData: { 'key.pem': spec.material['key.pem'], 'pub.pem': spec.material['pub.pem'] },
+        ...('secret' in spec.material
+          ? { data: { secret: spec.material.secret.toString('base64') } }
+          : { stringData: { 'key.pem': spec.material['key.pem'], 'pub.pem': spec.material['pub.pem'] } }),
       },
     });
+    return true;
+  } catch (err) {
+    if (isConflict(err)) return false;
+    throw err;
+  }
+}
+
+/** A change of a generated Secret's data and annotations, as a JSON merge patch (null removes a member). */
+export interface GeneratedSecretChange {
+  data: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+}
+
+/**
+ * Patches a Secret that Signet generated, only if it is still at `resourceVersion` (the API server
+ * checks it: optimistic concurrency) and still labelled as Signet's; false on a conflict (409).
+ * The caller read the Secret at that version and saw the label, so a Secret someone else changed
+ * or took over in between is never written.
+ */
+export async function patchGeneratedSecret(core: CoreV1Api, namespace: string, name: string, resourceVersion: string, change: GeneratedSecretChange): Promise<boolean> {
+  try {
+    await core.patchNamespacedSecret(
+      { namespace, name, body: { metadata: { resourceVersion, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, annotations: change.annotations }, data: change.data } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     return true;
   } catch (err) {
     if (isConflict(err)) return false;

@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import https from 'node:https';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { API_TIMEOUT_MS, DeadlineExceededError } from './client.js';
 
 export const ACCEPT_JSON = 'application/json';
 export const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -15,6 +16,7 @@ export class ApiError extends Error {
   }
 }
 
+/** Resolves with the response once its headers arrived, which must be within API_TIMEOUT_MS. */
 async function request(kc: KubeConfig, path: string, accept: string, signal: AbortSignal): Promise<http.IncomingMessage> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('kubeconfig has no current cluster');
@@ -24,6 +26,7 @@ async function request(kc: KubeConfig, path: string, accept: string, signal: Abo
   const lib = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, { ...opts, method: 'GET', signal }, (res) => {
+      clearTimeout(deadline);
       if (res.statusCode === 200) return resolve(res);
       let body = '';
       res.setEncoding('utf8');
@@ -31,7 +34,9 @@ async function request(kc: KubeConfig, path: string, accept: string, signal: Abo
       res.on('end', () => reject(new ApiError(res.statusCode ?? 0, `GET ${url.pathname}: ${res.statusCode} ${body.slice(0, 300)}`)));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A watch then stays open as long as events come (the informer restarts a silent one).
+    const deadline = setTimeout(() => req.destroy(new DeadlineExceededError(`GET ${url.pathname}: no answer from the API server within ${API_TIMEOUT_MS} ms`)), API_TIMEOUT_MS);
+    req.on('error', (err) => { clearTimeout(deadline); reject(err); });
     req.end();
   });
 }

@@ -9,6 +9,9 @@ export interface PublishedKey {
   kid: string;
   role: string;
   publishedSince: string;
+  /** Its state (DESIGN §8) and when it next changes state (epoch ms), with rotation. */
+  state?: string;
+  transitionAt?: number;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
@@ -36,14 +39,39 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         }
       },
     }),
-    /** Where the key-age gauge reads the served keys from. */
+    keyTransition: new Gauge({
+      name: 'signet_key_transition_timestamp_seconds',
+      help: 'When each served key next changes state (Unix seconds): an Active key stops signing, a Next key starts, a Retired key leaves the JWKS.',
+      labelNames: ['namespace', 'authserver', 'kid', 'state'] as const, registers,
+      collect() {
+        this.reset();
+        for (const k of publishedKeys()) {
+          if (k.transitionAt !== undefined) this.set({ namespace: k.namespace, authserver: k.authserver, kid: k.kid, state: k.state ?? '' }, k.transitionAt / 1000);
+        }
+      },
+    }),
+    rotations: new Counter({ name: 'signet_rotations_total', help: 'Signing keys replaced by rotation, by kind (scheduled, manual, emergency).', labelNames: ['kind'] as const, registers }),
+    /** Where the key-age and key-transition gauges read the served keys from. */
     setPublishedKeys(source: () => Iterable<PublishedKey>): void {
       publishedKeys = source;
     },
+    authServerReady: new Gauge({ name: 'signet_authserver_ready', help: '1 when the AuthServer\'s Ready condition is True, else 0.', labelNames: ['namespace', 'authserver'] as const, registers }),
     keysGenerated: new Counter({ name: 'signet_keys_generated_total', help: 'Keys Signet generated, by algorithm.', labelNames: ['algorithm'] as const, registers }),
     jwksRequests: new Counter({ name: 'signet_jwks_requests_total', help: 'Requests to the JWKS listener by status code.', labelNames: ['code'] as const, registers }),
     leader: new Gauge({ name: 'signet_leader', help: '1 when this replica holds the leader lease (or leader election is off), else 0.', registers }),
     watchRestarts: new Counter({ name: 'signet_watch_restarts_total', help: 'Informer restarts by resource and reason.', labelNames: ['resource', 'reason'] as const, registers }),
+    // The signing service (DESIGN §9).
+    signingRequests: new Counter({ name: 'signet_signing_requests_total', help: 'Requests to the signing listener by endpoint and status code.', labelNames: ['endpoint', 'code'] as const, registers }),
+    signingDuration: new Histogram({
+      name: 'signet_signing_request_duration_seconds', help: 'Time to answer a signing request, by endpoint.', labelNames: ['endpoint'] as const, registers,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    }),
+    tokensSigned: new Counter({ name: 'signet_tokens_signed_total', help: 'Tokens (JWS) signed, by AuthServer and algorithm.', labelNames: ['namespace', 'authserver', 'alg'] as const, registers }),
+    keysetExports: new Counter({ name: 'signet_keyset_exports_total', help: 'Private keyset exports, by AuthServer.', labelNames: ['namespace', 'authserver'] as const, registers }),
+    signingCacheLookups: new Counter({
+      name: 'signet_signing_cache_lookups_total', help: 'Token and access review cache lookups, by cache (authentication, authorization) and result (hit, miss).',
+      labelNames: ['cache', 'result'] as const, registers,
+    }),
   };
 }
 

@@ -8,6 +8,10 @@
 // 10 s each, Signet and nginx taking turns so that other load on the machine hits both alike;
 // the medians are compared. Loopback only; about 70 s in all. SIGNET_BENCH_NGINX_OPEN_FILE_CACHE=1
 // gives nginx an open_file_cache, which saves it the open/fstat/close of every request.
+// jwks-tls.ts runs the same comparison over HTTPS (compareWithNginx with `tls`), and adds the rate
+// of new connections, each a full TLS handshake.
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import { JwksStore } from '../../src/jwks/store.js';
 import { heading, machine, ms, rate, verdict, type Bench } from './support/bench.js';
@@ -29,15 +33,23 @@ function durationS(): number {
   return Number.isFinite(s) && s > 0 ? Math.min(s, 120) : 10;
 }
 
-/** fetch cannot set Host: this reads the host-independent path, or nginx's default server. */
-async function fetchBody(port: number, path: string): Promise<Buffer> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}`);
-  return Buffer.from(await res.arrayBuffer());
+/** The host-independent path, or nginx's default server; over TLS without checking the (self-signed) certificate. */
+function fetchBody(port: number, path: string, tls: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path} → ${res.statusCode}`))));
+    };
+    const opts = { host: '127.0.0.1', port, path, agent: false };
+    const req = tls ? https.get({ ...opts, rejectUnauthorized: false }, onResponse) : http.get(opts, onResponse);
+    req.on('error', reject);
+  });
 }
 
-function loadOptions(port: number, seconds: number, cpu: number | undefined): LoadOptions {
-  return { url: `http://127.0.0.1:${port}${BENCH_PATH}`, host: BENCH_HOST, connections: CONNECTIONS, durationS: seconds, cpu };
+function loadOptions(port: number, seconds: number, cpu: number | undefined, tls: boolean, newConnectionEachRequest = false): LoadOptions {
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${BENCH_PATH}`;
+  return { url, host: BENCH_HOST, connections: CONNECTIONS, durationS: seconds, cpu, newConnectionEachRequest };
 }
 
 /** One measured round: the load generator's figures and the server's CPU time per request. */
@@ -82,8 +94,15 @@ function best(results: Round[]): Round {
   return results.reduce((a, b) => (b.rps > a.rps ? b : a));
 }
 
-async function run(): Promise<void> {
-  heading('JWKS throughput: Signet vs nginx, one core each');
+export interface Comparison {
+  title: string;
+  /** HTTPS on both servers with these PEM files, and a second comparison on new connections. */
+  tls?: { certFile: string; keyFile: string; describe: string };
+}
+
+export async function compareWithNginx(opts: Comparison): Promise<void> {
+  const tls = opts.tls !== undefined;
+  heading(opts.title);
   console.log(`machine: ${machine()}`);
   const pin = os.cpus().length >= 2;
   const cpus = pin ? { server: SERVER_CPU, load: LOAD_CPU } : {};
@@ -102,13 +121,14 @@ async function run(): Promise<void> {
   const expected = reference.lookup(BENCH_HOST, BENCH_PATH);
   if (!expected) throw new Error('the benchmark document is not routable');
   console.log(`document: 3 RSA-2048 public keys, ${expected.body.length} bytes; the Signet store holds ${docs.length} issuers`);
+  if (opts.tls) console.log(`TLS: ${opts.tls.describe}`);
 
   const stops: (() => Promise<void>)[] = [];
   try {
-    const signet = await startJwksProcess({ cpu: cpus.server });
+    const signet = await startJwksProcess({ cpu: cpus.server, ...(opts.tls && { tls: opts.tls }) });
     stops.push(() => signet.stop());
     await signet.request({ type: 'set', docs }, 'set-done');
-    const servedBySignet = await fetchBody(signet.port, '/authservers/team-a/login/oauth2/jwks');
+    const servedBySignet = await fetchBody(signet.port, '/authservers/team-a/login/oauth2/jwks', tls);
     if (!servedBySignet.equals(expected.body)) throw new Error('Signet serves other bytes than expected');
     const targets: { name: string; port: number; pid: number; results: Round[] }[] = [{ name: 'signet', port: signet.port, pid: signet.pid, results: [] }];
 
@@ -123,19 +143,20 @@ async function run(): Promise<void> {
         headers: { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' },
         cpu: cpus.server,
         openFileCache: process.env.SIGNET_BENCH_NGINX_OPEN_FILE_CACHE === '1',
+        ...(opts.tls && { tls: opts.tls }),
       });
       stops.push(() => nginx.stop());
       console.log(`nginx: one worker, no master, access log off, sendfile on, open_file_cache ${process.env.SIGNET_BENCH_NGINX_OPEN_FILE_CACHE === '1' ? 'on' : 'off'} (${nginx.conf})`);
-      const servedByNginx = await fetchBody(nginx.port, BENCH_PATH);
+      const servedByNginx = await fetchBody(nginx.port, BENCH_PATH, tls);
       if (!servedByNginx.equals(expected.body)) throw new Error('nginx serves other bytes than Signet');
       targets.push({ name: /nginx\/[\d.]+/.exec(v.stderr + v.stdout)?.[0] ?? 'nginx', port: nginx.port, pid: nginx.pid, results: [] });
     }
 
-    for (const t of targets) await runLoad(tool, loadOptions(t.port, WARMUP_S, cpus.load));
+    for (const t of targets) await runLoad(tool, loadOptions(t.port, WARMUP_S, cpus.load, tls));
     for (let round = 1; round <= rounds(); round++) {
       for (const t of targets) {
         const cpuBefore = await processCpuSeconds(t.pid);
-        const load = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load));
+        const load = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load, tls));
         const cpu = (await processCpuSeconds(t.pid)) - cpuBefore;
         const r: Round = { ...load, cpuUsPerRequest: (cpu * 1e6) / load.requests };
         t.results.push(r);
@@ -168,6 +189,29 @@ async function run(): Promise<void> {
     }
     console.log(`  signet p99 (median of rounds): ${ms(signetResult.p99Ms)}  ${verdict(signetResult.p99Ms < TARGET_P99_MS, `< ${TARGET_P99_MS} ms`)}`);
     if (signetResult.non2xx + signetResult.errors > 0) console.log('  warning: Signet answered some requests with errors; the figures are suspect');
+
+    if (tls) {
+      // Every request on a new connection (`Connection: close`): a full TLS handshake each, no
+      // session resumption (wrk does not resume), so req/s here is the handshake rate.
+      console.log(`\n  new connections (Connection: close; one full TLS handshake per request), ${CONNECTIONS} concurrent:`);
+      const handshakes = targets.map((t) => ({ name: t.name, pid: t.pid, port: t.port, results: [] as Round[] }));
+      for (let round = 1; round <= rounds(); round++) {
+        for (const t of handshakes) {
+          const cpuBefore = await processCpuSeconds(t.pid);
+          const load = await runLoad(tool, loadOptions(t.port, durationS(), cpus.load, tls, true));
+          const cpu = (await processCpuSeconds(t.pid)) - cpuBefore;
+          const r: Round = { ...load, cpuUsPerRequest: (cpu * 1e6) / load.requests };
+          t.results.push(r);
+          console.log(`  round ${round} ${row(t.name, r)}`);
+        }
+      }
+      const [signetH, nginxH] = handshakes.map((t) => medianResult(t.results));
+      if (signetH) console.log(`  signet handshakes/s (median): ${Math.round(signetH.rps).toLocaleString('en-US')}`);
+      if (signetH && nginxH) {
+        console.log(`  nginx handshakes/s (median): ${Math.round(nginxH.rps).toLocaleString('en-US')}`);
+        console.log(`  ratio signet/nginx on new connections: ${(signetH.rps / nginxH.rps).toFixed(2)}`);
+      }
+    }
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
@@ -176,6 +220,6 @@ async function run(): Promise<void> {
 const bench: Bench = {
   name: 'jwks-throughput',
   description: 'JWKS req/s and p99 on one core, and the ratio to nginx serving the same file (target ≥ 0.5, p99 < 5 ms)',
-  run,
+  run: () => compareWithNginx({ title: 'JWKS throughput: Signet vs nginx, one core each' }),
 };
 export default bench;

@@ -5,9 +5,13 @@ import type { Bench } from './support/bench.js';
 
 const BENCHES: (() => Promise<{ default: Bench }>)[] = [
   () => import('./jwks-throughput.js'),
+  () => import('./jwks-tls.js'),
+  () => import('./jwks-flood.js'),
   () => import('./jwks-under-keygen.js'),
   () => import('./rotation-latency.js'),
+  () => import('./rotation-schedule.js'),
   () => import('./scale.js'),
+  () => import('./signing.js'),
 ];
 
 async function main(): Promise<void> {

@@ -18,9 +18,17 @@ export interface ControlPlane {
   server: string;
   kubeconfigPath: string;
   dataDir: string;
-  /** Process-group ids of the three processes, for teardown from another process. */
+  /** http://127.0.0.1:PORT, for another API server on the same store (test/interop/). */
+  etcdURL: string;
+  /**
+   * Process-group ids of the three processes in start order (etcd, kube-apiserver,
+   * kube-controller-manager), for teardown from another process.
+   */
   pgids: number[];
 }
+
+/** Index of kube-apiserver in ControlPlane.pgids. */
+const APISERVER = 1;
 
 export interface StartOptions {
   /** Where data, certificates and logs go; a fresh temporary folder when omitted. */
@@ -167,20 +175,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     log(`etcd ready after ${Date.now() - t0} ms`);
 
     const server = `https://127.0.0.1:${apiPort}`;
-    children.push(startProcess(join(bin, 'kube-apiserver'), [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--advertise-address=127.0.0.1',
-      `--tls-cert-file=${join(pki, 'serving.crt')}`, `--tls-private-key-file=${join(pki, 'serving.key')}`,
-      `--token-auth-file=${join(pki, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
-      `--service-account-key-file=${join(pki, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-      '--service-account-issuer=https://kubernetes.default.svc',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
-      '--enable-priority-and-fairness=false',
-      `--cert-dir=${pki}`,
-    ], join(dataDir, 'kube-apiserver.log'), !!opts.detached));
+    children.push(startProcess(join(bin, 'kube-apiserver'), apiServerArgs(etcdUrl, apiPort, pki), join(dataDir, 'kube-apiserver.log'), !!opts.detached));
     await waitFor('kube-apiserver', 60_000, () => httpsGetOk(`${server}/readyz`, cert, token), children);
     log(`kube-apiserver ready after ${Date.now() - t0} ms`);
 
@@ -197,13 +192,63 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     await waitFor('kube-controller-manager', 60_000, () => kcmHealthy(kcmPort), children);
     log(`kube-controller-manager healthy after ${Date.now() - t0} ms`);
 
-    const cp: ControlPlane = { server, kubeconfigPath, dataDir, pgids: children.map((c) => c.pid ?? 0) };
+    const cp: ControlPlane = { server, kubeconfigPath, dataDir, etcdURL: etcdUrl, pgids: children.map((c) => c.pid ?? 0) };
     writeFileSync(join(dataDir, 'controlplane.json'), JSON.stringify(cp));
     return cp;
   } catch (err) {
     killGroups(children.map((c) => c.pid ?? 0));
     throw new Error(`${(err as Error).message}; logs in ${dataDir}`, { cause: err });
   }
+}
+
+function apiServerArgs(etcdUrl: string, port: number, pki: string): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',
+    `--tls-cert-file=${join(pki, 'serving.crt')}`, `--tls-private-key-file=${join(pki, 'serving.key')}`,
+    `--token-auth-file=${join(pki, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    `--service-account-key-file=${join(pki, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+    '--service-account-issuer=https://kubernetes.default.svc',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
+    '--enable-priority-and-fairness=false',
+    `--cert-dir=${pki}`,
+  ];
+}
+
+/** Stops the API server's process group (SIGSTOP): connections stay open and nothing answers. */
+export function freezeApiServer(cp: ControlPlane): void {
+  process.kill(-(cp.pgids[APISERVER] ?? 0), 'SIGSTOP');
+}
+
+export function thawApiServer(cp: ControlPlane): void {
+  process.kill(-(cp.pgids[APISERVER] ?? 0), 'SIGCONT');
+}
+
+/**
+ * Stops kube-apiserver (SIGTERM, then SIGKILL after `graceMs`) and starts it again on the same
+ * etcd, port and certificates, as an upgrade or a crash would, and waits until it is ready.
+ * `cp.pgids` (and the reaper's record) name the new one.
+ */
+export async function restartApiServer(cp: ControlPlane, opts: { graceMs?: number; onStopped?: () => void } = {}): Promise<void> {
+  const pgid = cp.pgids[APISERVER] ?? 0;
+  killGroups([pgid]);
+  const until = Date.now() + (opts.graceMs ?? 10_000);
+  while (alive(pgid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pgid)) killGroups([pgid], 'SIGKILL');
+  while (alive(pgid) && Date.now() < until + 5000) await new Promise((r) => setTimeout(r, 20));
+  opts.onStopped?.();
+  const pki = join(cp.dataDir, 'pki');
+  const port = Number(new URL(cp.server).port);
+  const child = startProcess(join(binaries(), 'kube-apiserver'), apiServerArgs(cp.etcdURL, port, pki), join(cp.dataDir, 'kube-apiserver.log'), true);
+  cp.pgids[APISERVER] = child.pid ?? 0;
+  writeFileSync(join(cp.dataDir, 'controlplane.json'), JSON.stringify(cp));
+  if (existsSync(pgidsFile(cp.dataDir))) recordPgids(cp);
+  const ca = readFileSync(join(pki, 'serving.crt'), 'utf8');
+  const token = readFileSync(join(pki, 'tokens.csv'), 'utf8').split(',')[0] ?? '';
+  await waitFor('restarted kube-apiserver', 60_000, () => httpsGetOk(`${cp.server}/readyz`, ca, token), [child]);
 }
 
 /** The controller manager serves its own self-signed certificate on loopback; health is what matters. */
@@ -220,17 +265,32 @@ function kcmHealthy(port: number): Promise<boolean> {
 
 export function killGroups(pgids: number[], signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const pgid of pgids.filter((p) => p > 0).reverse()) {
-    try { process.kill(-pgid, signal); } catch { /* already gone */ }
+    try {
+      process.kill(-pgid, signal);
+      // A frozen process (freezeApiServer) acts on SIGTERM only once it runs again.
+      if (signal === 'SIGTERM') process.kill(-pgid, 'SIGCONT');
+    } catch { /* already gone */ }
   }
+}
+
+/** Where the reaper finds the process groups to kill, rewritten when one is restarted. */
+function pgidsFile(dataDir: string): string {
+  return join(dataDir, 'reaper-pgids');
+}
+
+function recordPgids(cp: Pick<ControlPlane, 'pgids' | 'dataDir'>): void {
+  writeFileSync(pgidsFile(cp.dataDir), cp.pgids.filter((p) => p > 0).map((p) => `-${p}`).join(' '));
 }
 
 /**
  * A detached watchdog that tears the control plane down once `ownerPid` is gone, however it died
  * (even SIGKILL), so a crashed test run leaves no processes behind.
  */
-export function spawnReaper(cp: ControlPlane, ownerPid: number): void {
-  const groups = cp.pgids.filter((p) => p > 0).map((p) => `-${p}`).join(' ');
-  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done; kill -TERM ${groups} 2>/dev/null; sleep 5; kill -KILL ${groups} 2>/dev/null; rm -rf '${cp.dataDir}'`;
+export function spawnReaper(cp: Pick<ControlPlane, 'pgids' | 'dataDir'>, ownerPid: number): void {
+  recordPgids(cp);
+  // The groups are read when the owner is gone, so an API server restarted since is reaped too.
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done; groups=$(cat '${pgidsFile(cp.dataDir)}' 2>/dev/null); ` +
+    `[ -n "$groups" ] && { kill -TERM $groups 2>/dev/null; kill -CONT $groups 2>/dev/null; sleep 5; kill -KILL $groups 2>/dev/null; }; rm -rf '${cp.dataDir}'`;
   spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 

@@ -154,7 +154,7 @@ export function badKeyCorpus(): BadKeyCase[] {
     c('JWK alg HS256', { 'jwk.json': jwkText({ ...p256PrivateJwk, alg: 'HS256' }) }, { ...signing, reason: 'AlgorithmMismatch', dataKey: 'jwk.json', hint: /"alg" in jwk\.json.*ES256/ }),
     c('JWK alg RSA-OAEP', { 'jwk.json': jwkText({ ...rsaPrivateJwk, alg: 'RSA-OAEP' }) }, { ...signing, reason: 'AlgorithmMismatch', dataKey: 'jwk.json', hint: /RS256.*EdDSA/ }),
     c('annotation none', { 'key.pem': rsa.pkcs8 }, { ...signing, annotations: algorithmAnnotation('none'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /never used.*RS256, RS384/ }),
-    c('annotation HS256', { 'key.pem': rsa.pkcs8 }, { ...signing, annotations: algorithmAnnotation('HS256'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /supported algorithms RS256.*EdDSA/ }),
+    c('annotation HS256', { 'key.pem': rsa.pkcs8 }, { ...signing, annotations: algorithmAnnotation('HS256'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /HS256, which does not fit an RSA key.*RS256, RS384/ }),
     c('annotation in the wrong case', { 'key.pem': rsa.pkcs8 }, { ...signing, annotations: algorithmAnnotation('rs256'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /Did you mean RS256\?/ }),
     c('annotation unknown', { 'key.pem': p256.pkcs8 }, { ...signing, annotations: algorithmAnnotation('ES256K'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /for a P-256 key that is ES256/ }),
     c('annotation ES256 on an RSA key', { 'key.pem': rsa.pkcs8 }, { ...signing, annotations: algorithmAnnotation('ES256'), reason: 'AlgorithmMismatch', dataKey: 'key.pem', hint: /RS256, RS384, RS512, PS256/ }),

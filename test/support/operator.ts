@@ -73,13 +73,15 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
 
 /**
  * One operator per test file, watching the file's namespace, with the CRD installed first;
- * stopped (and required to exit 0) after the file.
+ * stopped (and required to exit 0) after the file. Like `make run`, it honours the allow-unsafe
+ * annotation (--allow-insecure-issuers): tests use http issuers. `args` may be a function, called
+ * when the operator starts, for flags that name things created in beforeAll (a namespace, a file).
  */
-export function useOperator(ns: { readonly name: string }, args: string[] = []): RunningOperator {
+export function useOperator(ns: { readonly name: string }, args: string[] | (() => string[]) = []): RunningOperator {
   let op: RunningOperator | undefined;
   beforeAll(async () => {
     await installCrd();
-    op = await startOperator(['--namespace', ns.name, ...args]);
+    op = await startOperator(['--namespace', ns.name, '--allow-insecure-issuers', ...(typeof args === 'function' ? args() : args)]);
   });
   afterAll(async () => {
     if (op) expect(await op.stop()).toBe(0);

@@ -1,4 +1,7 @@
 // The command line (DESIGN §4): defaults, and refusals that name the flag at fault.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, parseConfig, parseHostPort, type Config } from '../../src/config.js';
 
 function configError(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
@@ -17,11 +20,14 @@ describe('parseConfig', () => {
       kubeconfig: undefined,
       namespaces: [],
       jwksBindAddress: { host: '0.0.0.0', port: 8080 },
+      jwksTls: undefined,
       metricsBindAddress: { host: '0.0.0.0', port: 9090 },
       leaderElect: false,
       leaderElection: { namespace: 'default', leaseName: 'signet-leader', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       logLevel: 'info',
       concurrency: 4,
+      allowInsecureIssuers: false,
+      issuerHostPolicy: undefined,
     };
     expect(parseConfig([], {})).toEqual(expected);
   });
@@ -40,6 +46,7 @@ describe('parseConfig', () => {
       '--leader-elect-retry-period', '0.5',
       '--log-level', 'debug',
       '--concurrency', '16',
+      '--allow-insecure-issuers',
     ], {});
     expect(config).toEqual({
       kubeconfig: '/home/me/.kube/dev',
@@ -50,7 +57,24 @@ describe('parseConfig', () => {
       leaderElection: { namespace: 'signet-system', leaseName: 'signet', leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 500 },
       logLevel: 'debug',
       concurrency: 16,
+      allowInsecureIssuers: true,
+      issuerHostPolicy: undefined,
     });
+  });
+
+  it('reads and checks the --issuer-host-policy file at startup, naming the file at fault', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signet-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, '- {namespaces: ["team-a*"], hosts: ["*.team-a.example.com"]}\n');
+    const policy = parseConfig(['--issuer-host-policy', good], {}).issuerHostPolicy;
+    expect(policy?.allows('team-a-dev', 'login.team-a.example.com')).toBe(true);
+    expect(policy?.allows('team-b', 'login.team-a.example.com')).toBe(false);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, '- {namespace: ["team-a"], hosts: ["x"]}\n');
+    expect(configError(['--issuer-host-policy', bad]).message).toBe(`--issuer-host-policy "${bad}": rule 1 has unknown field(s) "namespace"; a rule has only "namespaces" and "hosts"`);
+    expect(configError(['--issuer-host-policy', join(dir, 'missing.yaml')]).message).toMatch(/^--issuer-host-policy ".*missing\.yaml" cannot be read: ENOENT/);
+    rmSync(dir, { recursive: true });
   });
 
   it('watches several namespaces with a repeated --namespace, each once', () => {

@@ -44,7 +44,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* "true" when the operator elects a leader: more than one replica, or leaderElection.enabled. */}}
 {{- define "signet.leaderElect" -}}
-{{- if or (gt (int .Values.replicas) 1) .Values.leaderElection.enabled }}true{{ end }}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.leaderElection.enabled }}true{{ end }}
 {{- end }}
 
 {{- define "signet.image" -}}
@@ -57,16 +57,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: ["signet.dev"]
   resources: ["authservers"]
   verbs: ["get", "list", "watch"]
+# Status is written with a replace (update) carrying the resourceVersion; never patched.
 - apiGroups: ["signet.dev"]
   resources: ["authservers/status"]
-  verbs: ["update", "patch"]
-# Read referenced Secrets and create the missing ones. Signet never updates or deletes a Secret:
+  verbs: ["update"]
+# Read referenced Secrets, create the missing ones, and patch the ones Signet generated for a
+# rotation (next.key.pem, then key.pem; docs/rotation.md). Signet never deletes a Secret:
 # generated Secrets with deletionPolicy Delete go through the garbage collector (ownerReferences).
+# RBAC cannot tell Secrets apart: the ValidatingAdmissionPolicy (validatingadmissionpolicy.yaml)
+# limits these writes to Opaque Secrets labelled app.kubernetes.io/managed-by: signet.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create"]
-# Events on AuthServers (KeyGenerated, SigningKeyChanged, ...).
+  verbs: ["get", "list", "watch", "create", "patch"]
+# Events on AuthServers (KeyGenerated, SigningKeyChanged, ...): each is a new Event, never patched.
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
+{{- end }}
+
+{{/* The Secret with the JWKS listener's certificate, or nothing when the JWKS is served over plain HTTP. */}}
+{{- define "signet.jwksTlsSecretName" -}}
+{{- if .Values.jwks.tls.secretName }}{{ .Values.jwks.tls.secretName }}
+{{- else if .Values.jwks.tls.certManager.enabled }}{{ include "signet.fullname" . }}-jwks-tls
+{{- end }}
 {{- end }}

@@ -23,12 +23,16 @@ export interface JwksProcess {
 }
 
 const CHILD = path.join(REPO_ROOT, 'test/bench/support/jwks-server-child.ts');
+/** The child serves HTTPS with these files when both are set. */
+export const TLS_CERT_ENV = 'SIGNET_BENCH_TLS_CERT_FILE';
+export const TLS_KEY_ENV = 'SIGNET_BENCH_TLS_KEY_FILE';
 
-/** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists. */
-export async function startJwksProcess(opts: { cpu?: number } = {}): Promise<JwksProcess> {
+/** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists; `tls` makes it HTTPS. */
+export async function startJwksProcess(opts: { cpu?: number; tls?: { certFile: string; keyFile: string } } = {}): Promise<JwksProcess> {
   const node = [process.execPath, '--import', 'tsx', CHILD];
   const [cmd, ...args] = opts.cpu === undefined ? node : pinned(opts.cpu, node);
-  const child = spawn(cmd as string, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const env = opts.tls ? { ...process.env, [TLS_CERT_ENV]: opts.tls.certFile, [TLS_KEY_ENV]: opts.tls.keyFile } : process.env;
+  const child = spawn(cmd as string, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const waitFor = <T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> =>

@@ -5,9 +5,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
 import { close, createJwksServer, listen } from '../../../src/jwks/server.js';
+import { TlsFiles } from '../../../src/jwks/tls.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import { toPublicJwk } from './keys.js';
 import { limitConcurrency } from '../../../src/controller/generation-limit.js';
-import type { FromChild, ToChild } from './jwks-process.js';
+import { TLS_CERT_ENV, TLS_KEY_ENV, type FromChild, type ToChild } from './jwks-process.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
 
@@ -16,7 +18,10 @@ function send(msg: FromChild): void {
 }
 
 const store = new JwksStore();
-const server = createJwksServer(store);
+const certFile = process.env[TLS_CERT_ENV];
+const keyFile = process.env[TLS_KEY_ENV];
+const tls = certFile && keyFile ? await TlsFiles.load({ certFile, keyFile }, { log: silentLogger }) : undefined;
+const server = createJwksServer(store, tls ? { tls } : {});
 
 /**
  * Generate `count` RSA keys, `concurrency` at a time, with the async generateKeyPair (libuv's thread pool), each

@@ -14,6 +14,8 @@ export interface LoadOptions {
   durationS: number;
   /** Core to pin the load generator to. */
   cpu?: number;
+  /** Send `Connection: close`: every request on a new connection (over TLS, a full handshake each). */
+  newConnectionEachRequest?: boolean;
 }
 
 export interface LoadResult {
@@ -51,7 +53,8 @@ function withCpu(opts: LoadOptions, argv: string[]): string[] {
 async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   const wrk = which('wrk');
   if (!wrk) throw new Error('wrk is not installed');
-  const argv = withCpu(opts, [wrk, '-t1', `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', '-H', `Host: ${opts.host}`, opts.url]);
+  const close = opts.newConnectionEachRequest ? ['-H', 'Connection: close'] : [];
+  const argv = withCpu(opts, [wrk, '-t1', `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', '-H', `Host: ${opts.host}`, ...close, opts.url]);
   const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000);
   if (code !== 0) throw new Error(`wrk exited ${code}: ${stderr || stdout}`);
   const num = (re: RegExp): number => {
@@ -86,7 +89,8 @@ interface AutocannonJson {
 
 async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
   const cli = path.join(REPO_ROOT, 'node_modules/autocannon/autocannon.js');
-  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, opts.url]);
+  const close = opts.newConnectionEachRequest ? ['-H', 'Connection=close'] : [];
+  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, ...close, opts.url]);
   const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000);
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`autocannon exited ${code}: ${stderr || stdout}`);

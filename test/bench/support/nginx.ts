@@ -28,6 +28,8 @@ export interface NginxOptions {
   cpu?: number;
   /** Cache the open file descriptor (open_file_cache): nginx tuned beyond a plain static file. */
   openFileCache?: boolean;
+  /** HTTPS (TLS 1.2 and 1.3) with these PEM files. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export function nginxBinary(): string | undefined {
@@ -63,7 +65,10 @@ http {
   keepalive_requests 1000000;
   server_tokens off;${opts.openFileCache ? '\n  open_file_cache max=16 inactive=60s;' : ''}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${opts.tls ? ` ssl;
+    ssl_certificate ${opts.tls.certFile};
+    ssl_certificate_key ${opts.tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3` : ''};
     location = ${opts.urlPath} {
       default_type ${opts.contentType};
       alias ${file};

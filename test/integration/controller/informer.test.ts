@@ -67,3 +67,32 @@ it('relists when the watch is silent, and still delivers what changed', async ()
   await c.core.deleteNamespacedConfigMap({ namespace: ns.name, name: 'after-silence' });
   await eventually(() => seen.some(([t, n]) => t === 'delete' && n === 'after-silence'), { what: 'delete event' });
 });
+
+it('keeps neither last-applied-configuration nor managedFields of the Secrets it watches, listed or watched', async () => {
+  // What `kubectl apply -f secret.yaml` leaves on a Secret: the whole object, data included, in an annotation.
+  const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+  const secret = (name: string) => {
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns.name, annotations: { keep: 'me' } }, data: { 'key.pem': Buffer.from(`-----BEGIN PRIVATE KEY----- ${name}`).toString('base64') } };
+    return { ...body, metadata: { ...body.metadata, annotations: { ...body.metadata.annotations, [lastApplied]: JSON.stringify(body) } } };
+  };
+  await c.core.createNamespacedSecret({ namespace: ns.name, body: secret('listed') });
+  const fromServer = await c.core.readNamespacedSecret({ namespace: ns.name, name: 'listed' });
+  expect(fromServer.metadata?.annotations?.[lastApplied]).toContain('BEGIN');
+  expect(fromServer.metadata?.managedFields?.length).toBeGreaterThan(0);
+
+  informer = new Informer<KubernetesObject>({
+    kc: c.kc, log: silentLogger, name: 'secrets', path: `/api/v1/namespaces/${ns.name}/secrets`, metadataOnly: true, onChange: () => undefined,
+  });
+  informer.start();
+  await eventually(() => informer!.synced, { what: 'secrets listed' });
+  await c.core.createNamespacedSecret({ namespace: ns.name, body: secret('watched') });
+  await eventually(() => informer!.get(`${ns.name}/watched`), { what: 'the watched Secret' });
+
+  for (const name of ['listed', 'watched']) {
+    const kept = informer.get(`${ns.name}/${name}`);
+    expect(kept?.metadata?.annotations).toEqual({ keep: 'me' });
+    expect(kept?.metadata).not.toHaveProperty('managedFields');
+    expect(JSON.stringify(kept)).not.toContain(Buffer.from('-----BEGIN').toString('base64').slice(0, 12));
+    expect(JSON.stringify(kept)).not.toContain('BEGIN');
+  }
+});

@@ -39,6 +39,8 @@ it('elects one writer, serves from every replica, and fails over without a secon
   expect(metricValue(await scrape(follower.metricsPort), 'signet_keys_generated_total', { algorithm: 'RS256' }) ?? 0).toBe(0);
   expect(metricValue(await scrape(leader.metricsPort), 'signet_keys_generated_total', { algorithm: 'RS256' })).toBe(1);
 
+  const before = await c.core.readNamespacedSecret({ namespace: ns.name, name: 'ha-key' });
+
   // The leader dies without releasing its Lease; the follower must wait for it to expire, no longer.
   const killedAt = Date.now();
   await leader.kill();
@@ -50,8 +52,11 @@ it('elects one writer, serves from every replica, and fails over without a secon
   // The new leader writes: a new AuthServer gets its key and status, and the old key was not regenerated.
   await createAuthServer(ns.name, 'ha2', { issuerURI: 'https://ha2.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'ha2-key' } } });
   await waitForStatus(ns.name, 'ha2', isReady, 'Ready under the new leader');
+  // The new leader kept the Secret generated before the failover: the same object, the same key.
   const secret = await c.core.readNamespacedSecret({ namespace: ns.name, name: 'ha-key' });
-  expect(secret.metadata?.uid).toBeDefined();
+  expect(before.metadata?.uid).toEqual(expect.any(String));
+  expect(secret.metadata?.uid).toBe(before.metadata?.uid);
+  expect(secret.data?.['key.pem']).toBe(before.data?.['key.pem']);
   expect((await waitForStatus(ns.name, 'ha', isReady, 'still Ready')).status?.signingKeyID).toBe(as.status?.signingKeyID);
   expect((await events(ns.name, 'ha')).filter((e) => e.reason === 'KeyGenerated')).toHaveLength(1);
 });

@@ -3,7 +3,7 @@
 // and the Deployment's own arguments: it takes the Lease, generates a key, writes the AuthServer's
 // status, records an Event and serves the JWKS. (The chart's unit tests check that it grants
 // nothing beyond that.)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
@@ -12,7 +12,7 @@ import { eventually } from '../../support/eventually.js';
 import { getJwks } from '../../support/operator.js';
 import { createAuthServer, events, isReady, waitForStatus } from '../../support/authservers.js';
 import { helmTemplate, kubectl, one, parseObjects, run } from '../../support/helm.js';
-import { requireDist, startDist, withoutFlags, type DistProcess } from './process.js';
+import { requireDist, serviceAccountKubeconfig, startDist, withoutFlags, type DistProcess } from './process.js';
 
 const c = clients();
 const ns = useNamespace('pkg-rbac');
@@ -30,22 +30,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A kubeconfig for the API server of $KUBECONFIG that authenticates with `token`. */
-function tokenKubeconfig(token: string): string {
-  const cluster = c.kc.getCurrentCluster();
-  if (!cluster) throw new Error('the test kubeconfig has no current cluster');
-  const ca = cluster.caData ?? '';
-  const path = join(dir, 'kubeconfig');
-  writeFileSync(path, [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', '- name: c', '  cluster:', `    server: ${cluster.server}`, `    certificate-authority-data: ${ca}`,
-    'users:', '- name: signet', '  user:', `    token: ${token}`,
-    'contexts:', '- name: c', '  context: {cluster: c, user: signet}',
-    'current-context: c', '',
-  ].join('\n'), { mode: 0o600 });
-  return path;
-}
-
 it('runs with nothing but the chart\'s ServiceAccount and RBAC (namespaced, leader election)', async () => {
   const yaml = await helmTemplate({ release: 'signet', namespace: ns.name, values: { watchNamespaces: [ns.name], leaderElection: { enabled: true } } });
   const objects = parseObjects(yaml);
@@ -53,8 +37,7 @@ it('runs with nothing but the chart\'s ServiceAccount and RBAC (namespaced, lead
   if (r.code !== 0) throw new Error(`kubectl apply failed:\n${r.stderr}`);
 
   const sa = one(objects, 'ServiceAccount').metadata.name;
-  const tr = await c.core.createNamespacedServiceAccountToken({ name: sa, namespace: ns.name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-  const kubeconfig = tokenKubeconfig(tr.status?.token ?? '');
+  const kubeconfig = await serviceAccountKubeconfig(ns.name, sa, dir);
   // Without the chart's RBAC the token could not even list AuthServers.
   const who = await run(kubectl(), ['--kubeconfig', kubeconfig, 'auth', 'can-i', 'delete', 'secrets', '-n', ns.name]);
   expect(who.stdout.trim()).toBe('no');

@@ -98,12 +98,12 @@ it('accepts the chart with default values', async () => {
   expect(applied(await dryRun(yaml))).toEqual(expectedNames(yaml));
 });
 
-it('accepts the HA profile: 3 replicas, leader election, watchNamespaces, Ingress with TLS, ServiceMonitor', async () => {
+it('accepts the HA profile: 3 replicas, leader election, watchNamespaces, Ingress with TLS, ServiceMonitor, NetworkPolicy', async () => {
   const yaml = await helmTemplate({
     release: 'signet-ha',
     namespace: release.name,
     values: {
-      replicas: 3,
+      replicaCount: 3,
       leaderElection: { enabled: true },
       watchNamespaces: [teamA.name, teamB.name],
       ingress: {
@@ -112,10 +112,11 @@ it('accepts the HA profile: 3 replicas, leader election, watchNamespaces, Ingres
         tls: [{ secretName: 'login-tls', hosts: ['login.example.com'] }],
       },
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+      networkPolicy: { enabled: true, metricsNamespace: 'monitoring' },
     },
   });
   const names = expectedNames(yaml);
-  for (const kind of ['deployment.apps/', 'poddisruptionbudget.policy/', 'ingress.networking.k8s.io/', 'servicemonitor.monitoring.coreos.com/', 'role.rbac.authorization.k8s.io/']) {
+  for (const kind of ['deployment.apps/', 'poddisruptionbudget.policy/', 'ingress.networking.k8s.io/', 'servicemonitor.monitoring.coreos.com/', 'role.rbac.authorization.k8s.io/', 'networkpolicy.networking.k8s.io/']) {
     expect(names.some((n) => n.startsWith(kind))).toBe(true);
   }
   expect(applied(await dryRun(yaml))).toEqual(names);
@@ -124,6 +125,9 @@ it('accepts the HA profile: 3 replicas, leader election, watchNamespaces, Ingres
 it('accepts manifests/install.yaml (Namespace, CRD and the chart with default values)', async () => {
   const yaml = readFileSync(join(repoRoot, 'manifests/install.yaml'), 'utf8');
   const names = expectedNames(yaml);
-  expect(names).toEqual(expect.arrayContaining(['namespace/signet-system', 'customresourcedefinition.apiextensions.k8s.io/authservers.signet.dev', 'deployment.apps/signet']));
+  expect(names).toEqual(expect.arrayContaining([
+    'namespace/signet-system', 'customresourcedefinition.apiextensions.k8s.io/authservers.signet.dev', 'deployment.apps/signet',
+    'validatingadmissionpolicy.admissionregistration.k8s.io/signet-secrets', 'validatingadmissionpolicybinding.admissionregistration.k8s.io/signet-secrets',
+  ]));
   expect(applied(await dryRun(yaml))).toEqual(names);
 });

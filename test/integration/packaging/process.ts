@@ -1,9 +1,9 @@
 // Runs the compiled operator (`node dist/main.js`, as the image does) from a given folder, with the
 // listeners on free loopback ports, for the packaging tests.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
-import { repoRoot } from '../../support/kube.js';
+import { clients, repoRoot } from '../../support/kube.js';
 
 export type DistProcess = RunningOperator;
 
@@ -35,4 +35,26 @@ export function withoutFlags(args: string[], flags: string[]): string[] {
     else out.push(args[i] ?? '');
   }
   return out;
+}
+
+/**
+ * A kubeconfig file in `dir` for the test API server that authenticates as the ServiceAccount
+ * namespace/name, with a real token from the TokenRequest API (what the kubelet mounts in the pod).
+ */
+export async function serviceAccountKubeconfig(namespace: string, name: string, dir: string): Promise<string> {
+  const c = clients();
+  const cluster = c.kc.getCurrentCluster();
+  if (!cluster) throw new Error('the test kubeconfig has no current cluster');
+  const tr = await c.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const token = tr.status?.token;
+  if (!token) throw new Error(`the TokenRequest for ServiceAccount ${namespace}/${name} returned no token`);
+  const path = join(dir, `kubeconfig-${namespace}-${name}`);
+  writeFileSync(path, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: c', '  cluster:', `    server: ${cluster.server}`, `    certificate-authority-data: ${cluster.caData ?? ''}`,
+    'users:', '- name: sa', '  user:', `    token: ${token}`,
+    'contexts:', '- name: c', '  context: {cluster: c, user: sa}',
+    'current-context: c', '',
+  ].join('\n'), { mode: 0o600 });
+  return path;
 }

@@ -10,10 +10,12 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import {
   ALGORITHMS, API_VERSION, CONDITION_STATUSES, DELETION_POLICIES, GROUP, KEY_GENERATION_MODES,
-  KEY_ID_FORMATS, KEY_ROLES, KIND, PLURAL, RSA_KEY_SIZES, VERSION,
+  KEY_ID_FORMATS, KEY_ROLES, KEY_STATES, KIND, PLURAL, RSA_KEY_SIZES, VERSION,
 } from '../../../src/api/types.js';
 import type { AuthServer, AuthServerSpec } from '../../../src/api/types.js';
-import { DEFAULT_CACHE_MAX_AGE_SECONDS, effectiveSpec } from '../../../src/api/defaults.js';
+import {
+  DEFAULT_CACHE_MAX_AGE_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_TOKEN_LIFETIME, effectiveSpec,
+} from '../../../src/api/defaults.js';
 import {
   applyDefaults, compileValidator, crdVersion, loadCrd, propertyPaths, schemaAt, valuesAt, walkSchema,
 } from '../../support/crd-schema.js';
@@ -65,7 +67,9 @@ const sample: DeepRequired<Omit<AuthServer, 'metadata'>> & { metadata: V1ObjectM
       extraVerifyKeyRefs: [{ name: 'login-key-2026-10' }, { name: 'login-key-2026-12' }],
       keyGeneration: { mode: 'IfMissing', algorithm: 'ES256', rsaKeySize: 3072, deletionPolicy: 'Delete' },
       keyIdFormat: 'SecretName',
+      rotation: { period: '720h', publishAhead: '24h', retainFor: '168h' },
     },
+    signing: { enabled: true, maxTokenLifetime: '2h', defaultTokenLifetime: '15m', allowKeysetExport: true },
     jwks: { cacheMaxAgeSeconds: 600 },
     discovery: { enabled: false },
   },
@@ -78,11 +82,23 @@ const sample: DeepRequired<Omit<AuthServer, 'metadata'>> & { metadata: V1ObjectM
     keys: [
       {
         secretName: 'login-key-2026-11', kid: 'login-key-2026-11', role: 'SignAndVerify', algorithm: 'ES256',
-        keySize: 256, generated: true, publishedSince: '2026-11-02T10:00:00Z',
+        keySize: 256, generated: true, publishedSince: '2026-11-02T10:00:00Z', state: 'Next',
+        activatesAt: '2026-11-03T10:00:00Z', retiresAt: '2026-12-03T10:00:00Z',
       },
       {
         secretName: 'login-key-2026-10', kid: 'login-key-2026-10', role: 'VerifyOnly', algorithm: 'RS256',
-        keySize: 2048, generated: false, publishedSince: '2026-10-01T09:30:00.5+02:00',
+        keySize: 2048, generated: false, publishedSince: '2026-10-01T09:30:00.5+02:00', state: 'Retired',
+        activatesAt: '2026-10-02T09:30:00Z', retiresAt: '2026-11-09T10:00:00Z',
+      },
+    ],
+    nextRotationTime: '2026-11-03T10:00:00Z',
+    retiredKeys: [
+      {
+        kid: 'login-key-2026-10', secretName: 'login-key-2026-10', retiresAt: '2026-11-09T10:00:00Z',
+        jwk: {
+          kty: 'EC', kid: 'login-key-2026-10', use: 'sig', alg: 'ES256', n: 'AQAB', e: 'AQAB', crv: 'P-256', x: 'eA', y: 'eQ',
+          x5c: ['MIIB'], 'x5t#S256': 'dA',
+        },
       },
     ],
     conditions: [
@@ -106,6 +122,8 @@ const minimal = new Map<string, unknown>([
   minimalAt('spec.tokenSignature.signAndVerifyKeyRef', { name: 'k' }),
   minimalAt('spec.tokenSignature.extraVerifyKeyRefs[]', { name: 'k' }),
   minimalAt('spec.tokenSignature.keyGeneration', {}),
+  minimalAt('spec.tokenSignature.rotation', {}),
+  minimalAt('spec.signing', {}),
   minimalAt('spec.jwks', {}),
   minimalAt('spec.discovery', {}),
   minimalAt('status', {}),
@@ -113,6 +131,10 @@ const minimal = new Map<string, unknown>([
     secretName: 'k', kid: 'k', role: 'VerifyOnly', algorithm: 'RS256', keySize: 2048, generated: false,
     publishedSince: '2026-11-02T10:00:00Z',
   }),
+  minimalAt('status.retiredKeys[]', {
+    kid: 'k', secretName: 'k', retiresAt: '2026-11-02T10:00:00Z', jwk: { kty: 'RSA', kid: 'k', use: 'sig', alg: 'RS256' },
+  }),
+  minimalAt('status.retiredKeys[].jwk', { kty: 'RSA', kid: 'k', use: 'sig', alg: 'RS256' }),
   minimalAt('status.conditions[]', {
     type: 'Ready', status: 'Unknown', reason: 'Resolved', message: '', lastTransitionTime: '2026-11-02T10:00:00Z',
   }),
@@ -169,6 +191,7 @@ describe('CRD and src/api/types.ts agree', () => {
       'spec.tokenSignature.keyIdFormat': [...KEY_ID_FORMATS],
       'status.keys[].role': [...KEY_ROLES],
       'status.keys[].algorithm': [...ALGORITHMS],
+      'status.keys[].state': [...KEY_STATES],
       'status.conditions[].status': [...CONDITION_STATUSES],
     });
   });
@@ -187,9 +210,16 @@ describe('CRD and src/api/types.ts agree', () => {
         keyGeneration: effective.keyGeneration,
         keyIdFormat: effective.keyIdFormat,
       },
+      signing: {
+        enabled: effective.signing.enabled,
+        maxTokenLifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+        defaultTokenLifetime: DEFAULT_TOKEN_LIFETIME,
+        allowKeysetExport: effective.signing.allowKeysetExport,
+      },
       jwks: { cacheMaxAgeSeconds: effective.cacheMaxAgeSeconds },
       discovery: { enabled: effective.discoveryEnabled },
     });
+    expect(effective.signing).toMatchObject({ maxTokenLifetimeMs: 3_600_000, defaultTokenLifetimeMs: 600_000 });
     expect(effectiveSpec(defaulted)).toEqual(effective);
     expect(defaulted.jwks?.cacheMaxAgeSeconds).toBe(DEFAULT_CACHE_MAX_AGE_SECONDS);
     expect(validate({ apiVersion: API_VERSION, kind: KIND, metadata: {}, spec: defaulted })).toEqual([]);
@@ -217,8 +247,10 @@ describe('CRD and src/api/types.ts agree', () => {
     const rules = schemaNodes((node) => node['x-kubernetes-validations'] !== undefined)
       .flatMap(([path, node]) => (node['x-kubernetes-validations'] ?? []).map((rule) => ({ path, ...rule })));
     expect(rules.map((rule) => rule.path)).toEqual([
-      'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI',
+      'spec', 'spec', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI',
       'spec.tokenSignature', 'spec.tokenSignature.extraVerifyKeyRefs',
+      'spec.tokenSignature.rotation', 'spec.tokenSignature.rotation.period',
+      'spec.signing', 'spec.signing.maxTokenLifetime', 'spec.signing.defaultTokenLifetime',
     ]);
     for (const rule of rules) expect(rule.message).toMatch(/\S/);
   });
@@ -246,13 +278,15 @@ describe('CRD and src/api/types.ts agree', () => {
     expect(Object.keys(version.subresources ?? {})).toEqual(['status']);
   });
 
-  it('the printer columns are ISSUER, SIGNING KID, KEYS, READY, AGE', () => {
+  it('the printer columns are ISSUER, SIGNING KID, KEYS, READY, NEXT ROTATION, AGE', () => {
     const columns = version.additionalPrinterColumns ?? [];
     expect(columns.map((c) => [c.name.toUpperCase(), c.type, c.jsonPath])).toEqual([
       ['ISSUER', 'string', '.spec.issuerURI'],
       ['SIGNING KID', 'string', '.status.signingKeyID'],
       ['KEYS', 'integer', '.status.tokenSignatureKeyCount'],
       ['READY', 'string', '.status.conditions[?(@.type=="Ready")].status'],
+      // A string: kubectl prints a future time in a date column as <invalid>.
+      ['NEXT ROTATION', 'string', '.status.nextRotationTime'],
       ['AGE', 'date', '.metadata.creationTimestamp'],
     ]);
     for (const column of columns) expect(column.priority ?? 0).toBe(0);

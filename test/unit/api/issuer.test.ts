@@ -1,27 +1,30 @@
 // spec.issuerURI as the controller reads it: which URIs are accepted (and what the refusal tells
-// the user to change), the route two AuthServers conflict on, the JWKS URI, and who owns a route.
-import { checkIssuer, issuerOwners, jwksURIFor, type IssuerCheck, type IssuerClaim } from '../../../src/api/issuer.js';
+// the user to change), the route two AuthServers conflict on, and the JWKS URI.
+import { checkIssuer, jwksURIFor, type IssuerCheck } from '../../../src/api/issuer.js';
+import { routeKeys } from '../../../src/api/route.js';
 
+/** The accepted issuer as host (the explicit-port spelling) and path. */
 function accepted(check: IssuerCheck): { host: string; path: string } {
   if (!check.ok) throw new Error(`refused: ${check.message}`);
-  return { host: check.host, path: check.path };
+  return { host: check.route.hosts[0] ?? '', path: check.route.path };
 }
 
 function refused(check: IssuerCheck): string {
-  if (check.ok) throw new Error(`accepted: ${check.host}${check.path}`);
+  if (check.ok) throw new Error(`accepted: ${check.route.hosts.join(',')}${check.route.path}`);
   return check.message;
 }
 
 describe('checkIssuer', () => {
   it.each([
-    ['https://login.example.com/team-a', 'login.example.com', '/team-a'],
-    ['https://login.example.com/team-a/', 'login.example.com', '/team-a'],
-    ['https://login.example.com/team-a///', 'login.example.com', '/team-a'],
-    ['https://login.example.com', 'login.example.com', ''],
-    ['https://login.example.com/', 'login.example.com', ''],
-    ['https://LOGIN.Example.COM/Team-A', 'login.example.com', '/Team-A'],
-    ['HTTPS://login.example.com/team-a', 'login.example.com', '/team-a'],
-    ['https://login.example.com:443/team-a', 'login.example.com', '/team-a'],
+    ['https://login.example.com/team-a', 'login.example.com:443', '/team-a'],
+    ['https://login.example.com/team-a/', 'login.example.com:443', '/team-a'],
+    ['https://login.example.com/team-a///', 'login.example.com:443', '/team-a'],
+    ['https://login.example.com', 'login.example.com:443', ''],
+    ['https://login.example.com/', 'login.example.com:443', ''],
+    ['https://LOGIN.Example.COM/Team-A', 'login.example.com:443', '/Team-A'],
+    ['HTTPS://login.example.com/team-a', 'login.example.com:443', '/team-a'],
+    ['https://login.example.com:443/team-a', 'login.example.com:443', '/team-a'],
+    ['https://login.example.com./team-a', 'login.example.com:443', '/team-a'],
     ['https://login.example.com:8443/team-a', 'login.example.com:8443', '/team-a'],
     ['https://[::1]:8443/a', '[::1]:8443', '/a'],
   ])('accepts %s as host %s, path %j', (uri, host, path) => {
@@ -29,9 +32,39 @@ describe('checkIssuer', () => {
   });
 
   it('gives the same route to spellings of one issuer, so that they conflict', () => {
-    const spellings = ['https://login.example.com/team-a', 'https://Login.Example.com:443/team-a/', 'HTTPS://LOGIN.EXAMPLE.COM/team-a//'];
-    const routes = new Set(spellings.map((u) => { const r = accepted(checkIssuer(u, false)); return `${r.host}${r.path}`; }));
-    expect([...routes]).toEqual(['login.example.com/team-a']);
+    const spellings = ['https://login.example.com/team-a', 'https://Login.Example.com:443/team-a/', 'HTTPS://LOGIN.EXAMPLE.COM/team-a//', 'https://login.example.com.:443/team-a'];
+    const routes = new Set(spellings.map((u) => { const c = checkIssuer(u, false); return c.ok ? routeKeys(c.route).join(' ') : c.message; }));
+    expect([...routes]).toEqual(['login.example.com:443/team-a login.example.com/team-a']);
+  });
+
+  it('reports the scheme and the host name a host policy matches', () => {
+    expect(checkIssuer('http://Dev.Example.com:8080/x', true)).toMatchObject({ ok: true, scheme: 'http', hostname: 'dev.example.com' });
+    expect(checkIssuer('https://LOGIN.example.com./x', false)).toMatchObject({ ok: true, scheme: 'https', hostname: 'login.example.com' });
+  });
+
+  it.each([
+    'https://signet.signet-system.svc:8080/authservers/team-a/login',
+    'https://login.example.com/authservers/team-a/login/',
+    'https://login.example.com/authservers/',
+    'https://login.example.com/authservers',
+    'https://login.example.com/AuthServers/team-a/login',
+    'https://login.example.com/%61uthservers/team-a/login',
+    'https://login.example.com/%2561uthservers/team-a/login',
+    'https://login.example.com/authservers%2Fteam-a/login',
+    'https://login.example.com//authservers/team-a/login',
+    'https://login.example.com/x/../authservers/team-a/login',
+    'https://login.example.com/x/%2e%2e/authservers/team-a/login',
+  ])('refuses %s: the /authservers/ prefix is reserved on every host', (uri) => {
+    for (const allowUnsafe of [false, true]) {
+      const message = refused(checkIssuer(uri, allowUnsafe));
+      expect(message).toContain('/authservers/');
+      expect(message).toMatch(/reserved/);
+      expect(message).toMatch(/choose another path/);
+    }
+  });
+
+  it.each(['https://login.example.com/authserver/x', 'https://login.example.com/authserversx/y', 'https://login.example.com/team-a/authservers/x'])('accepts %s, outside the reserved prefix', (uri) => {
+    expect(checkIssuer(uri, false).ok).toBe(true);
   });
 
   it('keeps path case: /Team-A and /team-a are different issuers', () => {
@@ -44,11 +77,12 @@ describe('checkIssuer', () => {
     expect(message).toContain('https');
     expect(message).toContain('signet.dev/allow-unsafe-issuer-uri');
     expect(message).toContain('"true"');
+    expect(message).toContain('--allow-insecure-issuers');
   });
 
-  it('accepts http with allowUnsafe, dropping the default port 80', () => {
+  it('accepts http with allowUnsafe, with the default port 80', () => {
     expect(accepted(checkIssuer('http://localhost:8080/dev/', true))).toEqual({ host: 'localhost:8080', path: '/dev' });
-    expect(accepted(checkIssuer('http://dev.example.com:80/x', true))).toEqual({ host: 'dev.example.com', path: '/x' });
+    expect(accepted(checkIssuer('http://dev.example.com:80/x', true))).toEqual({ host: 'dev.example.com:80', path: '/x' });
   });
 
   it('refuses other schemes even with allowUnsafe', () => {
@@ -95,52 +129,5 @@ describe('jwksURIFor', () => {
     ['http://localhost:8080/dev//', 'http://localhost:8080/dev/oauth2/jwks'],
   ])('%s → %s', (issuer, jwks) => {
     expect(jwksURIFor(issuer)).toBe(jwks);
-  });
-});
-
-describe('issuerOwners', () => {
-  const route = 'login.example.com/team-a';
-  const claim = (key: string, creationTimestamp: string, incumbent = false, r = route): IssuerClaim => ({ key, route: r, creationTimestamp, incumbent });
-
-  it('gives a contested route to the older AuthServer, whatever the order of the claims', () => {
-    const older = claim('team-b/zeta', '2026-01-01T00:00:00Z');
-    const newer = claim('team-a/alpha', '2026-02-01T00:00:00Z');
-    expect(issuerOwners([older, newer]).get(route)).toBe('team-b/zeta');
-    expect(issuerOwners([newer, older]).get(route)).toBe('team-b/zeta');
-  });
-
-  it('lets the older AuthServer win even against one that served the issuer so far', () => {
-    const older = claim('team-b/login', '2026-01-01T00:00:00Z');
-    const incumbent = claim('team-a/login', '2026-02-01T00:00:00Z', true);
-    expect(issuerOwners([incumbent, older]).get(route)).toBe('team-b/login');
-  });
-
-  it('on a creationTimestamp tie, keeps the issuer with the AuthServer that already served it', () => {
-    const ts = '2026-01-01T00:00:00Z';
-    const claims = [claim('team-a/login', ts), claim('team-b/login', ts, true), claim('team-c/login', ts)];
-    expect(issuerOwners(claims).get(route)).toBe('team-b/login');
-    expect(issuerOwners([...claims].reverse()).get(route)).toBe('team-b/login');
-  });
-
-  it('breaks a remaining tie with the smaller namespace/name, whatever the order', () => {
-    const ts = '2026-01-01T00:00:00Z';
-    for (const incumbent of [false, true]) {
-      const claims = [claim('team-b/login', ts, incumbent), claim('team-a/login', ts, incumbent), claim('team-a/zz', ts, incumbent)];
-      expect(issuerOwners(claims).get(route)).toBe('team-a/login');
-      expect(issuerOwners([...claims].reverse()).get(route)).toBe('team-a/login');
-    }
-  });
-
-  it('decides each route on its own', () => {
-    const owners = issuerOwners([
-      claim('ns/a', '2026-03-01T00:00:00Z', true, 'x.example.com/a'),
-      claim('ns/b', '2026-01-01T00:00:00Z', false, 'x.example.com/b'),
-      claim('ns/c', '2026-02-01T00:00:00Z', false, 'x.example.com/a'),
-    ]);
-    expect(Object.fromEntries(owners)).toEqual({ 'x.example.com/a': 'ns/c', 'x.example.com/b': 'ns/b' });
-  });
-
-  it('returns no owners for no claims', () => {
-    expect(issuerOwners([]).size).toBe(0);
   });
 });

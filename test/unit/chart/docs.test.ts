@@ -1,32 +1,28 @@
-// docs/install.md documents every value of the chart, with its default.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { chartDir } from '../../support/helm.js';
-import { repoRoot } from '../../support/kube.js';
+// docs/install.md documents every value of the chart, with its default: the table is generated
+// from charts/signet/values.yaml (scripts/values-doc.ts, `make docs`), and this fails when it is stale.
+import { generatedInstallDoc, valueRows, valuesTable } from '../../../scripts/values-doc.js';
 
-/** Values documented as one row although the schema lists their keys: Kubernetes' own structures. */
-const WHOLE = new Set(['resources']);
+it('has the values table of docs/install.md generated from the current values.yaml', () => {
+  const { current, generated } = generatedInstallDoc();
+  // A failure here means: run `make docs` and commit docs/install.md.
+  expect(current).toBe(generated);
+});
 
-/** Dotted paths of the leaves of values.yaml; maps with free-form keys (annotations, labels, ...) count as one value. */
-function leaves(v: unknown, prefix: string, schema: Record<string, unknown>): string[] {
-  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  if (!WHOLE.has(prefix) && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(props).length > 0 && schema.additionalProperties === false) {
-    return Object.entries(v as Record<string, unknown>).flatMap(([k, sub]) => leaves(sub, prefix ? `${prefix}.${k}` : k, props[k] ?? {}));
-  }
-  return [prefix];
-}
+it('documents every value, each with a description', () => {
+  const { rows, current } = generatedInstallDoc();
+  expect(rows.length).toBeGreaterThan(30);
+  expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(['replicaCount', 'image.tag', 'resources', 'serviceMonitor.labels']));
+  expect(rows.filter((r) => r.description === '').map((r) => r.path)).toEqual([]);
+  for (const r of rows) expect(current).toContain(`| \`${r.path}\` |`);
+});
 
-it('has a row in the values table of docs/install.md for every value in values.yaml', () => {
-  const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
-  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as Record<string, unknown>;
-  const docs = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
-  const rows = new Set([...docs.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
-  const paths = leaves(values, '', schema);
-  expect(paths.length).toBeGreaterThan(30);
-  expect(paths.filter((p) => !rows.has(p))).toEqual([]);
-  // and no row for a value the chart does not have
-  const known = new Set(paths);
-  const valueRows = docs.slice(docs.indexOf('## Values'), docs.indexOf('## Rotating')).matchAll(/^\| `([^`]+)` \|/gm);
-  expect([...valueRows].map((m) => m[1]).filter((r) => !known.has(r ?? ''))).toEqual([]);
+it('takes a description from the value\'s own "# --" comment, then the schema, then its map', () => {
+  const text = ['# -- Pods.', 'replicaCount: 1', 'svc:', '  # -- The port.', '  # continued.', '  port: 80', '  type: ClusterIP', ''].join('\n');
+  const schema = { additionalProperties: false, properties: { replicaCount: {}, svc: { additionalProperties: false, description: 'The Service.', properties: { port: {}, type: { description: 'Its type.' } } } } };
+  expect(valueRows(text, schema)).toEqual([
+    { path: 'replicaCount', value: 1, description: 'Pods.' },
+    { path: 'svc.port', value: 80, description: 'The port. continued.' },
+    { path: 'svc.type', value: 'ClusterIP', description: 'Its type.' },
+  ]);
+  expect(valuesTable(valueRows(text, schema))).toContain('| `svc.type` | `ClusterIP` | Its type. |');
 });

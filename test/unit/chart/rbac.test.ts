@@ -14,9 +14,9 @@ interface PolicyRule {
 /** group/resource → the verbs Signet may have. Anything else fails the test. */
 const WATCHED_NAMESPACE_RULES: Record<string, string[]> = {
   'signet.dev/authservers': ['get', 'list', 'watch'],
-  'signet.dev/authservers/status': ['update', 'patch'],
-  '/secrets': ['get', 'list', 'watch', 'create'],
-  '/events': ['create', 'patch'],
+  'signet.dev/authservers/status': ['update'],
+  '/secrets': ['get', 'list', 'watch', 'create', 'patch'],
+  '/events': ['create'],
 };
 const LEASE_RULES: Record<string, string[]> = {
   'coordination.k8s.io/leases': ['get', 'create', 'update'],
@@ -123,7 +123,7 @@ describe('RBAC', () => {
   });
 
   it('leader election: get, create and update on Leases, in a Role in the release namespace only', async () => {
-    for (const values of [{ replicas: 3 }, { leaderElection: { enabled: true } }, { replicas: 2, watchNamespaces: ['a', 'b'] }]) {
+    for (const values of [{ replicaCount: 3 }, { leaderElection: { enabled: true } }, { replicaCount: 2, watchNamespaces: ['a', 'b'] }]) {
       const objects = await render({ namespace: 'platform', values });
       const leaseRoles = byKind(objects, 'Role').filter((r) => rules(r).some((x) => x.apiGroups?.includes('coordination.k8s.io')));
       expect(leaseRoles).toHaveLength(1);
@@ -148,7 +148,7 @@ describe('RBAC', () => {
   });
 
   it('rbac.create false renders no RBAC at all', async () => {
-    const objects = await render({ values: { rbac: { create: false }, replicas: 2 } });
+    const objects = await render({ values: { rbac: { create: false }, replicaCount: 2 } });
     for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']) expect(byKind(objects, kind)).toHaveLength(0);
   });
 });
@@ -178,7 +178,7 @@ describe('Deployment', () => {
   });
 
   it('listens on 0.0.0.0:8080 (JWKS) and 0.0.0.0:9090 (metrics) with the chosen log level, replicas and resources', async () => {
-    const objects = await render({ values: { logLevel: 'debug', replicas: 2, resources: { requests: { cpu: '10m' } } } });
+    const objects = await render({ values: { logLevel: 'debug', replicaCount: 2, resources: { requests: { cpu: '10m' } } } });
     const c = container(objects);
     expect(flagValues(c.args, '--jwks-bind-address')).toEqual(['0.0.0.0:8080']);
     expect(flagValues(c.args, '--metrics-bind-address')).toEqual(['0.0.0.0:9090']);
@@ -192,9 +192,9 @@ describe('Deployment', () => {
 
 describe('values.schema.json', () => {
   it.each([
-    ['replicas=-1', /replicas.*minimum/],
-    ['replicas=0', /replicas.*minimum/],
-    ['replicas=two', /replicas.*want integer/],
+    ['replicaCount=-1', /replicaCount.*minimum/],
+    ['replicaCount=0', /replicaCount.*minimum/],
+    ['replicaCount=two', /replicaCount.*want integer/],
     ['logLevel=loud', /logLevel.*must be one of 'error', 'warn', 'info', 'debug'/],
     ['concurrency=0', /concurrency.*minimum/],
     ['watchNamespaces={Team_A}', /watchNamespaces\/0.*does not match pattern/],
@@ -212,7 +212,7 @@ describe('values.schema.json', () => {
   it('accepts the HA profile', async () => {
     const objects = await render({
       values: {
-        replicas: 3, leaderElection: { enabled: true }, watchNamespaces: ['a', 'b'],
+        replicaCount: 3, leaderElection: { enabled: true }, watchNamespaces: ['a', 'b'],
         ingress: { enabled: true, className: 'nginx', hosts: [{ host: 'login.example.com' }], tls: [{ secretName: 'login-tls', hosts: ['login.example.com'] }] },
         serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
       },

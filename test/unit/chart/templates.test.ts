@@ -30,13 +30,14 @@ it('serves the JWKS on a Service port 80 → 8080 and metrics on a Service port 
   expect(metrics.spec.ports).toEqual([expect.objectContaining({ name: 'metrics', port: 9090, targetPort: 'metrics' })]);
   expect(ports.metrics).toBe(9090);
   for (const svc of [jwks, metrics]) expect(podLabels(objects)).toMatchObject(svc.spec.selector);
-  for (const o of objects) if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) expect(o.metadata.namespace).toBe('signet-system');
+  const clusterScoped = ['ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
+  for (const o of objects) if (!clusterScoped.includes(o.kind)) expect(o.metadata.namespace).toBe('signet-system');
 });
 
 it('adds a PodDisruptionBudget (minAvailable 1) only with more than one replica', async () => {
   expect(byKind(await render(), 'PodDisruptionBudget')).toHaveLength(0);
   expect(byKind(await render({ values: { leaderElection: { enabled: true } } }), 'PodDisruptionBudget')).toHaveLength(0);
-  const objects = await render({ values: { replicas: 3 } });
+  const objects = await render({ values: { replicaCount: 3 } });
   const pdb = one(objects, 'PodDisruptionBudget') as Spec<{ minAvailable: number; selector: { matchLabels: Record<string, string> } }>;
   expect(pdb.spec.minAvailable).toBe(1);
   expect(podLabels(objects)).toMatchObject(pdb.spec.selector.matchLabels);

@@ -80,7 +80,7 @@ function authServer(opts: { extras?: string[]; signing?: string; generation?: nu
         extraVerifyKeyRefs: (opts.extras ?? ['login-key-2026-10', 'login-key-2026-09']).map((name) => ({ name })),
       },
       jwks: { cacheMaxAgeSeconds: 120 },
-      discovery: { enabled: false },
+      discovery: { enabled: true },
     },
     ...(opts.status ? { status: opts.status } : {}),
   };
@@ -119,9 +119,9 @@ describe('decide: served keys', () => {
     expect(d.document.keys.map((k) => k.kid)).toEqual([KEY_NOV.kid, KEY_OCT.kid, KEY_SEP.kid]);
     expect(d.document.keys).toEqual([KEY_NOV.publicJwk, KEY_OCT.publicJwk, KEY_SEP.publicJwk]);
     expect(d.status.keys).toEqual([
-      { secretName: 'login-key-2026-11', kid: KEY_NOV.kid, role: 'SignAndVerify', algorithm: 'ES256', keySize: 256, generated: true, publishedSince: T0 },
-      { secretName: 'login-key-2026-10', kid: KEY_OCT.kid, role: 'VerifyOnly', algorithm: 'ES256', keySize: 256, generated: false, publishedSince: T0 },
-      { secretName: 'login-key-2026-09', kid: KEY_SEP.kid, role: 'VerifyOnly', algorithm: 'EdDSA', keySize: 256, generated: false, publishedSince: T0 },
+      { secretName: 'login-key-2026-11', kid: KEY_NOV.kid, role: 'SignAndVerify', algorithm: 'ES256', keySize: 256, generated: true, publishedSince: T0, state: 'Active' },
+      { secretName: 'login-key-2026-10', kid: KEY_OCT.kid, role: 'VerifyOnly', algorithm: 'ES256', keySize: 256, generated: false, publishedSince: T0, state: 'Verify' },
+      { secretName: 'login-key-2026-09', kid: KEY_SEP.kid, role: 'VerifyOnly', algorithm: 'EdDSA', keySize: 256, generated: false, publishedSince: T0, state: 'Verify' },
     ]);
     expect(d.status.signingKeyID).toBe(KEY_NOV.kid);
     expect(d.status.tokenSignatureKeyCount).toBe(3);
@@ -130,7 +130,7 @@ describe('decide: served keys', () => {
   it('fills the status header and the document from the spec', () => {
     const d = run(authServer({ generation: 7 }), allResolved());
     expect(d.status).toMatchObject({ observedGeneration: 7, issuerURI: ISSUER, jwksURI: JWKS });
-    expect(d.document).toMatchObject({ namespace: 'team-a', name: 'login', issuerURI: ISSUER, servedOnIssuer: true, cacheMaxAgeSeconds: 120, discoveryEnabled: false });
+    expect(d.document).toMatchObject({ namespace: 'team-a', name: 'login', issuerURI: ISSUER, servedOnIssuer: true, cacheMaxAgeSeconds: 120, discoveryEnabled: true });
     expect(d.status.conditions?.map((c) => c.observedGeneration)).toEqual([7, 7, 7]);
   });
 
@@ -329,6 +329,13 @@ describe('decide: events', () => {
     expect(d.events).toEqual([{ type: 'Warning', reason: 'IssuerConflict', message: CONFLICT.ok ? '' : CONFLICT.message }]);
     expect(run(afterWrite(authServer(), d), allResolved(), { issuer: CONFLICT, now: T1 }).events).toEqual([]);
     expect(run(authServer(), allResolved(), { issuer: INVALID }).events).toEqual([]);
+    // Nor for what the cluster admin's policy refuses: never a KeyInvalid for an issuer.
+    for (const reason of ['InsecureIssuerNotAllowed', 'IssuerNotAllowed'] as const) {
+      const refused = run(authServer(), allResolved(), { issuer: { ok: false, reason, message: 'refused by policy' } });
+      expect(refused.events).toEqual([]);
+      expect(refused.document.servedOnIssuer).toBe(false);
+      expect(cond(refused, 'Ready')).toMatchObject({ status: 'False', reason });
+    }
   });
 
   it('does not repeat an unchanged problem, but announces a changed one and one that comes back', () => {
@@ -357,9 +364,12 @@ describe('decide: events', () => {
     expect(first.events).toEqual([]);
     // Same kid again: no event.
     expect(run(afterWrite(as, first), [ok('login-key-2026-11', KEY_NOV, 'SignAndVerify')], { now: T1 }).events).toEqual([]);
-    // The Secret's key replaced in place: a new kid, an event.
+    // The Secret's key replaced in place: a new kid, an event, and a warning: it was never pre-published.
     const changed = run(afterWrite(as, first), [ok('login-key-2026-11', KEY_OCT, 'SignAndVerify')], { now: T1 });
-    expect(changed.events).toEqual([{ type: 'Normal', reason: 'SigningKeyChanged', message: expect.stringContaining(`"${KEY_OCT.kid}"`) }]);
+    expect(changed.events).toEqual([
+      { type: 'Normal', reason: 'SigningKeyChanged', message: expect.stringContaining(`"${KEY_OCT.kid}"`) },
+      { type: 'Warning', reason: 'SigningKeyNotPrePublished', message: expect.stringContaining(`"${KEY_OCT.kid}"`) },
+    ]);
     expect(changed.events[0]!.message).toContain(`"${KEY_NOV.kid}"`);
     // The signing key broken: no SigningKeyChanged (the problem has its own event).
     const broken = run(afterWrite(as, first), [notFound('login-key-2026-11', 'SignAndVerify')], { now: T1 });

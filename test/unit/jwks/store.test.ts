@@ -1,5 +1,5 @@
 // The issuer store without HTTP: routing by Host and path, precomputed responses, ETag stability,
-// ownership of shared routes.
+// and routes that follow the controller's ownership verdict.
 import { JwksStore } from '../../../src/jwks/store.js';
 import { issuerRoute } from '../../../src/jwks/routes.js';
 import { doc, ecKey, rsaKey } from './helpers.js';
@@ -11,20 +11,21 @@ function body(store: JwksStore, host: string, path: string): unknown {
 
 describe('issuerRoute', () => {
   it.each([
-    ['https://login.example.com/team-a', ['login.example.com', 'login.example.com:443'], '/team-a'],
-    ['https://login.example.com/team-a/', ['login.example.com', 'login.example.com:443'], '/team-a'],
-    ['https://X.Example.COM', ['x.example.com', 'x.example.com:443'], ''],
-    ['https://x.example.com/', ['x.example.com', 'x.example.com:443'], ''],
-    ['https://x.example.com:443/a', ['x.example.com', 'x.example.com:443'], '/a'],
+    ['https://login.example.com/team-a', ['login.example.com:443', 'login.example.com'], '/team-a'],
+    ['https://login.example.com/team-a/', ['login.example.com:443', 'login.example.com'], '/team-a'],
+    ['https://X.Example.COM', ['x.example.com:443', 'x.example.com'], ''],
+    ['https://x.example.com/', ['x.example.com:443', 'x.example.com'], ''],
+    ['https://x.example.com:443/a', ['x.example.com:443', 'x.example.com'], '/a'],
     ['https://x.example.com:8443/a', ['x.example.com:8443'], '/a'],
     ['http://localhost:8080/generated', ['localhost:8080'], '/generated'],
-    ['http://localhost/generated', ['localhost', 'localhost:80'], '/generated'],
+    ['http://localhost/generated', ['localhost:80', 'localhost'], '/generated'],
+    ['http://localhost:443/generated', ['localhost:443'], '/generated'],
     ['http://[::1]:8080/a', ['[::1]:8080'], '/a'],
   ])('%s → hosts %j, path %j', (uri, hosts, pathPrefix) => {
     expect(issuerRoute(uri)).toEqual({ hosts, pathPrefix });
   });
 
-  it.each(['not a url', '/relative/path', 'ftp://x.example.com/a', 'mailto:a@b.c'])('%s is not routable', (uri) => {
+  it.each(['not a url', '/relative/path', 'ftp://x.example.com/a', 'mailto:a@b.c', 'https://h.example.com/authservers/a/b', 'https://h.example.com/AuthServers/a/b'])('%s is not routable', (uri) => {
     expect(issuerRoute(uri)).toBeUndefined();
   });
 });
@@ -136,32 +137,45 @@ describe('JwksStore routing', () => {
     expect(store.size).toBe(0);
   });
 
-  it('two documents claiming one issuer: the last set wins, and deleting one leaves the other', () => {
+  it('follows the controller\'s verdict only: a document told it lost a route gives up what is still its own', () => {
     const store = new JwksStore();
-    store.set(doc({ name: 'old', keys: [rsaKey('old')] }));
+    // The controller's verdicts, in the order it reaches them: "new" first owns the issuer (e.g.
+    // while "old" had another issuerURI), then "old" takes it back and "new" is told it lost.
     store.set(doc({ name: 'new', keys: [rsaKey('new')] }));
-    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('new')] });
-
+    store.set(doc({ name: 'old', keys: [rsaKey('old')] }));
+    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('old')] });
+    store.set(doc({ name: 'new', keys: [rsaKey('new')], servedOnIssuer: false }));
+    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('old')] });
+    expect(body(store, 'login.example.com:443', '/team-a/.well-known/openid-configuration')).toBeDefined();
+    // A later set of the loser, however often it is edited, does not take the route back.
+    store.set(doc({ name: 'new', keys: [rsaKey('new2')], servedOnIssuer: false }));
+    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('old')] });
+    // Deleting the loser leaves the owner; deleting the owner frees the route.
     store.delete('team-a', 'new');
     expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('old')] });
-    expect(body(store, 'login.example.com', '/team-a/.well-known/openid-configuration')).toBeDefined();
+    store.delete('team-a', 'old');
+    expect(store.lookup('login.example.com', '/team-a/oauth2/jwks')).toBeUndefined();
+  });
 
+  it('moves a route in the order of the verdicts, whichever document is set or deleted first', () => {
+    const store = new JwksStore();
+    store.set(doc({ name: 'old', keys: [rsaKey('old')] }));
+    // The owner is deleted and the waiting AuthServer is reconciled before the delete is.
     store.set(doc({ name: 'new', keys: [rsaKey('new')] }));
     store.delete('team-a', 'old');
     expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('new')] });
-
-    // The owner giving up its issuer (servedOnIssuer false) hands the route back too.
-    store.set(doc({ name: 'old', keys: [rsaKey('old')] }));
-    store.set(doc({ name: 'old', keys: [rsaKey('old')], servedOnIssuer: false }));
-    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('new')] });
   });
 
-  it('prefers an issuer route over a host-independent path that looks the same', () => {
+  it('never lets an issuer route shadow a host-independent route, on any Host', () => {
     const store = new JwksStore();
     store.set(doc({ namespace: 'a', name: 'b', keys: [rsaKey('independent')] }));
-    store.set(doc({ name: 'odd', issuerURI: 'https://h.example.com/authservers/a/b', keys: [rsaKey('issuer')] }));
-    expect(body(store, 'h.example.com', '/authservers/a/b/oauth2/jwks')).toEqual({ keys: [rsaKey('issuer')] });
-    expect(body(store, 'other', '/authservers/a/b/oauth2/jwks')).toEqual({ keys: [rsaKey('independent')] });
+    for (const [i, uri] of ['https://h.example.com/authservers/a/b', 'https://h.example.com/AuthServers/a/b', 'https://signet.signet-system.svc:8080/authservers/a/b'].entries()) {
+      store.set(doc({ namespace: 'evil', name: `odd-${i}`, issuerURI: uri, keys: [rsaKey('issuer')] }));
+    }
+    for (const host of ['h.example.com', 'H.example.com:443', 'signet.signet-system.svc:8080', 'other', '']) {
+      expect(body(store, host, '/authservers/a/b/oauth2/jwks')).toEqual({ keys: [rsaKey('independent')] });
+    }
+    expect(store.get('evil', 'odd-0')?.routes).toEqual(['*/authservers/evil/odd-0/oauth2/jwks']);
   });
 });
 

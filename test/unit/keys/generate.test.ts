@@ -1,17 +1,17 @@
 // generateKeyMaterial: every algorithm's key loads back with that algorithm and size, in the formats
 // DESIGN §2 names, and generation runs off the event loop.
-import { ALGORITHMS, RSA_KEY_SIZES } from '../../../src/api/types.js';
-import type { Algorithm, RsaKeySize } from '../../../src/api/types.js';
+import { ASYMMETRIC_ALGORITHMS, RSA_KEY_SIZES } from '../../../src/api/types.js';
+import type { Algorithm, AsymmetricAlgorithm, RsaKeySize } from '../../../src/api/types.js';
 import { generateKeyMaterial } from '../../../src/keys/generate.js';
 import { loadKey } from '../../../src/keys/load.js';
 import { algorithmAnnotation, keyInput } from '../../support/keys.js';
 
-const SIZE: Record<Algorithm, number> = {
+const SIZE: Record<AsymmetricAlgorithm, number> = {
   RS256: 2048, RS384: 2048, RS512: 2048, PS256: 2048, PS384: 2048, PS512: 2048, ES256: 256, ES384: 384, ES512: 521, EdDSA: 256,
 };
 
 describe('generateKeyMaterial', () => {
-  it.each(ALGORITHMS)('%s: PKCS#8 key.pem and SPKI pub.pem that load back with the algorithm', async (alg) => {
+  it.each(ASYMMETRIC_ALGORITHMS)('%s: PKCS#8 key.pem and SPKI pub.pem that load back with the algorithm', async (alg) => {
     const material = await generateKeyMaterial(alg, 2048);
     expect(material['key.pem']).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
     expect(material['pub.pem']).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----\n$/);

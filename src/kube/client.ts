@@ -1,0 +1,71 @@
+// API clients whose every request has a deadline (DESIGN §4) and, for the clients that write,
+// whose writes are refused at the moment of sending when this replica may not write (only the
+// leader writes). Both rules sit in the HTTP library the generated client sends through, the one
+// place every request passes whatever its method or per-call options (a per-call middleware
+// replaces the configured ones; the HTTP library stays).
+import {
+  IsomorphicFetchHttpLibrary, ResponseContext, ServerConfiguration, createConfiguration, wrapHttpLibrary,
+  type Configuration, type KubeConfig, type PromiseHttpLibrary, type RequestContext, type ResponseBody,
+} from '@kubernetes/client-node';
+
+/** The deadline of one request to the API server when nothing shorter is asked for. */
+export const API_TIMEOUT_MS = 30_000;
+
+/** A request got no complete answer within its deadline. */
+export class DeadlineExceededError extends Error {}
+
+/** A write was refused before sending: this replica may not write (it is not the leader). */
+export class NotLeaderError extends Error {}
+
+export interface ClientOptions {
+  /** From sending the request to having read the whole response. */
+  timeoutMs?: number;
+  /** Asked at the moment each write is sent; a write is refused when it says false. */
+  canWrite?: () => boolean;
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * An AbortSignal that fires after `ms`, or with `parent`: the deadline of a request that a caller
+ * may also cancel.
+ */
+export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
+  const deadline = AbortSignal.timeout(ms);
+  return parent ? AbortSignal.any([parent, deadline]) : deadline;
+}
+
+class GuardedHttpLibrary implements PromiseHttpLibrary {
+  private readonly inner = new IsomorphicFetchHttpLibrary();
+
+  constructor(private readonly timeoutMs: number, private readonly canWrite: (() => boolean) | undefined) {}
+
+  async send(request: RequestContext): Promise<ResponseContext> {
+    const method = request.getHttpMethod().toString();
+    const what = `${method} ${new URL(request.getUrl()).pathname}`;
+    if (this.canWrite && !READS.has(method) && !this.canWrite()) {
+      throw new NotLeaderError(`${what}: not sent, this replica is not the leader`);
+    }
+    const caller = request.getSignal();
+    const signal = deadlineSignal(this.timeoutMs, caller);
+    request.setSignal(signal);
+    // The deadline covers the body too: the generated client reads it after this returns.
+    const bounded = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => {
+      throw signal.aborted && !caller?.aborted ? new DeadlineExceededError(`${what}: no answer from the API server within ${this.timeoutMs} ms`, { cause: err }) : err;
+    });
+    const res = await bounded(this.inner.send(request).toPromise());
+    const body: ResponseBody = { text: () => bounded(res.body.text()), binary: () => bounded(res.body.binary()) };
+    return new ResponseContext(res.httpStatusCode, res.headers, body);
+  }
+}
+
+/** Like KubeConfig.makeApiClient, with a deadline on every request and, optionally, the write guard. */
+export function makeApiClient<T>(kc: KubeConfig, api: new (config: Configuration) => T, opts: ClientOptions = {}): T {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  return new api(createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    httpApi: wrapHttpLibrary(new GuardedHttpLibrary(opts.timeoutMs ?? API_TIMEOUT_MS, opts.canWrite)),
+  }));
+}

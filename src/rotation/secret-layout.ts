@@ -1,0 +1,120 @@
+// How a generated signing Secret holds a rotation (DESIGN §2, §8): key.pem/pub.pem is always the key
+// that signs, next.key.pem/next.pub.pem the pre-published next key, and a few annotations record
+// what Signet did, written in the same update as the key change they describe, so the Secret alone
+// says where the timeline stands after a crash, a restart or a leader change.
+import { ROTATE_ANNOTATION, ROTATE_EMERGENCY_ANNOTATION } from '../api/types.js';
+import type { GeneratedKeyMaterial } from '../keys/types.js';
+
+export const NEXT_KEY_PEM = 'next.key.pem';
+export const NEXT_PUB_PEM = 'next.pub.pem';
+
+/** When key.pem started signing (Signet writes it with every change of key.pem). */
+export const ACTIVATED_AT_ANNOTATION = 'signet.dev/activated-at';
+/** A manual rotation (signet.dev/rotate) asked at this time is under way: the next key signs once pre-published. */
+export const ROTATION_REQUESTED_AT_ANNOTATION = 'signet.dev/rotation-requested-at';
+/** The last values of the AuthServer's rotate annotations that Signet acted on. */
+export const ROTATE_HANDLED_ANNOTATION = 'signet.dev/rotate-handled';
+export const ROTATE_EMERGENCY_HANDLED_ANNOTATION = 'signet.dev/rotate-emergency-handled';
+
+/** What the Secret's annotations say about the timeline; times in epoch milliseconds. */
+export interface SecretRecord {
+  activatedAt?: number;
+  requestedAt?: number;
+  handledRotate?: string;
+  handledEmergency?: string;
+}
+
+function time(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+export function readSecretRecord(annotations: Readonly<Record<string, string>>): SecretRecord {
+  const record: SecretRecord = {};
+  const activatedAt = time(annotations[ACTIVATED_AT_ANNOTATION]);
+  const requestedAt = time(annotations[ROTATION_REQUESTED_AT_ANNOTATION]);
+  if (activatedAt !== undefined) record.activatedAt = activatedAt;
+  if (requestedAt !== undefined) record.requestedAt = requestedAt;
+  if (annotations[ROTATE_HANDLED_ANNOTATION] !== undefined) record.handledRotate = annotations[ROTATE_HANDLED_ANNOTATION];
+  if (annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION] !== undefined) record.handledEmergency = annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION];
+  return record;
+}
+
+/** The next key's data, as loadKey reads a Secret: the same layout under other data keys. */
+export function nextKeyData(data: Readonly<Record<string, Buffer>>): Record<string, Buffer> | undefined {
+  const key = data[NEXT_KEY_PEM];
+  if (key === undefined) return undefined;
+  const pub = data[NEXT_PUB_PEM];
+  return pub === undefined ? { 'key.pem': key } : { 'key.pem': key, 'pub.pem': pub };
+}
+
+/** The AuthServer's rotate annotations: a value that differs from the handled one is a new request. */
+export interface RotationRequests {
+  rotate?: string;
+  emergency?: string;
+}
+
+export function readRequests(annotations: Readonly<Record<string, string>> | undefined): RotationRequests {
+  const requests: RotationRequests = {};
+  const rotate = annotations?.[ROTATE_ANNOTATION];
+  const emergency = annotations?.[ROTATE_EMERGENCY_ANNOTATION];
+  if (rotate !== undefined) requests.rotate = rotate;
+  if (emergency !== undefined) requests.emergency = emergency;
+  return requests;
+}
+
+/** The annotations a newly generated Secret starts with: requests made before it existed are not new to it. */
+export function initialAnnotations(requests: RotationRequests, now: number): Record<string, string> {
+  return {
+    [ACTIVATED_AT_ANNOTATION]: iso(now),
+    ...(requests.rotate !== undefined ? { [ROTATE_HANDLED_ANNOTATION]: requests.rotate } : {}),
+    ...(requests.emergency !== undefined ? { [ROTATE_EMERGENCY_HANDLED_ANNOTATION]: requests.emergency } : {}),
+  };
+}
+
+/** A Secret change of a rotation step, as a JSON merge patch (null removes a member). */
+export interface SecretChange {
+  data: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+}
+
+const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
+export const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Step 1: the next key beside the active one. A manual request is recorded as handled in the same write. */
+export function generateNextChange(material: GeneratedKeyMaterial, now: number, manual: RotationRequests | undefined): SecretChange {
+  return {
+    data: { [NEXT_KEY_PEM]: b64(material['key.pem']), [NEXT_PUB_PEM]: b64(material['pub.pem']) },
+    annotations: manual ? { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: manual.rotate ?? null } : {},
+  };
+}
+
+/** A manual request while a next key is already published: it signs as soon as pre-publication allows. */
+export function requestPromotionChange(requests: RotationRequests, now: number): SecretChange {
+  return { data: {}, annotations: { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null } };
+}
+
+/** Step 2: the next key becomes key.pem/pub.pem in one update; the replaced private key is gone. */
+export function promoteChange(data: Readonly<Record<string, Buffer>>, now: number): SecretChange {
+  const key = data[NEXT_KEY_PEM];
+  const pub = data[NEXT_PUB_PEM];
+  if (key === undefined) throw new Error('promote needs next.key.pem');
+  return {
+    data: { 'key.pem': key.toString('base64'), 'pub.pem': pub === undefined ? null : pub.toString('base64'), [NEXT_KEY_PEM]: null, [NEXT_PUB_PEM]: null },
+    annotations: { [ACTIVATED_AT_ANNOTATION]: iso(now), [ROTATION_REQUESTED_AT_ANNOTATION]: null },
+  };
+}
+
+/** A fresh key signs at once; the active and the next key are dropped; pending requests are consumed. */
+export function emergencyChange(material: GeneratedKeyMaterial, now: number, requests: RotationRequests): SecretChange {
+  return {
+    data: { 'key.pem': b64(material['key.pem']), 'pub.pem': b64(material['pub.pem']), [NEXT_KEY_PEM]: null, [NEXT_PUB_PEM]: null },
+    annotations: {
+      [ACTIVATED_AT_ANNOTATION]: iso(now),
+      [ROTATION_REQUESTED_AT_ANNOTATION]: null,
+      [ROTATE_EMERGENCY_HANDLED_ANNOTATION]: requests.emergency ?? null,
+      [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null,
+    },
+  };
+}

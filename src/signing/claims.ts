@@ -1,0 +1,90 @@
+// The claim rules of the signing service (DESIGN §9), as pure functions of the caller's claims, the
+// AuthServer's settings and the time: `iss` is the issuer (set when absent, refused when different),
+// `iat` is now, `exp` defaults to iat + defaultTokenLifetime and may neither pass iat +
+// maxTokenLifetime nor lie in the past, `jti` is a random 128-bit value when absent.
+import { formatDuration } from '../api/duration.js';
+
+export interface ClaimsContext {
+  issuer: string;
+  /** Seconds since the epoch. */
+  now: number;
+  defaultLifetimeMs: number;
+  maxLifetimeMs: number;
+  /** A fresh random jti (128 bits), used when the claims have none. */
+  newJti: () => string;
+}
+
+/** The rule a request broke; `claim` is the member at fault (a dotted path inside sign-fields). */
+export type ClaimsRule =
+  | 'claims_not_object'
+  | 'iss_mismatch'
+  | 'exp_not_numeric'
+  | 'exp_in_past'
+  | 'exp_beyond_max_lifetime'
+  | 'nbf_not_numeric'
+  | 'jti_not_string';
+
+export type ClaimsResult =
+  | { ok: true; claims: Record<string, unknown>; exp: number }
+  | { ok: false; rule: ClaimsRule; message: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function broken(rule: ClaimsRule, message: string): ClaimsResult {
+  return { ok: false, rule, message };
+}
+
+/** The claims to sign, or the rule they break. `where` names them in messages ("claims", "document.access_token"). */
+export function applyClaimRules(input: unknown, ctx: ClaimsContext, where = 'the claims'): ClaimsResult {
+  if (!isObject(input)) return broken('claims_not_object', `${where} must be a JSON object of claims`);
+  const iss = input.iss;
+  if (iss !== undefined && iss !== ctx.issuer) {
+    return broken('iss_mismatch', `${where}: "iss" must be this AuthServer's issuer "${ctx.issuer}" or absent`);
+  }
+  const iat = ctx.now;
+  const max = iat + Math.floor(ctx.maxLifetimeMs / 1000);
+  let exp: number;
+  if (input.exp === undefined) {
+    exp = iat + Math.floor(ctx.defaultLifetimeMs / 1000);
+  } else {
+    if (typeof input.exp !== 'number' || !Number.isFinite(input.exp)) {
+      return broken('exp_not_numeric', `${where}: "exp" must be a NumericDate (seconds since 1970-01-01 UTC)`);
+    }
+    exp = input.exp;
+    if (exp <= iat) return broken('exp_in_past', `${where}: "exp" ${exp} is not in the future (now is ${iat})`);
+    if (exp > max) {
+      return broken('exp_beyond_max_lifetime', `${where}: "exp" ${exp} is ${exp - iat} s after iat; this AuthServer's signing.maxTokenLifetime is ${formatDuration(ctx.maxLifetimeMs)}`);
+    }
+  }
+  if (input.nbf !== undefined && (typeof input.nbf !== 'number' || !Number.isFinite(input.nbf))) {
+    return broken('nbf_not_numeric', `${where}: "nbf" must be a NumericDate (seconds since 1970-01-01 UTC)`);
+  }
+  if (input.jti !== undefined && (typeof input.jti !== 'string' || input.jti === '')) {
+    return broken('jti_not_string', `${where}: "jti" must be a non-empty string or absent`);
+  }
+  const claims: Record<string, unknown> = { ...input, iss: ctx.issuer, iat, exp };
+  if (input.jti === undefined) claims.jti = ctx.newJti();
+  return { ok: true, claims, exp };
+}
+
+export interface SignFieldsRequest {
+  document: Record<string, unknown>;
+  keysToSign: string[];
+  full: boolean;
+}
+
+export type SignFieldsParse = { ok: true; request: SignFieldsRequest } | { ok: false; rule: string; message: string };
+
+/** KrakenD's signer shape: `{"document": {...}, "keysToSign": ["access_token"], "full": false}`. */
+export function parseSignFields(body: unknown): SignFieldsParse {
+  if (!isObject(body)) return { ok: false, rule: 'body_not_object', message: 'the body must be a JSON object {"document": {...}, "keysToSign": [...], "full": false}' };
+  if (!isObject(body.document)) return { ok: false, rule: 'document_not_object', message: '"document" must be a JSON object' };
+  const keys = body.keysToSign;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === 'string' && k !== '')) {
+    return { ok: false, rule: 'keys_to_sign_invalid', message: '"keysToSign" must be a non-empty array of member names of "document"' };
+  }
+  if (body.full !== undefined && typeof body.full !== 'boolean') return { ok: false, rule: 'full_not_boolean', message: '"full" must be true or false' };
+  return { ok: true, request: { document: body.document, keysToSign: [...new Set(keys)], full: body.full === true } };
+}

@@ -1,0 +1,37 @@
+// The signing service put together from its parts (DESIGN §9): the TLS files (HTTPS unless
+// --signing-insecure), the cached token and access reviews, the server, listening.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Server } from 'node:http';
+import type { SigningConfig } from '../config.js';
+import { listen } from '../jwks/server.js';
+import { TlsFiles } from '../jwks/tls.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { AccessChecker } from './access.js';
+import type { SigningKeyStore } from './key-store.js';
+import { kubeReviewer } from './kube-review.js';
+import { cacheObserver, signingObserver } from './observer.js';
+import { createSigningServer } from './server.js';
+
+export interface SigningServiceDeps {
+  kc: KubeConfig;
+  config: SigningConfig;
+  keys: SigningKeyStore;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** Listening on config.bindAddress; rejects when the TLS files are unusable or the address is taken. */
+export async function startSigningService(deps: SigningServiceDeps): Promise<{ server: Server; tls?: TlsFiles }> {
+  const { config, log, metrics } = deps;
+  const tls = config.tls ? await TlsFiles.load(config.tls, { log }) : undefined;
+  const access = new AccessChecker(kubeReviewer(deps.kc, config.tokenAudiences), { onLookup: cacheObserver(metrics) });
+  const server = createSigningServer({ keys: deps.keys, access, log, observer: signingObserver(metrics) }, { ...(tls && { tls }) });
+  try {
+    await listen(server, config.bindAddress);
+  } catch (err) {
+    tls?.close();
+    throw err;
+  }
+  return { server, ...(tls && { tls }) };
+}

@@ -1,0 +1,189 @@
+// Signing requests per second on one core (DESIGN §9, issue 11): the real signing server (src/signing)
+// in a child process pinned to core 1, authenticating and authorising every request against a real
+// kube-apiserver (TokenReview, SubjectAccessReview, through the bounded review cache), with one
+// AuthServer per algorithm: RS256 (2048), ES256, EdDSA, HS256. autocannon, pinned to core 0, keeps
+// 50 connections busy with POST .../sign for 10 s per algorithm after a 2 s warm-up. In the same run
+// and on the same core, the child measures raw crypto.sign (createHmac for HS256) operations per
+// second, the ceiling. Target: RS256 at ≥ 0.8 of raw crypto.sign, p99 under 10 ms, and no API
+// call per request in steady state (the cache hit rate).
+//
+// This file is also the child: run with SIGNET_BENCH_SIGNING_CHILD=1 it serves and answers IPC.
+import { spawn } from 'node:child_process';
+import { createHmac, generateKeyPairSync, randomBytes, sign, createSecretKey, type KeyObject } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import type { AddressInfo } from 'node:net';
+import { heading, machine, ms, rate, REPO_ROOT, verdict, type Bench } from './support/bench.js';
+import { startBenchCluster, stopBenchCluster, type BenchCluster } from './support/cluster.js';
+import { pinned, runCommand } from './support/tools.js';
+
+const CONNECTIONS = 50;
+const WARMUP_S = 2;
+const SERVER_CPU = 1;
+const LOAD_CPU = 0;
+const ALGS = ['RS256', 'ES256', 'EdDSA', 'HS256'] as const;
+type Alg = (typeof ALGS)[number];
+const NAMESPACE = 'bench';
+const CLAIMS = JSON.stringify({ sub: 'bench-user', aud: 'orders-api', scope: 'orders:read' });
+
+type ToChild = { type: 'raw'; alg: Alg; seconds: number } | { type: 'cache' } | { type: 'stop' };
+type FromChild =
+  | { type: 'listening'; port: number }
+  | { type: 'raw'; opsPerSecond: number }
+  | { type: 'cache'; hits: number; misses: number; reviews: number };
+
+function durationS(): number {
+  const s = Number(process.env.SIGNET_BENCH_SECONDS ?? 10);
+  return Number.isFinite(s) && s > 0 ? Math.min(s, 120) : 10;
+}
+
+function keyFor(alg: Alg): KeyObject {
+  switch (alg) {
+    case 'RS256': return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    case 'ES256': return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    case 'EdDSA': return generateKeyPairSync('ed25519').privateKey;
+    case 'HS256': return createSecretKey(randomBytes(32));
+  }
+}
+
+/** The ceiling: synchronous signatures with node:crypto for `seconds`, on this (pinned) process. */
+function rawOpsPerSecond(alg: Alg, key: KeyObject, seconds: number): number {
+  const data = Buffer.from(`eyJhbGciOiJSUzI1NiIsImtpZCI6ImsiLCJ0eXAiOiJKV1QifQ.${Buffer.from(CLAIMS).toString('base64url')}`);
+  const op = alg === 'HS256' ? () => createHmac('sha256', key).update(data).digest()
+    : () => sign(alg === 'EdDSA' ? null : 'sha256', data, key);
+  const until = performance.now() + seconds * 1000;
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() < until) {
+    for (let i = 0; i < 16; i++) op();
+    n += 16;
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function child(): Promise<void> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { AccessChecker } = await import('../../src/signing/access.js');
+  const { kubeReviewer } = await import('../../src/signing/kube-review.js');
+  const { SigningKeyStore } = await import('../../src/signing/key-store.js');
+  const { createSigningServer } = await import('../../src/signing/server.js');
+  const { listen } = await import('../../src/jwks/server.js');
+  const { silentLogger } = await import('../../src/observability/logger.js');
+  const kc = new KubeConfig();
+  kc.loadFromFile(process.env.KUBECONFIG ?? '');
+  const keys = new Map<Alg, KeyObject>(ALGS.map((alg) => [alg, keyFor(alg)]));
+  const store = new SigningKeyStore();
+  for (const alg of ALGS) {
+    store.set(NAMESPACE, alg.toLowerCase(), {
+      issuerURI: `https://bench.example/${alg.toLowerCase()}`,
+      settings: { enabled: true, maxTokenLifetimeMs: 3_600_000, defaultTokenLifetimeMs: 600_000, allowKeysetExport: false },
+      active: { kid: `bench-${alg}`, alg, key: keys.get(alg)! },
+    });
+  }
+  const reviewer = kubeReviewer(kc, []);
+  let reviews = 0;
+  let hits = 0;
+  let misses = 0;
+  const counting = {
+    authenticate: (t: string) => { reviews++; return reviewer.authenticate(t); },
+    authorize: (...a: Parameters<typeof reviewer.authorize>) => { reviews++; return reviewer.authorize(...a); },
+  };
+  const access = new AccessChecker(counting, { onLookup: (_c, hit) => { if (hit) hits++; else misses++; } });
+  const server = createSigningServer({ keys: store, access, log: silentLogger });
+  const address: AddressInfo = await listen(server, '127.0.0.1:0');
+  const send = (m: FromChild): void => { process.send?.(m); };
+  process.on('message', (raw) => {
+    const msg = raw as ToChild;
+    if (msg.type === 'raw') send({ type: 'raw', opsPerSecond: rawOpsPerSecond(msg.alg, keys.get(msg.alg)!, msg.seconds) });
+    else if (msg.type === 'cache') send({ type: 'cache', hits, misses, reviews });
+    else server.close(() => process.exit(0));
+  });
+  send({ type: 'listening', port: address.port });
+}
+
+async function setUpCaller(cluster: BenchCluster): Promise<string> {
+  const { core } = cluster.clients;
+  const rbac = cluster.clients.kc.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  await core.createNamespacedServiceAccount({ namespace: NAMESPACE, body: { metadata: { name: 'gateway' } } });
+  await rbac.createNamespacedRole({ namespace: NAMESPACE, body: { metadata: { name: 'signer' }, rules: [{ apiGroups: ['signet.dev'], resources: ['authservers/sign'], verbs: ['create'] }] } });
+  await rbac.createNamespacedRoleBinding({
+    namespace: NAMESPACE,
+    body: { metadata: { name: 'signer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'signer' }, subjects: [{ kind: 'ServiceAccount', name: 'gateway', namespace: NAMESPACE }] },
+  });
+  const tr = await core.createNamespacedServiceAccountToken({ namespace: NAMESPACE, name: 'gateway', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  return tr.status?.token ?? '';
+}
+
+interface Load { rps: number; p50Ms: number; p99Ms: number; requests: number; non2xx: number; errors: number }
+
+async function autocannon(port: number, alg: Alg, token: string, seconds: number): Promise<Load> {
+  const cli = path.join(REPO_ROOT, 'node_modules/autocannon/autocannon.js');
+  const url = `http://127.0.0.1:${port}/authservers/${NAMESPACE}/${alg.toLowerCase()}/sign`;
+  const argv = pinned(LOAD_CPU, [process.execPath, cli, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-m', 'POST',
+    '-H', `Authorization=Bearer ${token}`, '-H', 'Content-Type=application/json', '-b', CLAIMS, url]);
+  const { code, stdout, stderr } = await runCommand(argv, (seconds + 30) * 1000);
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`autocannon exited ${code}: ${stderr || stdout}`);
+  const r = JSON.parse(line) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number };
+  return { rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+const bench: Bench = {
+  name: 'signing',
+  description: 'POST .../sign on one core at 50 connections, per algorithm, beside raw crypto.sign; p99; review cache hit rate',
+  async run() {
+    heading('signing: requests per second on one core vs raw crypto.sign');
+    console.log(machine());
+    let cluster: BenchCluster | undefined;
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      cluster = await startBenchCluster();
+      const token = await setUpCaller(cluster);
+      const self = fileURLToPath(import.meta.url);
+      const [cmd, ...args] = pinned(SERVER_CPU, [process.execPath, '--import', 'tsx', self]);
+      server = spawn(cmd!, args, { cwd: REPO_ROOT, env: { ...process.env, SIGNET_BENCH_SIGNING_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = server;
+      const next = <T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> => new Promise((resolve, reject) => {
+        const onMessage = (m: unknown): void => {
+          if ((m as FromChild).type === type) { proc.off('message', onMessage); resolve(m as Extract<FromChild, { type: T }>); }
+        };
+        proc.on('message', onMessage);
+        proc.once('exit', (c) => reject(new Error(`signing server exited (${c})`)));
+      });
+      const ask = <T extends FromChild['type']>(msg: ToChild, type: T) => { const p = next(type); proc.send(msg); return p; };
+      const { port } = await next('listening');
+      const seconds = durationS();
+      console.log(`server pinned to core ${SERVER_CPU}, autocannon to core ${LOAD_CPU}; ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${seconds} s per algorithm`);
+      const before = await ask({ type: 'cache' }, 'cache');
+      let total = 0;
+      for (const alg of ALGS) {
+        await autocannon(port, alg, token, WARMUP_S);
+        const load = await autocannon(port, alg, token, seconds);
+        const raw = (await ask({ type: 'raw', alg, seconds: 3 }, 'raw')).opsPerSecond;
+        total += load.requests;
+        const ratio = load.rps / raw;
+        console.log(`${alg.padEnd(6)} signing ${rate(load.rps).padStart(13)}   raw ${alg === 'HS256' ? 'createHmac ' : 'crypto.sign'} ${rate(raw).replace('req/s', 'ops/s').padStart(13)}   ` +
+          `ratio ${ratio.toFixed(2)}   p50 ${ms(load.p50Ms)}   p99 ${ms(load.p99Ms)}   non-2xx ${load.non2xx} errors ${load.errors}`);
+        if (alg === 'RS256') {
+          console.log(`  RS256 ${verdict(ratio >= 0.8, '≥ 0.8 of raw crypto.sign')}; p99 ${verdict(load.p99Ms < 10, '< 10 ms')}`);
+        }
+      }
+      const after = await ask({ type: 'cache' }, 'cache');
+      const hits = after.hits - before.hits;
+      const misses = after.misses - before.misses;
+      const reviews = after.reviews - before.reviews;
+      console.log(`review cache: ${hits} hits, ${misses} misses (hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(3)} %); ` +
+        `${reviews} TokenReview/SubjectAccessReview calls for ${total.toLocaleString('en-US')} measured requests (plus warm-ups)`);
+      proc.send({ type: 'stop' } satisfies ToChild);
+    } finally {
+      if (server && server.exitCode === null) server.kill('SIGKILL');
+      await stopBenchCluster(cluster);
+    }
+  },
+};
+
+export default bench;
+
+if (process.env.SIGNET_BENCH_SIGNING_CHILD === '1') await child();

@@ -1,0 +1,102 @@
+// The operator SIGKILLed just before and just after each write of a rotation (found by its log
+// lines), and started again: the invariants of DESIGN §8 hold over the whole run, watched from
+// outside (Secret, status, JWKS): no key signs before it was served for publishAhead, no key leaves
+// the JWKS before its retiresAt, never more than one next key, and the timeline resumes.
+import { useNamespace } from '../../support/kube.js';
+import { eventually } from '../../support/eventually.js';
+import { startOperator, type RunningOperator } from '../../support/operator.js';
+import { createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { installCrd } from '../../support/kube.js';
+import { jwksPath, readSecretKeys, servedKids, sleep, statusOf } from './support.js';
+
+const ns = useNamespace('rot-crash');
+const PUBLISH_AHEAD_MS = 3000;
+
+interface Watched {
+  firstServed: Map<string, number>;
+  firstSigning: Map<string, number>;
+  retiresAt: Map<string, number>;
+  violations: string[];
+  promotions: number;
+}
+
+/** Samples Secret, status and the JWKS of whichever operator runs, every 100 ms, checking the invariants. */
+function watch(current: () => RunningOperator | undefined, path: string): { data: Watched; stop: () => Promise<void> } {
+  const data: Watched = { firstServed: new Map(), firstSigning: new Map(), retiresAt: new Map(), violations: [], promotions: 0 };
+  let running = true;
+  let lastServed: string[] = [];
+  const loop = (async () => {
+    while (running) {
+      const op = current();
+      const keys = await readSecretKeys(ns.name, 'crash-key');
+      const status = await statusOf(ns.name, 'crash').catch(() => undefined);
+      const served = op && op.process.exitCode === null && op.process.signalCode === null ? await servedKids(op.jwksPort, path) : undefined;
+      const now = Date.now();
+      for (const k of status?.retiredKeys ?? []) data.retiresAt.set(k.kid, Date.parse(k.retiresAt));
+      if ((status?.keys ?? []).filter((k) => k.state === 'Next').length > 1) data.violations.push(`${now}: two next keys in status`);
+      if (keys && !data.firstSigning.has(keys.active)) {
+        data.firstSigning.set(keys.active, now);
+        if (data.firstSigning.size > 1) data.promotions++;
+      }
+      if (served && served.length > 0) {
+        for (const kid of served) if (!data.firstServed.has(kid)) data.firstServed.set(kid, now);
+        for (const kid of lastServed.filter((k) => !served.includes(k))) {
+          const due = data.retiresAt.get(kid);
+          // A key may leave only at its retiresAt (the sample before it may be 100 ms late).
+          if (due === undefined || now < due - 50) data.violations.push(`${now}: kid ${kid} left the JWKS before its retiresAt ${due ?? '(never retired)'}`);
+        }
+        lastServed = served;
+      }
+      await sleep(100);
+    }
+  })();
+  return { data, stop: async () => { running = false; await loop; } };
+}
+
+const logged = (op: RunningOperator, message: string, step: string) => (): boolean =>
+  op.logs.some((l) => l.includes(`"message":"${message}`) && l.includes(`"step":"${step}"`));
+
+it('a crash just before or after each write of a rotation leaves the invariants intact and the timeline resumes', async () => {
+  await installCrd();
+  const start = () => startOperator(['--namespace', ns.name]);
+  let op: RunningOperator | undefined = await start();
+  await createAuthServer(ns.name, 'crash', {
+    issuerURI: 'https://crash.example.com',
+    tokenSignature: { signAndVerifyKeyRef: { name: 'crash-key' }, keyGeneration: { algorithm: 'ES256' }, rotation: { period: '6s', publishAhead: '3s', retainFor: '4s' } },
+    jwks: { cacheMaxAgeSeconds: 1 },
+  });
+  await waitForStatus(ns.name, 'crash', isReady, 'Ready');
+  const w = watch(() => op, jwksPath(ns.name, 'crash'));
+  try {
+    const killPoints: Array<[string, string]> = [
+      ['rotation step: writing Secret', 'GenerateNext'],
+      ['rotation step: Secret written', 'GenerateNext'],
+      ['rotation step: writing status', 'Promote'],
+      ['rotation step: writing Secret', 'Promote'],
+      ['rotation step: Secret written', 'Promote'],
+    ];
+    for (const [message, step] of killPoints) {
+      const running: RunningOperator = op;
+      await eventually(logged(running, message, step), { what: `log "${message}" (${step})`, timeoutMs: 20_000, intervalMs: 5 });
+      await running.kill();
+      op = undefined;
+      process.stderr.write(`  killed after "${message}" (${step})\n`);
+      const keys = await readSecretKeys(ns.name, 'crash-key');
+      expect(keys?.active).toBeDefined();
+      op = await start();
+    }
+    // The timeline resumes: two more promotions after the last crash.
+    const promotionsBefore = w.data.promotions;
+    await eventually(() => w.data.promotions >= promotionsBefore + 2, { what: 'two promotions after the crashes', timeoutMs: 30_000, intervalMs: 100 });
+  } finally {
+    await w.stop();
+    await op?.stop();
+  }
+  expect(w.data.violations).toEqual([]);
+  const signers = [...w.data.firstSigning.keys()].slice(1);
+  expect(signers.length).toBeGreaterThanOrEqual(4);
+  for (const kid of signers) {
+    const servedFor = w.data.firstSigning.get(kid)! - (w.data.firstServed.get(kid) ?? Infinity);
+    expect({ kid, servedFor: servedFor >= PUBLISH_AHEAD_MS - 250 }).toEqual({ kid, servedFor: true });
+  }
+}, 240_000);

@@ -1,0 +1,112 @@
+// Every request to the API server has a deadline, whatever hangs (connecting, the headers, the
+// body), and a client that writes asks canWrite when each write is sent. The "API server" here is
+// a loopback socket that never answers, or answers half-way: what a frozen kube-apiserver does.
+import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { DeadlineExceededError, NotLeaderError, makeApiClient } from '../../../src/kube/client.js';
+import { Informer } from '../../../src/controller/informer.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+
+type Mode = 'silent' | 'headers-only' | 'ok';
+let mode: Mode = 'silent';
+const seen: string[] = [];
+const sockets = new Set<Socket>();
+const server = http.createServer((req, res) => {
+  seen.push(`${req.method} ${req.url}`);
+  if (mode === 'silent') return;
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  if (mode === 'headers-only') {
+    res.write('{"kind":"Namespace",');
+    return;
+  }
+  res.end(JSON.stringify({ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'x', resourceVersion: '1' }, items: [] }));
+});
+server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+let kc: KubeConfig;
+
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  seen.length = 0;
+});
+
+async function elapsed<T>(p: Promise<T>): Promise<{ ms: number; error: unknown }> {
+  const t0 = Date.now();
+  try {
+    await p;
+    return { ms: Date.now() - t0, error: undefined };
+  } catch (error) {
+    return { ms: Date.now() - t0, error };
+  }
+}
+
+it('gives up on a request that gets no answer at its deadline, with an error that says so', async () => {
+  mode = 'silent';
+  const core = makeApiClient(kc, CoreV1Api, { timeoutMs: 300 });
+  const { ms, error } = await elapsed(core.readNamespace({ name: 'x' }));
+  expect(error).toBeInstanceOf(DeadlineExceededError);
+  expect((error as Error).message).toBe('GET /api/v1/namespaces/x: no answer from the API server within 300 ms');
+  expect(ms).toBeGreaterThanOrEqual(290);
+  expect(ms).toBeLessThan(2000);
+});
+
+it('gives up on a response whose body stops half-way', async () => {
+  mode = 'headers-only';
+  const core = makeApiClient(kc, CoreV1Api, { timeoutMs: 300 });
+  const { ms, error } = await elapsed(core.readNamespace({ name: 'x' }));
+  expect(error).toBeInstanceOf(DeadlineExceededError);
+  expect(ms).toBeLessThan(2000);
+});
+
+it('answers normally within the deadline', async () => {
+  mode = 'ok';
+  const core = makeApiClient(kc, CoreV1Api, { timeoutMs: 300 });
+  expect((await core.readNamespace({ name: 'x' })).metadata?.name).toBe('x');
+});
+
+it('refuses a write when canWrite says no at the moment of sending, and lets reads through', async () => {
+  mode = 'ok';
+  let leader = true;
+  const core = makeApiClient(kc, CoreV1Api, { timeoutMs: 300, canWrite: () => leader });
+  await core.createNamespace({ body: { metadata: { name: 'x' } } });
+  leader = false;
+  await expect(core.createNamespace({ body: { metadata: { name: 'x' } } })).rejects.toThrow(NotLeaderError);
+  await expect(core.deleteNamespace({ name: 'x' })).rejects.toThrow('DELETE /api/v1/namespaces/x: not sent, this replica is not the leader');
+  await core.readNamespace({ name: 'x' });
+  expect(seen).toEqual(['POST /api/v1/namespaces', 'GET /api/v1/namespaces/x']);
+});
+
+it('gives the informer\'s list a deadline and retries it', async () => {
+  mode = 'silent';
+  const restarts: string[] = [];
+  const warnings: string[] = [];
+  const informer = new Informer<KubernetesObject>({
+    kc, name: 'namespaces', path: '/api/v1/namespaces', listTimeoutMs: 200, backoff: { baseMs: 10, maxMs: 20 },
+    log: { ...silentLogger, warn: (_m: string, meta: { error?: string }) => { warnings.push(meta.error ?? ''); return silentLogger; } } as unknown as typeof silentLogger,
+    onChange: () => undefined,
+    onRestart: (reason) => restarts.push(reason),
+  });
+  const t0 = Date.now();
+  informer.start();
+  try {
+    while (restarts.length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await informer.stop();
+  }
+  expect(restarts.slice(0, 2)).toEqual(['error', 'error']);
+  expect(warnings[0]).toBe('listing /api/v1/namespaces: no complete answer within 200 ms');
+  expect(seen.filter((s) => s.startsWith('GET /api/v1/namespaces?')).length).toBeGreaterThanOrEqual(2);
+});
