@@ -68,6 +68,9 @@ export interface Decision {
   requeueAfterMs?: number;
 }
 
+/** The longest a reconcile waits for the next rotation transition before it looks again. */
+export const MAX_REQUEUE_MS = 3_600_000;
+
 /** The event that announces a problem; the issuer's syntax or policy and failed generation show in status and logs only. */
 function eventFor(reason: Reason): EventReason | undefined {
   switch (reason) {
@@ -213,7 +216,8 @@ export function decide(input: DecisionInput): Decision {
   // Missing Secrets first: a rotation needs the signing key resolved.
   const missing = resolutions.filter((r) => r.missing && spec.keyGeneration.mode === 'IfMissing' && !(!r.outcome.ok && r.outcome.reason === 'GenerationFailed'));
   const change: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
-  const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.max(0, rotation.nextRotationTime - nowMs);
+  // At most an hour ahead: setTimeout cannot wait past 24.8 days, and a clock that jumps is noticed.
+  const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.min(MAX_REQUEUE_MS, Math.max(0, rotation.nextRotationTime - nowMs));
 
   const statusChanged = !isDeepStrictEqual(JSON.parse(JSON.stringify(previous)) as unknown, JSON.parse(JSON.stringify(status)) as unknown);
   return { status, statusChanged, document, events, ...(change ? { change } : {}), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };

@@ -137,7 +137,9 @@ export class Reconciler {
         const message = err.failures.get(r.secretName);
         return message === undefined ? r : { ...r, outcome: { ok: false, reason: 'GenerationFailed', message } };
       });
-      const retry = decide({ ...input, resolutions: failed });
+      // The issuer verdict again: ownership may have moved while the keys were generated, and the
+      // store serves whatever verdict it is given last.
+      const retry = decide({ ...input, issuer: this.issuerVerdict(key, as), resolutions: failed });
       await act(retry, this.executor(key, as, spec, retry));
       throw err;
     }

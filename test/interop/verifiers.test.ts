@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import https from 'node:https';
 import type { Algorithm, AuthServer } from '../../src/api/types.js';
-import { createAuthServer, editAuthServer, waitForStatus, isReady } from '../support/authservers.js';
+import { createAuthServer, editAuthServer, events, waitForEvent, waitForStatus, isReady } from '../support/authservers.js';
 import { eventually } from '../support/eventually.js';
 import { installCrd, useNamespace } from '../support/kube.js';
 import { startOperator, type RunningOperator } from '../support/operator.js';
@@ -146,7 +146,7 @@ it('each library verifier accepts, through discovery over HTTPS, every algorithm
   }
 });
 
-it('the kube-apiserver maps a Signet-signed token to its username (RS, PS, ES), refuses EdDSA, and refuses a key Signet does not serve', async () => {
+it('the kube-apiserver maps a Signet-signed token to its username (RS, PS, ES), refuses EdDSA as Signet warned, and refuses a key Signet does not serve', async () => {
   const api = apiserver!;
   // The authenticator initialises in the background once the API server is up.
   fetchedAt.RS256 = Date.now();
@@ -163,6 +163,10 @@ it('the kube-apiserver maps a Signet-signed token to its username (RS, PS, ES), 
     expected[alg] = SUPPORTS['kube-apiserver'].includes(alg) ? `201 ${ISSUERS[alg].name}:${SUBJECT}, foreign 401` : '401 , foreign 401';
   }
   expect(seen).toEqual(expected);
+  // Signet said so beforehand: a Warning on the AuthServer whose key the authenticator cannot verify, and only there.
+  const warning = await waitForEvent(ns.name, ISSUERS.EdDSA.name, 'NotUsableByKubeAPIServer');
+  expect(warning).toMatchObject({ type: 'Warning', message: expect.stringContaining('is EdDSA, which the authenticator does not verify') });
+  for (const alg of SUPPORTS['kube-apiserver']) expect((await events(ns.name, ISSUERS[alg].name)).map((e) => e.reason)).not.toContain('NotUsableByKubeAPIServer');
 });
 
 /**

@@ -28,8 +28,21 @@ describe('parseConfig', () => {
       concurrency: 4,
       allowInsecureIssuers: false,
       issuerHostPolicy: undefined,
+      signing: undefined,
     };
     expect(parseConfig([], {})).toEqual(expected);
+  });
+
+  it('reads the signing flags, and refuses signing without HTTPS or --signing-insecure', () => {
+    expect(parseConfig(['--signing-bind-address', '0.0.0.0:8443', '--signing-tls-cert-file', '/tls/tls.crt', '--signing-tls-key-file', '/tls/tls.key',
+      '--signing-token-audience', 'signet', '--signing-token-audience', 'signet'], {}).signing).toEqual({
+      bindAddress: { host: '0.0.0.0', port: 8443 }, tls: { certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' }, tokenAudiences: ['signet'],
+    });
+    expect(parseConfig(['--signing-bind-address', '127.0.0.1:0', '--signing-insecure'], {}).signing).toEqual({ bindAddress: { host: '127.0.0.1', port: 0 }, tls: undefined, tokenAudiences: [] });
+    expect(configError(['--signing-bind-address', '127.0.0.1:0']).message).toMatch(/--signing-tls-cert-file.*--signing-insecure/);
+    expect(configError(['--signing-insecure']).message).toMatch(/need --signing-bind-address/);
+    expect(configError(['--signing-bind-address', '127.0.0.1:0', '--signing-tls-cert-file', 'c']).message).toMatch(/go together/);
+    expect(configError(['--signing-bind-address', '127.0.0.1:0', '--signing-insecure', '--signing-tls-cert-file', 'c', '--signing-tls-key-file', 'k']).message).toMatch(/exclude each other/);
   });
 
   it('reads every flag', () => {

@@ -119,6 +119,13 @@ it('retainFor alone keeps the key of a user Secret replaced in place, until reti
   expect(kids(d2)).toEqual([C.kid, V.kid]);
 });
 
+it('waits for a transition a month away an hour at a time (setTimeout cannot wait that long)', () => {
+  const as = authServer({ period: '720h' });
+  const d = run(as, signing(A, true, layout(T0)), T0);
+  expect(d.status.nextRotationTime).toBe(iso(T0 + 720 * 3600 * S - 600 * S - S));
+  expect(d.requeueAfterMs).toBe(3600 * S);
+});
+
 it('a period on a Secret Signet did not generate: Ready=False, SecretNotManaged, keys still served', () => {
   const as = authServer({ period: '720h' });
   const d = run(as, signing(A, false), T0);
