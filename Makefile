@@ -47,7 +47,7 @@ python3-jwt:
 	@/usr/bin/python3 -c 'import jwt' 2>/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y python3-jwt || { apt-get update && apt-get install -y python3-jwt; }; }
 
-interop-verifiers: deps $(INTEROP_GO_VERIFIER) python3-jwt
+interop-verifiers: $(INTEROP_GO_VERIFIER) python3-jwt
 
 interop: deps control-plane build interop-verifiers
 	SIGNET_INTEROP_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop

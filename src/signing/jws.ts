@@ -42,9 +42,13 @@ function signature(alg: Algorithm, key: KeyObject, input: string): Promise<Buffe
   const method = METHODS[alg];
   const data = Buffer.from(input, 'latin1');
   if (method.hmac) return Promise.resolve(createHmac(method.digest ?? '', key).update(data).digest());
-  // The callback form runs on libuv's thread pool: an RSA-4096 signature does not stall the listener.
+  const keyInput = { key, ...method.options };
+  // An RSA signature takes milliseconds (RSA-4096: several): the callback form makes it on libuv's
+  // thread pool, so the listeners keep answering meanwhile. EC and Ed25519 take tens of microseconds,
+  // less than the hop to the pool would cost.
+  if (key.asymmetricKeyType !== 'rsa') return Promise.resolve(sign(method.digest, data, keyInput));
   return new Promise((resolve, reject) => {
-    sign(method.digest, data, { key, ...method.options }, (err, sig) => (err ? reject(err) : resolve(sig)));
+    sign(method.digest, data, keyInput, (err, sig) => (err ? reject(err) : resolve(sig)));
   });
 }
 

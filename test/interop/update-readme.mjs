@@ -40,7 +40,7 @@ const lines = [
   '',
   '| issuer | cacheMaxAgeSeconds | change | seconds | since the kube-apiserver\'s previous JWKS fetch (max-age > 30 s) |',
   '|---|---|---|---|---|',
-  ...results.propagation.map((p) => `| ${p.algorithm} | ${p.cacheMaxAgeSeconds} | ${p.change} | ${p.seconds} | ${p.sincePreviousFetchSeconds ?? ''} |`),
+  ...[...results.propagation].sort((a, b) => ALGORITHMS.indexOf(a.algorithm) - ALGORITHMS.indexOf(b.algorithm)).map((p) => `| ${p.algorithm} | ${p.cacheMaxAgeSeconds} | ${p.change} | ${p.seconds} | ${p.sincePreviousFetchSeconds ?? ''} |`),
   END,
 ];
 

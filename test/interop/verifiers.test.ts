@@ -245,10 +245,11 @@ it('after a rotation by ref edit the kube-apiserver accepts the new key and the 
   // With a max-age at or under 30 s the authenticator refetches on the first unknown kid; over it,
   // never sooner than max-age − 30 s after its previous fetch (15 s for ES256 here).
   const find = (alg: string, change: RegExp): Propagation => results.propagation.find((p) => p.algorithm === alg && change.test(p.change))!;
-  expect(find('RS256', /newly published/).seconds).toBeLessThan(3);
-  expect(find('RS256', /refused/).seconds).toBeLessThan(3);
+  // The upper bounds leave 5 s for polling and a busy machine.
+  expect(find('RS256', /newly published/).seconds).toBeLessThan(5);
+  expect(find('RS256', /refused/).seconds).toBeLessThan(5);
   expect(find('ES256', /newly published/).sincePreviousFetchSeconds).toBeGreaterThanOrEqual(14.5);
-  expect(find('ES256', /newly published/).seconds).toBeLessThan(15 + 3);
+  expect(find('ES256', /newly published/).seconds).toBeLessThan(15 + 5);
   expect(find('ES256', /refused/).sincePreviousFetchSeconds).toBeGreaterThanOrEqual(14.5);
-  expect(find('ES256', /refused/).seconds).toBeLessThan(15 + 3);
+  expect(find('ES256', /refused/).seconds).toBeLessThan(15 + 5);
 });

@@ -46,7 +46,8 @@ it('serves a user-provided PKCS#1 key and reports Ready', async () => {
 it('shows the issuer, signing kid, key count and readiness in kubectl get', () => {
   const out = execFileSync('kubectl', ['--kubeconfig', process.env.KUBECONFIG ?? '', '-n', ns.name, 'get', 'authsrv', 'login'], { encoding: 'utf8' });
   const [header, row] = out.trim().split('\n');
-  expect(header).toMatch(/^NAME\s+ISSUER\s+SIGNING KID\s+KEYS\s+READY\s+AGE$/);
+  expect(header).toMatch(/^NAME\s+ISSUER\s+SIGNING KID\s+KEYS\s+READY\s+NEXT ROTATION\s+AGE$/);
+  // No rotation: NEXT ROTATION is blank.
   expect(row).toMatch(/^login\s+https:\/\/login\.example\.com\/team-a\s+\S{43}\s+1\s+True\s+\S+$/);
 });
 
