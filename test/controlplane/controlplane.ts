@@ -228,11 +228,12 @@ export function thawApiServer(cp: ControlPlane): void {
 }
 
 /**
- * Stops kube-apiserver (SIGTERM, then SIGKILL after `graceMs`) and starts it again on the same
- * etcd, port and certificates, as an upgrade or a crash would, and waits until it is ready.
+ * Stops kube-apiserver (SIGTERM, then SIGKILL after `graceMs`), leaves it down for `downMs`, and
+ * starts it again on the same etcd, port and certificates, as an upgrade or a crash would, and
+ * waits until it is ready.
  * `cp.pgids` (and the reaper's record) name the new one.
  */
-export async function restartApiServer(cp: ControlPlane, opts: { graceMs?: number; onStopped?: () => void } = {}): Promise<void> {
+export async function restartApiServer(cp: ControlPlane, opts: { graceMs?: number; downMs?: number; onStopped?: () => void } = {}): Promise<void> {
   const pgid = cp.pgids[APISERVER] ?? 0;
   killGroups([pgid]);
   const until = Date.now() + (opts.graceMs ?? 10_000);
@@ -240,6 +241,7 @@ export async function restartApiServer(cp: ControlPlane, opts: { graceMs?: numbe
   if (alive(pgid)) killGroups([pgid], 'SIGKILL');
   while (alive(pgid) && Date.now() < until + 5000) await new Promise((r) => setTimeout(r, 20));
   opts.onStopped?.();
+  if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
   const pki = join(cp.dataDir, 'pki');
   const port = Number(new URL(cp.server).port);
   const child = startProcess(join(binaries(), 'kube-apiserver'), apiServerArgs(cp.etcdURL, port, pki), join(cp.dataDir, 'kube-apiserver.log'), true);

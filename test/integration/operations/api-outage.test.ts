@@ -20,6 +20,7 @@ let cp: ControlPlane | undefined;
 let replicas: RunningOperator[] = [];
 // Loaded once KUBECONFIG names this file's control plane: the helpers make their client on import.
 let helpers: typeof AuthServerHelpers;
+let serving: ReturnType<typeof watchServing> | undefined;
 
 const flags = (): string[] => ['--namespace', ns, '--leader-elect', '--leader-elect-namespace', ns,
   '--leader-elect-lease-duration', String(LEASE_SECONDS), '--leader-elect-renew-deadline', String(RENEW_DEADLINE_SECONDS),
@@ -54,7 +55,11 @@ function watchServing(names: string[], expectedKid: Map<string, string>) {
           else if (got.kid !== expectedKid.get(name)) failures.push(`${new Date().toISOString()} replica ${i} ${name}: kid ${String(got.kid)}`);
         }
       }
-      leadership.push({ at: Date.now(), leaders: (await Promise.all(replicas.map(leads))).filter(Boolean).length });
+      const states = await Promise.all(replicas.map((r, i) => leads(r).catch((err: unknown) => {
+        failures.push(`${new Date().toISOString()} replica ${i} /metrics: ${(err as Error).message}`);
+        return false;
+      })));
+      leadership.push({ at: Date.now(), leaders: states.filter(Boolean).length });
       rounds++;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -90,6 +95,11 @@ beforeAll(async () => {
   }
 }, 180_000);
 
+afterEach(async () => {
+  await serving?.stop();
+  serving = undefined;
+});
+
 afterAll(async () => {
   if (cp) thawApiServer(cp);
   await Promise.all(replicas.map((r) => r.stop()));
@@ -103,7 +113,8 @@ it('steps the leader down within the renew deadline while every call hangs, and 
     return states.filter(Boolean).length === 1 ? replicas[states.indexOf(true)] : undefined;
   }, { what: 'exactly one leader', timeoutMs: (LEASE_SECONDS + 5) * 1000 });
 
-  const serving = watchServing(['before'], kids);
+  const run = watchServing(['before'], kids);
+  serving = run;
   const frozenAt = Date.now();
   freezeApiServer(controlPlane);
   let stepDownMs: number;
@@ -111,31 +122,33 @@ it('steps the leader down within the renew deadline while every call hangs, and 
     await eventually(async () => !(await leads(leader)), { what: 'the leader steps down', timeoutMs: RENEW_DEADLINE_SECONDS * 1000 + 5000, intervalMs: 20 });
     stepDownMs = Date.now() - frozenAt;
     // Stay frozen past a whole lease: nobody may lead while nothing can be renewed.
-    await eventually(() => serving.leadership.some((s) => s.at > frozenAt + (LEASE_SECONDS + 1) * 1000), { what: 'a lease duration frozen', timeoutMs: 30_000 });
+    await eventually(() => run.leadership.some((s) => s.at > frozenAt + (LEASE_SECONDS + 1) * 1000), { what: 'a lease duration frozen', timeoutMs: 30_000 });
   } finally {
     thawApiServer(controlPlane);
   }
   process.stderr.write(`  leader step-down with the API server frozen: ${stepDownMs} ms (renew deadline ${RENEW_DEADLINE_SECONDS} s)\n`);
   expect(stepDownMs).toBeLessThanOrEqual(RENEW_DEADLINE_SECONDS * 1000 + 300);
   expect(leader.logs.some((l) => l.includes('"stopped leading"'))).toBe(true);
-  const frozenSamples = serving.leadership.filter((s) => s.at > frozenAt + stepDownMs + 100 && s.at < frozenAt + LEASE_SECONDS * 1000);
+  const frozenSamples = run.leadership.filter((s) => s.at > frozenAt + stepDownMs + 100 && s.at < frozenAt + LEASE_SECONDS * 1000);
   expect(frozenSamples.length).toBeGreaterThan(0);
   expect(frozenSamples.every((s) => s.leaders === 0)).toBe(true);
 
   // Thawed: one replica leads again, and serving never failed.
   await eventually(async () => (await Promise.all(replicas.map(leads))).filter(Boolean).length === 1, { what: 'a leader again', timeoutMs: (LEASE_SECONDS + 5) * 1000 });
-  await serving.stop();
-  expect(serving.failures).toEqual([]);
-  expect(serving.rounds).toBeGreaterThan(20);
+  await run.stop();
+  expect(run.failures).toEqual([]);
+  expect(run.rounds).toBeGreaterThan(20);
 });
 
 it('serves through an API server restart on the same etcd and picks up a change made after it within 5 s', async () => {
   const controlPlane = cp!;
-  const serving = watchServing(['before'], kids);
+  const run = watchServing(['before'], kids);
+  serving = run;
   const t0 = Date.now();
   let stoppedAt = 0;
-  // A short grace: kube-apiserver drains for 10 s and more, which only makes this test slower.
-  await restartApiServer(controlPlane, { graceMs: 2000, onStopped: () => { stoppedAt = Date.now(); } });
+  // A short grace (kube-apiserver drains for 10 s and more, which only makes this test slower),
+  // then down long enough for retries to back off: the informers must still be back at once.
+  await restartApiServer(controlPlane, { graceMs: 2000, downMs: 6000, onStopped: () => { stoppedAt = Date.now(); } });
   process.stderr.write(`  kube-apiserver restart: down after ${stoppedAt - t0} ms, ready again after ${Date.now() - t0} ms\n`);
 
   const changedAt = await eventually(async () => {
@@ -162,9 +175,9 @@ it('serves through an API server restart on the same etcd and picks up a change 
   const after = await helpers.waitForStatus(ns, 'after', helpers.isReady, 'Ready after the restart');
   expect(servedKids).toEqual([after.status?.signingKeyID, after.status?.signingKeyID]);
 
-  await serving.stop();
-  expect(serving.failures).toEqual([]);
-  expect(serving.rounds).toBeGreaterThan(10);
+  await run.stop();
+  expect(run.failures).toEqual([]);
+  expect(run.rounds).toBeGreaterThan(10);
   // The restart broke the watches, and the informers restarted them (signet_watch_restarts_total).
   for (const r of replicas) {
     const text = await scrape(r.metricsPort);

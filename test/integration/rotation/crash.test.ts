@@ -94,7 +94,8 @@ it('a crash just before or after each write of a rotation leaves the invariants 
   }
   expect(w.data.violations).toEqual([]);
   const signers = [...w.data.firstSigning.keys()].slice(1);
-  expect(signers.length).toBeGreaterThanOrEqual(4);
+  // The rotation the crashes interrupted, and two after it.
+  expect(signers.length).toBeGreaterThanOrEqual(3);
   for (const kid of signers) {
     const servedFor = w.data.firstSigning.get(kid)! - (w.data.firstServed.get(kid) ?? Infinity);
     expect({ kid, servedFor: servedFor >= PUBLISH_AHEAD_MS - 250 }).toEqual({ kid, servedFor: true });

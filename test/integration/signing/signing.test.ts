@@ -11,10 +11,11 @@ import { clients, useNamespace } from '../../support/kube.js';
 import { metricValue, scrape } from '../../support/metrics.js';
 import { useOperator } from '../../support/operator.js';
 import { rsaPkcs1Pem } from '../../support/keys.js';
-import type { AuthServerSpec } from '../../../src/api/types.js';
+import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type AuthServerSpec } from '../../../src/api/types.js';
 import { call, expiredServiceAccountToken, grant, serviceAccountToken } from './helpers.js';
 
-const c = clients();
+const c = { ...clients(), rbac: clients().kc.makeApiClient(RbacAuthorizationV1Api) };
 const ns = useNamespace('signing');
 const signingPort = await freePort();
 const op = useOperator(ns, ['--signing-bind-address', `127.0.0.1:${signingPort}`, '--signing-insecure']);
@@ -255,6 +256,38 @@ describe('key changes', () => {
     expect(res.status).toBe(200);
     expect(res.body.kid).toBe(as.status?.signingKeyID);
     await jwtVerify(res.body.token as string, createRemoteJWKSet(jwksUrl('es256')), { issuer: issuer('es256') });
+  });
+
+  it('a rotation (signet.dev/rotate): the next key is exported after the active one, and signs as soon as it is promoted', async () => {
+    await createAuthServer(ns.name, 'rot', {
+      ...spec('rot', 'rot-key', { signing: { enabled: true, allowKeysetExport: true }, jwks: { cacheMaxAgeSeconds: 1 } }, 'ES256'),
+    });
+    await c.rbac.createNamespacedRoleBinding({ namespace: ns.name, body: {
+      metadata: { name: 'exporter-rot' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'export-rot' },
+      subjects: [{ kind: 'ServiceAccount', name: 'exporter', namespace: ns.name }],
+    } });
+    await c.rbac.createNamespacedRole({ namespace: ns.name, body: {
+      metadata: { name: 'export-rot' },
+      rules: [{ apiGroups: ['signet.dev'], resources: ['authservers/keyset', 'authservers/sign'], verbs: ['get', 'create'], resourceNames: ['rot'] }],
+    } });
+    await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { publishAhead: '3s', retainFor: '1h' } } }));
+    const first = (await waitForStatus(ns.name, 'rot', isReady, 'Ready')).status?.signingKeyID;
+    await c.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'rot', body: { metadata: { annotations: { 'signet.dev/rotate': 'r1' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const next = (await waitForStatus(ns.name, 'rot', (a) => a.status?.keys?.some((k) => k.state === 'Next') ?? false, 'next key published'))
+      .status?.keys?.find((k) => k.state === 'Next')?.kid;
+    const exported = await eventually(async () => {
+      const res = await call(signingPort, path('rot', 'keyset'), { token: exporter });
+      const kids = (res.body.keys as Array<{ kid: string }> | undefined)?.map((k) => k.kid);
+      return kids?.length === 2 ? kids : undefined;
+    }, { what: 'active and next key exported' });
+    expect(exported).toEqual([first, next]);
+    const promoted = await waitForStatus(ns.name, 'rot', (a) => a.status?.signingKeyID === next, 'next key promoted');
+    const res = await sign('rot', { sub: 'x' }, exporter);
+    expect(res.body.kid).toBe(promoted.status?.signingKeyID);
+    await jwtVerify(res.body.token as string, createRemoteJWKSet(jwksUrl('rot')), { issuer: issuer('rot') });
   });
 
   it('signing turned off: 404 at once', async () => {
