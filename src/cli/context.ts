@@ -2,6 +2,7 @@
 // else $KUBECONFIG, else ~/.kube/config (else the in-cluster service account); --context, else the
 // current context; -n, else the context's namespace, else "default".
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { makeApiClient } from '../kube/client.js';
 import { CliError } from './errors.js';
 import type { OutputFormat } from './output.js';
 
@@ -36,5 +37,5 @@ export function connect(opts: GlobalOptions): Cluster {
   }
   if (!kc.getCurrentCluster()) throw new CliError('the kubeconfig has no current context: pass --context or run `kubectl config use-context NAME`');
   const namespace = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  return { kc, custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), namespace };
+  return { kc, custom: makeApiClient(kc, CustomObjectsApi), core: makeApiClient(kc, CoreV1Api), namespace };
 }

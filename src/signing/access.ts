@@ -5,10 +5,20 @@
 // steady traffic makes no API call per request.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 /** The longest time an answer is reused. */
 export const MAX_CACHE_MS = 10_000;
 export const DEFAULT_CACHE_ENTRIES = 10_000;
+/**
+ * Reviews sent to the API server at once, and waiting beyond those: a flood of new (say, made-up)
+ * tokens costs the API server this much at most; beyond the queue, requests are refused at once.
+ */
+export const DEFAULT_MAX_CONCURRENT_REVIEWS = 32;
+export const DEFAULT_MAX_QUEUED_REVIEWS = 1_000;
+
+/** The API server is not asked: too many reviews are waiting already. */
+export class ReviewsBusyError extends Error {}
 
 export interface Identity {
   username: string;
@@ -41,6 +51,8 @@ export interface AccessOptions {
   now?: () => number;
   /** Called for every lookup, for the cache-hit metric. */
   onLookup?: (cache: CacheKind, hit: boolean) => void;
+  maxConcurrentReviews?: number;
+  maxQueuedReviews?: number;
 }
 
 /** The `exp` of a JWT, in ms, read without verification (the TokenReview verified it); undefined for other tokens. */
@@ -69,8 +81,12 @@ export class AccessChecker {
   private readonly cache: LRUCache<string, Cached>;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
+  private readonly limit: LimitFunction;
+  private readonly maxQueued: number;
 
   constructor(private readonly reviewer: Reviewer, private readonly opts: AccessOptions = {}) {
+    this.limit = pLimit(opts.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS);
+    this.maxQueued = opts.maxQueuedReviews ?? DEFAULT_MAX_QUEUED_REVIEWS;
     this.maxAgeMs = Math.min(opts.maxAgeMs ?? MAX_CACHE_MS, MAX_CACHE_MS);
     this.now = opts.now ?? Date.now;
     this.cache = new LRUCache<string, Cached>({ max: opts.maxEntries ?? DEFAULT_CACHE_ENTRIES, ttl: this.maxAgeMs, ttlResolution: 0, perf: { now: this.now } });
@@ -93,8 +109,9 @@ export class AccessChecker {
     const hit = this.cache.get(key);
     this.opts.onLookup?.(kind, hit !== undefined);
     if (hit) return hit.answer;
+    if (this.limit.pendingCount >= this.maxQueued) return Promise.reject(new ReviewsBusyError(`${this.maxQueued} token and access reviews are waiting already`));
     const ttl = cacheTtlMs(this.now(), this.maxAgeMs, tokenExpiryMs(token));
-    const answer = ask();
+    const answer = this.limit(ask);
     if (ttl > 0) {
       const entry: Cached = { answer };
       this.cache.set(key, entry, { ttl });

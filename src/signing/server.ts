@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TlsFiles } from '../jwks/tls.js';
 import type { Logger } from '../observability/logger.js';
-import type { AccessChecker, AccessRequest, Identity } from './access.js';
+import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity } from './access.js';
 import { applyClaimRules, parseSignFields, type ClaimsContext } from './claims.js';
 import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
 import { privateKeySet } from './keyset.js';
@@ -151,7 +151,9 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
       allowed = await deps.access.authorize(token, user, request);
     } catch (err) {
       if (err instanceof HttpError) throw err;
-      log.warn('signing: token or access review failed', { error: (err as Error).message });
+      // A flood is refused without a log line each; an API server that cannot be asked is worth one.
+      if (err instanceof ReviewsBusyError) log.debug('signing: review queue full', { error: err.message });
+      else log.warn('signing: token or access review failed', { error: (err as Error).message });
       throw new HttpError(503, 'review_unavailable', 'the Kubernetes API could not be asked to review the token; try again', { headers: ['Retry-After', '1'] });
     }
     if (!allowed) {

@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { eventually } from './eventually.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,13 +43,8 @@ export function useNamespace(prefix: string): { readonly name: string } {
   return holder;
 }
 
-/**
- * The CRD as the client's model: the generated client sends only the model's properties, so a
- * plain parse would lose `default` and `x-kubernetes-validations` (the CEL rules) on the way.
- */
 export function loadCrd(): V1CustomResourceDefinition {
-  const raw: unknown = parse(readFileSync(join(repoRoot, 'crds/authservers.signet.dev.yaml'), 'utf8'));
-  return ObjectSerializer.deserialize(raw, 'V1CustomResourceDefinition') as V1CustomResourceDefinition;
+  return parse(readFileSync(join(repoRoot, 'crds/authservers.signet.dev.yaml'), 'utf8')) as V1CustomResourceDefinition;
 }
 
 /** Applies the CRD (idempotent across test files) and waits until it is Established. */

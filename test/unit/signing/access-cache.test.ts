@@ -1,6 +1,6 @@
 // The review cache of the signing service: at most 10 s, never past the token's expiry, bounded,
 // one API call for concurrent requests with the same token, failures not cached.
-import { AccessChecker, cacheTtlMs, tokenExpiryMs, type AccessRequest, type Authentication, type Identity, type Reviewer } from '../../../src/signing/access.js';
+import { AccessChecker, cacheTtlMs, ReviewsBusyError, tokenExpiryMs, type AccessRequest, type Authentication, type Identity, type Reviewer } from '../../../src/signing/access.js';
 
 const user: Identity = { username: 'system:serviceaccount:team-a:gateway', groups: ['system:serviceaccounts'] };
 const signReq: AccessRequest = { namespace: 'team-a', name: 'login', subresource: 'sign', verb: 'create' };
@@ -119,5 +119,32 @@ describe('AccessChecker', () => {
     const { checker } = setup({ maxEntries: 100 });
     for (let i = 0; i < 1000; i++) await checker.authenticate(`token-${i}`);
     expect(checker.size).toBe(100);
+  });
+});
+
+describe('AccessChecker under a flood of new tokens', () => {
+  it('asks the API server at most maxConcurrentReviews at once and refuses beyond the queue at once', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const release: Array<() => void> = [];
+    const slow: Reviewer = {
+      authenticate: () => new Promise<Authentication>((resolve) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        release.push(() => { inFlight--; resolve({ authenticated: false }); });
+      }),
+      authorize: () => Promise.resolve(false),
+    };
+    const checker = new AccessChecker(slow, { maxConcurrentReviews: 4, maxQueuedReviews: 10 });
+    const pending = Array.from({ length: 14 }, (_, i) => checker.authenticate(`made-up-${i}`));
+    await expect(checker.authenticate('one-too-many')).rejects.toThrow(ReviewsBusyError);
+    await new Promise((r) => setImmediate(r));
+    expect(peak).toBe(4);
+    while (release.length > 0 || inFlight > 0) {
+      release.splice(0).forEach((f) => f());
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect(Promise.all(pending)).resolves.toHaveLength(14);
+    expect(peak).toBe(4);
   });
 });
