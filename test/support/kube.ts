@@ -1,10 +1,9 @@
 // Clients and a fresh namespace per test file, against the control plane of global-setup.ts.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, ApiextensionsV1Api, loadYaml } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { eventually } from './eventually.js';
 
@@ -43,8 +42,13 @@ export function useNamespace(prefix: string): { readonly name: string } {
   return holder;
 }
 
+/**
+ * The CRD as client-node's model: its serializer writes the model's names (`x_kubernetes_validations`,
+ * `_default`) and drops anything else, so the plain YAML would reach the API server without its CEL
+ * rules and defaults, and a CRD that the API server refuses would pass every test.
+ */
 export function loadCrd(): V1CustomResourceDefinition {
-  return parse(readFileSync(join(repoRoot, 'crds/authservers.signet.dev.yaml'), 'utf8')) as V1CustomResourceDefinition;
+  return loadYaml<V1CustomResourceDefinition>(readFileSync(join(repoRoot, 'crds/authservers.signet.dev.yaml'), 'utf8'));
 }
 
 /** Applies the CRD (idempotent across test files) and waits until it is Established. */
