@@ -30,8 +30,9 @@ control-plane:
 unit: deps
 	npm run test:unit
 
+# The tests run the operator as built (dist/main.js), as the image does.
 integration: deps control-plane build
-	npm run test:integration
+	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:integration
 
 # test/interop/: Signet over HTTPS against verifiers nobody here wrote (DESIGN §10): a second
 # kube-apiserver, go-oidc (built here), PyJWT (Debian's python3-jwt), jose, openid-client, jwks-rsa.
@@ -50,7 +51,7 @@ python3-jwt:
 interop-verifiers: $(INTEROP_GO_VERIFIER) python3-jwt
 
 interop: deps control-plane build interop-verifiers
-	SIGNET_INTEROP_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop
+	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop
 	node test/interop/update-readme.mjs
 
 test: lint typecheck unit integration interop

@@ -85,9 +85,7 @@ function servedKids(alg: Alg): Promise<string[]> {
 beforeAll(async () => {
   await installCrd();
   pki = await createTestPki();
-  // `make interop` runs the compiled operator, as production does; without it, src/ through tsx.
-  const entry = process.env.SIGNET_INTEROP_OPERATOR_JS;
-  op = await startOperator(['--namespace', ns.name, '--jwks-tls-cert-file', pki.certFile, '--jwks-tls-key-file', pki.keyFile], entry ? { entry } : {});
+  op = await startOperator(['--namespace', ns.name, '--jwks-tls-cert-file', pki.certFile, '--jwks-tls-key-file', pki.keyFile]);
   await Promise.all(ALGORITHMS.map(async (alg) => {
     const { name, cacheMaxAgeSeconds } = ISSUERS[alg];
     issuerURI[alg] = `https://127.0.0.1:${op.jwksPort}/${name}`;
