@@ -109,3 +109,23 @@ it('signet.dev/rotate pre-publishes the next key; signet.dev/rotate-emergency dr
   expect(await fresh(await signWith(replaced, 'ES256', 'https://manual.example.com'))).toBe(replaced.active);
   expect(await waitForEvent(ns.name, 'manual', 'EmergencyRotation', compromised.active)).toMatchObject({ type: 'Warning' });
 });
+
+it('the API server refuses a rotation that cannot work, saying what to change', async () => {
+  const refused = async (rotation: Record<string, string>): Promise<string> => {
+    try {
+      await createAuthServer(ns.name, 'bad', { issuerURI: 'https://bad.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'bad-key' }, rotation } });
+    } catch (err) {
+      return String((err as { body?: unknown }).body);
+    }
+    throw new Error(`accepted: ${JSON.stringify(rotation)}`);
+  };
+  expect(await refused({ period: '1h', publishAhead: '1h' })).toContain('publishAhead must be shorter than rotation.period');
+  expect(await refused({ period: '24h', publishAhead: '60s' })).toContain('publishAhead must be at least jwks.cacheMaxAgeSeconds');
+  expect(await refused({ period: '5m' })).toContain('period must be longer than the default publishAhead');
+  expect(await refused({ period: '30d' })).toContain('rotation.period');
+  expect(await refused({ period: '0s' })).toContain('rotation.period must be longer than 0s');
+  expect(await refused({ retainFor: '1 day' })).toMatch(/retainFor in body should match/);
+  // What the rules and the default publishAhead allow is accepted.
+  await createAuthServer(ns.name, 'good', { issuerURI: 'https://good.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'good-key' }, rotation: { period: '720h', publishAhead: '1h30m', retainFor: '168h' } } });
+  await createAuthServer(ns.name, 'good-default', { issuerURI: 'https://good-default.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'good-key-2' }, rotation: { period: '11m' } } });
+});
