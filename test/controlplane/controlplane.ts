@@ -201,7 +201,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   }
 }
 
-function apiServerArgs(etcdUrl: string, port: number, pki: string): string[] {
+/** The kube-apiserver's flags (envtest's model); the interop suite's second API server adds to them. */
+export function apiServerArgs(etcdUrl: string, port: number, pki: string): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { binaries, freePort, readControlPlane, spawnReaper, stopControlPlane } from '../../controlplane/controlplane.js';
+import { apiServerArgs, binaries, freePort, readControlPlane, spawnReaper, stopControlPlane } from '../../controlplane/controlplane.js';
 import { eventually } from '../../support/eventually.js';
 
 export interface JwtIssuer {
@@ -68,21 +68,10 @@ export async function startJwtApiServer(issuers: JwtIssuer[] | string): Promise<
   const port = await freePort();
   const logFile = join(dataDir, 'kube-apiserver.log');
   const log = openSync(logFile, 'a');
-  // The flags of the control plane's own API server (controlplane.ts), with the JWT authenticator added.
+  // The flags of the control plane's own API server, with the JWT authenticator added.
   const child = spawn(join(binaries(), 'kube-apiserver'), [
-    `--etcd-servers=${cp.etcdURL}`,
-    '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',
-    `--tls-cert-file=${join(pki, 'serving.crt')}`, `--tls-private-key-file=${join(pki, 'serving.key')}`,
-    `--token-auth-file=${join(pki, 'tokens.csv')}`,
+    ...apiServerArgs(cp.etcdURL, port, pki),
     `--authentication-config=${authConfig}`,
-    '--authorization-mode=RBAC',
-    `--service-account-key-file=${join(pki, 'sa.pub')}`,
-    `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-    '--service-account-issuer=https://kubernetes.default.svc',
-    '--service-cluster-ip-range=10.0.0.0/24',
-    '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
-    '--enable-priority-and-fairness=false',
-    `--cert-dir=${dataDir}`,
   ], { stdio: ['ignore', log, log], detached: true });
   const handle = { pgids: [child.pid ?? 0], dataDir };
   spawnReaper({ ...cp, ...handle }, process.pid);
