@@ -11,6 +11,7 @@ const BENCHES: (() => Promise<{ default: Bench }>)[] = [
   () => import('./rotation-latency.js'),
   () => import('./rotation-schedule.js'),
   () => import('./scale.js'),
+  () => import('./readiness.js'),
   () => import('./signing.js'),
 ];
 

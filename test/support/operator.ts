@@ -29,6 +29,8 @@ export interface OperatorLaunch {
   cwd?: string;
   /** Environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Called right after the spawn, before the wait for /readyz: for a caller that watches the start-up itself. */
+  onSpawn?: (op: RunningOperator) => void;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
       await exited;
     },
   };
+  launch.onSpawn?.(op);
   try {
     await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);

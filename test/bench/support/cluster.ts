@@ -11,7 +11,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
 import { clients, installCrd, type Clients } from '../../support/kube.js';
 import { metricValue, scrape } from '../../support/metrics.js';
-import { startOperator, type RunningOperator } from '../../support/operator.js';
+import { startOperator, type OperatorLaunch, type RunningOperator } from '../../support/operator.js';
 import { toPublicJwk } from './keys.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -53,10 +53,10 @@ const reapers = new Map<RunningOperator, number>();
  * startOperator, plus a detached watchdog that SIGKILLs the operator if this process dies without
  * stopping it (a SIGKILLed benchmark would otherwise leave it running against a dead API server).
  */
-export async function startBenchOperator(args: string[]): Promise<BenchOperator> {
+export async function startBenchOperator(args: string[], launch: Omit<OperatorLaunch, 'entry'> = {}): Promise<BenchOperator> {
   const t0 = Date.now();
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
-  const op = await startOperator(args, compiled ? { entry: path.resolve(compiled) } : {});
+  const op = await startOperator(args, compiled ? { ...launch, entry: path.resolve(compiled) } : launch);
   const startMs = Date.now() - t0;
   const pid = op.process.pid;
   if (pid !== undefined) {
