@@ -6,7 +6,7 @@ import { formatDuration } from '../api/duration.js';
 import type { Algorithm, AuthServerStatus, EventReason, RetiredKey } from '../api/types.js';
 import type { AnyLoadedKey, LoadedKey } from '../keys/types.js';
 import { notPrePublished } from './pre-publication.js';
-import { replacedInPlace, retain, type Replaced, type ServedRef } from './retention.js';
+import { promotedUnseen, replacedInPlace, retain, type Replaced, type ServedRef } from './retention.js';
 import { iso, type RotationRequests, type SecretRecord } from './secret-layout.js';
 import { planRotation, type Trigger } from './timeline.js';
 
@@ -109,6 +109,7 @@ export function decideRotation(view: RotationView): RotationDecision {
   if (policy.configured) {
     for (const r of replacedInPlace(previousKeys, view.served, view.jwkOf)) replaced.push({ ...r, retiresAt: now + policy.retainForMs });
   }
+  for (const r of promotedUnseen(previousKeys, view.served, view.jwkOf)) replaced.push({ ...r, retiresAt: now + policy.retainForMs });
   const retention = retain(previous.retiredKeys ?? [], replaced.map((r) => ({ ...r, retiresAt: Math.ceil(r.retiresAt / 1000) * 1000 })), now);
   for (const k of retention.expired) {
     events.push({ type: 'Normal', reason: 'KeyRetired', message: `Stopped serving the retired key kid "${k.kid}" (Secret "${k.secretName}"): its retiresAt ${k.retiresAt} has passed` });

@@ -72,3 +72,22 @@ export function replacedInPlace(previous: readonly KeyStatus[], served: readonly
   }
   return out;
 }
+
+/**
+ * Generated signing keys the leader has just promoted away: the status still calls the key Active,
+ * but its Secret now holds the key that status called Next. The leader writes the status that
+ * retires the old key before it changes the Secret (DESIGN §8), so only a replica whose Secret
+ * watch ran ahead of its AuthServer watch sees this; it keeps serving the old key, as the status
+ * it has not seen yet says, instead of dropping it for the moment between the two events. An
+ * emergency rotation's new key was never Next: the old key is dropped, as it should be.
+ */
+export function promotedUnseen(previous: readonly KeyStatus[], served: readonly ServedRef[], jwkOf: (kid: string) => RetiredJwk | undefined): Array<Omit<Replaced, 'retiresAt'>> {
+  const out: Array<Omit<Replaced, 'retiresAt'>> = [];
+  for (const old of previous) {
+    if (!old.generated || old.state !== 'Active') continue;
+    const promoted = served.some((s) => s.secretName === old.secretName && s.kid !== old.kid && previous.some((p) => p.kid === s.kid && p.state === 'Next' && p.secretName === old.secretName));
+    const jwk = jwkOf(old.kid);
+    if (promoted && jwk) out.push({ kid: old.kid, secretName: old.secretName, jwk });
+  }
+  return out;
+}

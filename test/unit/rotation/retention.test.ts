@@ -1,7 +1,7 @@
 // Retired keys: kept until retiresAt, ten at most (oldest first out), and keys replaced in place in a
 // user Secret found from the previous status, with retainFor alone.
 import type { KeyStatus, RetiredKey } from '../../../src/api/types.js';
-import { MAX_RETIRED_KEYS, replacedInPlace, retain } from '../../../src/rotation/retention.js';
+import { MAX_RETIRED_KEYS, promotedUnseen, replacedInPlace, retain } from '../../../src/rotation/retention.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const H = 3_600_000;
@@ -55,5 +55,24 @@ describe('replacedInPlace', () => {
     expect(replacedInPlace([key({ generated: true })], [{ secretName: 'tls', kid: 'new', generated: true }], known)).toEqual([]);
     expect(replacedInPlace([key({ kid: 'lost' })], [{ secretName: 'tls', kid: 'new', generated: false }], known)).toEqual([]);
     expect(replacedInPlace([key({ state: 'Retired' })], [{ secretName: 'tls', kid: 'new', generated: false }], known)).toEqual([]);
+  });
+});
+
+describe('promotedUnseen', () => {
+  const active = (over: Partial<KeyStatus> = {}): KeyStatus => ({
+    secretName: 'gen', kid: 'old', role: 'SignAndVerify', algorithm: 'ES256', keySize: 256, generated: true, publishedSince: iso(T0), state: 'Active', ...over,
+  });
+  const next: KeyStatus = { ...active(), kid: 'nxt', role: 'VerifyOnly', state: 'Next', activatesAt: iso(T0 + H) };
+  const known = (kid: string) => (kid === 'old' ? jwk(kid) : undefined);
+
+  it('keeps the old key when the Secret already holds the key the status called Next', () => {
+    expect(promotedUnseen([active(), next], [{ secretName: 'gen', kid: 'nxt', generated: true }], known)).toEqual([{ kid: 'old', secretName: 'gen', jwk: jwk('old') }]);
+  });
+
+  it('drops it after an emergency rotation (a new key that was never Next), and ignores unchanged, user and retired keys', () => {
+    expect(promotedUnseen([active(), next], [{ secretName: 'gen', kid: 'fresh', generated: true }], known)).toEqual([]);
+    expect(promotedUnseen([active(), next], [{ secretName: 'gen', kid: 'old', generated: true }], known)).toEqual([]);
+    expect(promotedUnseen([active({ generated: false }), { ...next, generated: false }], [{ secretName: 'gen', kid: 'nxt', generated: false }], known)).toEqual([]);
+    expect(promotedUnseen([active({ state: 'Retired' }), next], [{ secretName: 'gen', kid: 'nxt', generated: true }], known)).toEqual([]);
   });
 });
