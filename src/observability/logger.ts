@@ -13,6 +13,3 @@ export function createLogger(level: LogLevel = 'info'): winston.Logger {
     transports: [new winston.transports.Console({ stderrLevels: [] })],
   });
 }
-
-/** A logger that drops everything, for tests that do not look at logs. */
-export const silentLogger: Logger = winston.createLogger({ silent: true });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
 import { close, createJwksServer, listen } from '../../../src/jwks/server.js';
 import { TlsFiles } from '../../../src/jwks/tls.js';
-import { silentLogger } from '../../../src/observability/logger.js';
+import { silentLogger } from '../../support/logger.js';
 import { toPublicJwk } from './keys.js';
 import { limitConcurrency } from '../../../src/controller/generation-limit.js';
 import { TLS_CERT_ENV, TLS_KEY_ENV, type FromChild, type ToChild } from './jwks-process.js';

@@ -1,6 +1,8 @@
 // Closed-loop HTTP load against a loopback URL with wrk (C, µs resolution, preferred when
 // installed: `apt-get install -y wrk`) or autocannon (npm devDependency, always there), run as a
 // separate process pinned to one core.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './bench.js';
 import { pinned, runCommand, which } from './tools.js';
@@ -16,6 +18,8 @@ export interface LoadOptions {
   cpu?: number;
   /** Send `Connection: close`: every request on a new connection (over TLS, a full handshake each). */
   newConnectionEachRequest?: boolean;
+  /** POST this body, with these extra headers, instead of a GET. */
+  post?: { body: string; headers: Record<string, string> };
 }
 
 export interface LoadResult {
@@ -46,6 +50,17 @@ export async function runLoad(tool: LoadTool, opts: LoadOptions): Promise<LoadRe
   return tool === 'wrk' ? runWrk(opts) : runAutocannon(opts);
 }
 
+function headerArgs(headers: Record<string, string>, separator: string): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}${separator}${value}`]);
+}
+
+/** wrk takes a method and body only from a Lua script; the body as decimal byte escapes is a valid Lua string whatever it holds. */
+function wrkPostScript(dir: string, body: string): string {
+  const file = path.join(dir, 'post.lua');
+  writeFileSync(file, `wrk.method = "POST"\nwrk.body = "${[...Buffer.from(body)].map((b) => `\\${b}`).join('')}"\n`);
+  return file;
+}
+
 function withCpu(opts: LoadOptions, argv: string[]): string[] {
   return opts.cpu === undefined ? argv : pinned(opts.cpu, argv);
 }
@@ -54,8 +69,12 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   const wrk = which('wrk');
   if (!wrk) throw new Error('wrk is not installed');
   const close = opts.newConnectionEachRequest ? ['-H', 'Connection: close'] : [];
-  const argv = withCpu(opts, [wrk, '-t1', `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', '-H', `Host: ${opts.host}`, ...close, opts.url]);
-  const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000);
+  const dir = opts.post ? mkdtempSync(path.join(os.tmpdir(), 'signet-wrk-')) : undefined;
+  const post = opts.post && dir ? ['-s', wrkPostScript(dir, opts.post.body), ...headerArgs(opts.post.headers, ': ')] : [];
+  const argv = withCpu(opts, [wrk, '-t1', `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', '-H', `Host: ${opts.host}`, ...close, ...post, opts.url]);
+  const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000).finally(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
   if (code !== 0) throw new Error(`wrk exited ${code}: ${stderr || stdout}`);
   const num = (re: RegExp): number => {
     const m = re.exec(stdout);
@@ -90,7 +109,8 @@ interface AutocannonJson {
 async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
   const cli = path.join(REPO_ROOT, 'node_modules/autocannon/autocannon.js');
   const close = opts.newConnectionEachRequest ? ['-H', 'Connection=close'] : [];
-  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, ...close, opts.url]);
+  const post = opts.post ? ['-m', 'POST', ...headerArgs(opts.post.headers, '='), '-b', opts.post.body] : [];
+  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, ...close, ...post, opts.url]);
   const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000);
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`autocannon exited ${code}: ${stderr || stdout}`);

@@ -2,9 +2,9 @@
 // started before its CRD), and relists when its watch has been silent too long.
 import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Informer, type ChangeType } from '../../../src/controller/informer.js';
-import { silentLogger } from '../../../src/observability/logger.js';
 import { clients, useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
+import { silentLogger } from '../../support/logger.js';
 
 const c = clients();
 const ns = useNamespace('informer');

@@ -13,7 +13,7 @@ import { JwksStore } from '../../../src/jwks/store.js';
 import { leastRecentlyActive, overloadLevels } from '../../../src/jwks/overload.js';
 import { close, createJwksServer, listen, type JwksServer } from '../../../src/jwks/server.js';
 import { TlsFiles } from '../../../src/jwks/tls.js';
-import { silentLogger } from '../../../src/observability/logger.js';
+import { silentLogger } from '../../support/logger.js';
 import { eventually } from '../../support/eventually.js';
 import { makeSelfSignedCert } from '../../support/keys.js';
 import { connect, doc, request } from './helpers.js';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DeadlineExceededError, NotLeaderError, makeApiClient } from '../../../src/kube/client.js';
 import { Informer } from '../../../src/controller/informer.js';
-import { silentLogger } from '../../../src/observability/logger.js';
+import { silentLogger } from '../../support/logger.js';
 
 type Mode = 'silent' | 'headers-only' | 'ok';
 let mode: Mode = 'silent';

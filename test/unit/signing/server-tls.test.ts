@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TlsFiles } from '../../../src/jwks/tls.js';
 import { close, listen } from '../../../src/jwks/server.js';
-import { silentLogger } from '../../../src/observability/logger.js';
+import { silentLogger } from '../../support/logger.js';
 import { createSigningServer } from '../../../src/signing/server.js';
 import { SigningKeyStore } from '../../../src/signing/key-store.js';
 import { eventually } from '../../support/eventually.js';
