@@ -14,6 +14,8 @@ const PUBLISH_AHEAD_MS = 3000;
 
 interface Watched {
   firstServed: Map<string, number>;
+  /** When the JWKS was last sampled without the kid: it was first served after this. */
+  servedAfter: Map<string, number>;
   firstSigning: Map<string, number>;
   retiresAt: Map<string, number>;
   violations: string[];
@@ -22,9 +24,10 @@ interface Watched {
 
 /** Samples Secret, status and the JWKS of whichever operator runs, every 100 ms, checking the invariants. */
 function watch(current: () => RunningOperator | undefined, path: string): { data: Watched; stop: () => Promise<void> } {
-  const data: Watched = { firstServed: new Map(), firstSigning: new Map(), retiresAt: new Map(), violations: [], promotions: 0 };
+  const data: Watched = { firstServed: new Map(), servedAfter: new Map(), firstSigning: new Map(), retiresAt: new Map(), violations: [], promotions: 0 };
   let running = true;
   let lastServed: string[] = [];
+  let lastSampledAt = 0;
   const loop = (async () => {
     while (running) {
       const op = current();
@@ -39,13 +42,18 @@ function watch(current: () => RunningOperator | undefined, path: string): { data
         if (data.firstSigning.size > 1) data.promotions++;
       }
       if (served && served.length > 0) {
-        for (const kid of served) if (!data.firstServed.has(kid)) data.firstServed.set(kid, now);
+        for (const kid of served) {
+          if (data.firstServed.has(kid)) continue;
+          data.firstServed.set(kid, now);
+          data.servedAfter.set(kid, lastSampledAt);
+        }
         for (const kid of lastServed.filter((k) => !served.includes(k))) {
           const due = data.retiresAt.get(kid);
           // A key may leave only at its retiresAt (the sample before it may be 100 ms late).
           if (due === undefined || now < due - 50) data.violations.push(`${now}: kid ${kid} left the JWKS before its retiresAt ${due ?? '(never retired)'}`);
         }
         lastServed = served;
+        lastSampledAt = now;
       }
       await sleep(100);
     }
@@ -58,8 +66,11 @@ const logged = (op: RunningOperator, message: string, step: string) => (): boole
 
 it('a crash just before or after each write of a rotation leaves the invariants intact and the timeline resumes', async () => {
   await installCrd();
-  const start = () => startOperator(['--namespace', ns.name]);
-  let op: RunningOperator | undefined = await start();
+  // The watcher samples the new operator from its spawn, not from its first ready answer: it serves
+  // (and so publishes a next key) before /readyz turns 200.
+  let op: RunningOperator | undefined;
+  const start = () => startOperator(['--namespace', ns.name], { onSpawn: (spawned) => { op = spawned; } });
+  op = await start();
   await createAuthServer(ns.name, 'crash', {
     issuerURI: 'https://crash.example.com',
     tokenSignature: { signAndVerifyKeyRef: { name: 'crash-key' }, keyGeneration: { algorithm: 'ES256' }, rotation: { period: '6s', publishAhead: '3s', retainFor: '4s' } },
@@ -96,8 +107,12 @@ it('a crash just before or after each write of a rotation leaves the invariants 
   const signers = [...w.data.firstSigning.keys()].slice(1);
   // The rotation the crashes interrupted, and two after it.
   expect(signers.length).toBeGreaterThanOrEqual(3);
-  for (const kid of signers) {
-    const servedFor = w.data.firstSigning.get(kid)! - (w.data.firstServed.get(kid) ?? Infinity);
-    expect({ kid, servedFor: servedFor >= PUBLISH_AHEAD_MS - 250 }).toEqual({ kid, servedFor: true });
-  }
+  // Sampling is coarse under load (three API reads a round), so a key is known to be served only
+  // between the last round without it and the first round with it: a violation is a key that
+  // signed less than publishAhead after even the earlier of the two.
+  const early = signers.flatMap((kid) => {
+    const servedFor = w.data.firstSigning.get(kid)! - (w.data.servedAfter.get(kid) ?? Infinity);
+    return servedFor >= PUBLISH_AHEAD_MS - 250 ? [] : [`kid ${kid} signed ${servedFor} ms after the last JWKS sample without it`];
+  });
+  expect(early).toEqual([]);
 }, 240_000);
