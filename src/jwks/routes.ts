@@ -2,24 +2,16 @@
 // an issuer's documents (DESIGN §3). Pure functions, no state; the route identity itself is
 // src/api/route.ts, shared with the controller's conflict check.
 import { JWKS_SUFFIX, checkIssuer } from '../api/issuer.js';
-import { HOST_INDEPENDENT_PREFIX } from '../api/route.js';
-
-export interface IssuerRoute {
-  /** Host header values that reach the issuer, as hostKey spells them (see Route.hosts). */
-  hosts: readonly string[];
-  /** The issuer's path without trailing slashes; '' for an issuer at the root of its host. */
-  pathPrefix: string;
-}
+import { HOST_INDEPENDENT_PREFIX, type Route } from '../api/route.js';
 
 /**
  * Where an issuer is served, or undefined when the URI cannot be routed (not an absolute http(s)
  * URL, or under the reserved host-independent prefix). The controller decides validity, policy and
  * ownership; this reads the URI the same way it does.
  */
-export function issuerRoute(issuerURI: string): IssuerRoute | undefined {
+export function issuerRoute(issuerURI: string): Route | undefined {
   const check = checkIssuer(issuerURI, true);
-  if (!check.ok) return undefined;
-  return { hosts: check.route.hosts, pathPrefix: check.route.path };
+  return check.ok ? check.route : undefined;
 }
 
 /** The host-independent JWKS path of an AuthServer. */

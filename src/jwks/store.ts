@@ -80,8 +80,8 @@ export class JwksStore {
     const route = snapshot.servedOnIssuer ? issuerRoute(snapshot.issuerURI) : undefined;
     if (route) {
       for (const host of route.hosts) {
-        claims.push({ host, path: route.pathPrefix + JWKS_SUFFIX, response: jwks });
-        if (discovery) claims.push({ host, path: route.pathPrefix + DISCOVERY_SUFFIX, response: discovery });
+        claims.push({ host, path: route.path + JWKS_SUFFIX, response: jwks });
+        if (discovery) claims.push({ host, path: route.path + DISCOVERY_SUFFIX, response: discovery });
       }
     }
 

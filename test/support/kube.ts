@@ -53,7 +53,11 @@ export function loadCrd(): V1CustomResourceDefinition {
 
 /** Applies the CRD (idempotent across test files) and waits until it is Established. */
 export async function installCrd(c: Clients = clients()): Promise<void> {
-  const crd = loadCrd();
+  await applyCrd(loadCrd(), c);
+}
+
+/** Creates a CRD unless it exists (idempotent across test files) and waits until it is Established. */
+export async function applyCrd(crd: V1CustomResourceDefinition, c: Clients = clients()): Promise<void> {
   const name = crd.metadata?.name ?? '';
   try {
     await c.apiext.createCustomResourceDefinition({ body: crd });

@@ -3,8 +3,7 @@
 // against a minimal Certificate CRD (cert-manager is not installed here; this one has the fields of
 // the real cert-manager.io/v1 schema that the chart uses, so a misspelt or mistyped field is refused).
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { clients, useNamespace } from '../../support/kube.js';
-import { eventually } from '../../support/eventually.js';
+import { applyCrd, clients, useNamespace } from '../../support/kube.js';
 import { helmTemplate, kubectl, parseObjects, run } from '../../support/helm.js';
 
 const c = clients();
@@ -53,13 +52,7 @@ const certificateCrd: V1CustomResourceDefinition = {
 };
 
 beforeAll(async () => {
-  await c.apiext.createCustomResourceDefinition({ body: certificateCrd }).catch((err: { code?: number }) => {
-    if (err.code !== 409) throw err;
-  });
-  await eventually(async () => {
-    const got = await c.apiext.readCustomResourceDefinition({ name: CRD_NAME });
-    return got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-  }, { what: `CRD ${CRD_NAME} Established` });
+  await applyCrd(certificateCrd, c);
 });
 
 afterAll(async () => {

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { clients, installCrd, repoRoot, useNamespace } from '../../support/kube.js';
-import { eventually } from '../../support/eventually.js';
+import { applyCrd, clients, installCrd, repoRoot, useNamespace } from '../../support/kube.js';
 import { helmTemplate, kubectl, parseObjects, run } from '../../support/helm.js';
 
 const c = clients();
@@ -51,19 +50,9 @@ const serviceMonitorCrd: V1CustomResourceDefinition = {
   },
 };
 
-async function established(name: string): Promise<void> {
-  await eventually(async () => {
-    const got = await c.apiext.readCustomResourceDefinition({ name });
-    return got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-  }, { what: `CRD ${name} Established` });
-}
-
 beforeAll(async () => {
   await installCrd(c);
-  await c.apiext.createCustomResourceDefinition({ body: serviceMonitorCrd }).catch((err: { code?: number }) => {
-    if (err.code !== 409) throw err;
-  });
-  await established(serviceMonitorCrd.metadata!.name!);
+  await applyCrd(serviceMonitorCrd, c);
   await c.core.createNamespace({ body: { metadata: { name: INSTALL_NAMESPACE, labels: { 'signet.dev/test': 'true' } } } }).catch((err: { code?: number }) => {
     if (err.code !== 409) throw err;
   });

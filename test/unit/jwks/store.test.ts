@@ -21,8 +21,8 @@ describe('issuerRoute', () => {
     ['http://localhost/generated', ['localhost:80', 'localhost'], '/generated'],
     ['http://localhost:443/generated', ['localhost:443'], '/generated'],
     ['http://[::1]:8080/a', ['[::1]:8080'], '/a'],
-  ])('%s → hosts %j, path %j', (uri, hosts, pathPrefix) => {
-    expect(issuerRoute(uri)).toEqual({ hosts, pathPrefix });
+  ])('%s → hosts %j, path %j', (uri, hosts, path) => {
+    expect(issuerRoute(uri)).toEqual({ hosts, path });
   });
 
   it.each(['not a url', '/relative/path', 'ftp://x.example.com/a', 'mailto:a@b.c', 'https://h.example.com/authservers/a/b', 'https://h.example.com/AuthServers/a/b'])('%s is not routable', (uri) => {
