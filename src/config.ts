@@ -54,7 +54,7 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --leader-elect-lease-duration S   seconds a lease is valid (default 15)
   --leader-elect-renew-deadline S   seconds the leader tries to renew before giving up (default 10)
   --leader-elect-retry-period S     seconds between tries (default 2)
-  --concurrency N                   AuthServers reconciled at once (default 4)
+  --concurrency N                   AuthServers reconciled at once (default 16)
   --allow-insecure-issuers          honour the annotation signet.dev/allow-unsafe-issuer-uri (http issuers; development only)
   --issuer-host-policy FILE         YAML list of {namespaces: [glob...], hosts: [glob...]}: which namespaces may claim which issuer hosts
   --signing-bind-address HOST:PORT  the signing service listener (DESIGN §9; off by default)
@@ -138,7 +138,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   for (const ns of namespaces) if (!DNS1123_LABEL.test(ns)) throw new ConfigError(`--namespace "${ns}" is not a valid namespace name`);
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
-  const concurrency = Number(values.concurrency ?? '4');
+  const concurrency = Number(values.concurrency ?? '16');
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new ConfigError(`--concurrency "${values.concurrency}" must be a whole number from 1 to 64`);
 
   const leaderElection = {

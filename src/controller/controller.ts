@@ -13,6 +13,7 @@ import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
 import { issuerClaim, servedIssuer, type IssuerPolicy } from './issuer-ownership.js';
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
+import { readinessOf } from './readiness.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
 import { GENERATION_CONCURRENCY, limitConcurrency } from './generation-limit.js';
 
@@ -46,8 +47,9 @@ export class Controller {
   private readonly reconciler: Reconciler;
   /** AuthServers whose documents are in the store. */
   private readonly published = new Set<string>();
-  /** Latched: once every listed AuthServer was published, a new one does not make the replica unready. */
   private servingAll = false;
+  /** Consecutive failed reconciles per AuthServer, for readiness. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly opts: ControllerOptions) {
     const { kc, log, metrics } = opts;
@@ -56,7 +58,7 @@ export class Controller {
     const canWrite = opts.canWrite ?? (() => true);
     const core = makeApiClient(kc, CoreV1Api, { canWrite });
     this.queue = new WorkQueue({
-      concurrency: opts.concurrency ?? 4,
+      concurrency: opts.concurrency ?? 16,
       onDepth: (d) => metrics.queueDepth.set(d),
       onRetry: () => metrics.queueRetries.inc(),
     });
@@ -107,18 +109,13 @@ export class Controller {
     return this.authServers.every((i) => i.synced) && [...this.secretInformers.values()].every((i) => i.synced);
   }
 
-  /**
-   * Ready to serve (DESIGN §3): everything is listed and every AuthServer listed has its documents
-   * in the store, so a replica that joins a rolling update never answers 404 for an issuer that exists.
-   */
+  /** Ready to serve (readiness.ts); latched once reached, so a new AuthServer does not make the replica unready. */
   readiness(): { ready: boolean; message: string } {
     if (this.servingAll) return { ready: true, message: 'ok' };
-    if (!this.synced) return { ready: false, message: 'waiting for the first list of AuthServers and Secrets' };
-    const listed = this.authServers.flatMap((i) => i.list().map(objectKey));
-    const waiting = listed.filter((k) => !this.published.has(k)).length;
-    if (waiting > 0) return { ready: false, message: `waiting for ${waiting} of ${listed.length} AuthServers to be published` };
-    this.servingAll = true;
-    return { ready: true, message: 'ok' };
+    const listed = this.synced ? this.authServers.flatMap((i) => i.list().map(objectKey)) : [];
+    const verdict = readinessOf({ synced: this.synced, listed, published: this.published, failures: this.failures });
+    this.servingAll = verdict.ready;
+    return verdict;
   }
 
   start(): void {
@@ -143,9 +140,11 @@ export class Controller {
     try {
       const outcome = await this.reconciler.reconcile(key);
       metrics.reconciles.inc({ result: outcome.result });
+      this.failures.delete(key);
       return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
+      this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
       log.warn('reconcile failed; retrying with backoff', { authserver: key, error: (err as Error).message });
       throw err;
     } finally {

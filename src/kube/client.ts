@@ -7,6 +7,8 @@ import {
   IsomorphicFetchHttpLibrary, ResponseContext, ServerConfiguration, createConfiguration, wrapHttpLibrary,
   type Configuration, type KubeConfig, type PromiseHttpLibrary, type RequestContext, type ResponseBody,
 } from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
 
 /** The deadline of one request to the API server when nothing shorter is asked for. */
 export const API_TIMEOUT_MS = 30_000;
@@ -35,10 +37,29 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
   return parent ? AbortSignal.any([parent, deadline]) : deadline;
 }
 
+/**
+ * client-node builds a new Agent for every request, so every call paid a TCP and TLS handshake on
+ * the event loop that also serves the JWKS. Requests of one KubeConfig share one keep-alive Agent
+ * made from the same options instead (idle sockets are unref'd: they keep no process alive).
+ * Proxy agents are left as they are.
+ */
+const sharedAgents = new WeakMap<KubeConfig, http.Agent>();
+
+function sharedAgent(kc: KubeConfig, fresh: unknown): http.Agent | undefined {
+  if (!(fresh instanceof http.Agent) || (fresh.constructor !== https.Agent && fresh.constructor !== http.Agent)) return undefined;
+  let agent = sharedAgents.get(kc);
+  if (!agent) {
+    const options = { ...(fresh as http.Agent & { options: https.AgentOptions }).options, keepAlive: true };
+    agent = fresh.constructor === https.Agent ? new https.Agent(options) : new http.Agent(options);
+    sharedAgents.set(kc, agent);
+  }
+  return agent;
+}
+
 class GuardedHttpLibrary implements PromiseHttpLibrary {
   private readonly inner = new IsomorphicFetchHttpLibrary();
 
-  constructor(private readonly timeoutMs: number, private readonly canWrite: (() => boolean) | undefined) {}
+  constructor(private readonly kc: KubeConfig, private readonly timeoutMs: number, private readonly canWrite: (() => boolean) | undefined) {}
 
   async send(request: RequestContext): Promise<ResponseContext> {
     const method = request.getHttpMethod().toString();
@@ -46,6 +67,8 @@ class GuardedHttpLibrary implements PromiseHttpLibrary {
     if (this.canWrite && !READS.has(method) && !this.canWrite()) {
       throw new NotLeaderError(`${what}: not sent, this replica is not the leader`);
     }
+    const agent = sharedAgent(this.kc, request.getAgent());
+    if (agent) request.setAgent(agent);
     const caller = request.getSignal();
     const signal = deadlineSignal(this.timeoutMs, caller);
     request.setSignal(signal);
@@ -66,6 +89,6 @@ export function makeApiClient<T>(kc: KubeConfig, api: new (config: Configuration
   return new api(createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
-    httpApi: wrapHttpLibrary(new GuardedHttpLibrary(opts.timeoutMs ?? API_TIMEOUT_MS, opts.canWrite)),
+    httpApi: wrapHttpLibrary(new GuardedHttpLibrary(kc, opts.timeoutMs ?? API_TIMEOUT_MS, opts.canWrite)),
   }));
 }

@@ -36,6 +36,8 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The acquire or renew in flight: a release must wait for it, or its write makes the release conflict. */
+  private attempt: Promise<void> = Promise.resolve();
 
   constructor(kc: KubeConfig, private readonly opts: LeaderElectionOptions) {
     // Half the renew deadline per call: a hung call leaves time for another attempt in it.
@@ -49,7 +51,7 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.attempt = this.tick();
   }
 
   /** Stops competing; a leader releases the Lease so that another replica takes over at once. */
@@ -57,7 +59,8 @@ export class LeaderElector {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
-    if (!this.leading) return;
+    await this.attempt;
+    // Released even when not leading: an attempt that was in flight may have just written the Lease.
     this.setLeading(false);
     try {
       const lease = await this.api.readNamespacedLease({ name: this.opts.leaseName, namespace: this.opts.namespace });
@@ -78,7 +81,7 @@ export class LeaderElector {
     } catch (err) {
       this.opts.log.warn('leader election attempt failed', { error: (err as Error).message });
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.opts.retryPeriodMs);
+    if (!this.stopped) this.timer = setTimeout(() => { this.attempt = this.tick(); }, this.opts.retryPeriodMs);
   }
 
   private renewed(at: number): void {

@@ -25,7 +25,7 @@ describe('parseConfig', () => {
       leaderElect: false,
       leaderElection: { namespace: 'default', leaseName: 'signet-leader', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       logLevel: 'info',
-      concurrency: 4,
+      concurrency: 16,
       allowInsecureIssuers: false,
       issuerHostPolicy: undefined,
       signing: undefined,

@@ -110,3 +110,22 @@ it('gives the informer\'s list a deadline and retries it', async () => {
   expect(warnings[0]).toBe('listing /api/v1/namespaces: no complete answer within 200 ms');
   expect(seen.filter((s) => s.startsWith('GET /api/v1/namespaces?')).length).toBeGreaterThanOrEqual(2);
 });
+
+it('sends the requests of one KubeConfig over one kept-alive connection, from every client made of it', async () => {
+  mode = 'ok';
+  let connections = 0;
+  const count = (): void => { connections++; };
+  server.on('connection', count);
+  try {
+    const a = makeApiClient(kc, CoreV1Api);
+    const b = makeApiClient(kc, CoreV1Api, { timeoutMs: 5_000 });
+    for (let i = 0; i < 3; i++) {
+      await a.readNamespace({ name: 'x' });
+      await b.readNamespace({ name: 'x' });
+    }
+  } finally {
+    server.off('connection', count);
+  }
+  expect(seen).toHaveLength(6);
+  expect(connections).toBeLessThanOrEqual(1);
+});
