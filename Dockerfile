@@ -30,6 +30,7 @@ RUN ln -s /app/bin/kubectl-signet /usr/local/bin/kubectl-signet
 # The chart runs it with runAsUser 65532 and a read-only root filesystem; nothing here needs root
 # or a writable /app.
 USER 65532:65532
-# 8080: JWKS and discovery (--jwks-bind-address); 9090: /metrics, /healthz, /readyz.
-EXPOSE 8080 9090
+# 8080: JWKS and discovery (--jwks-bind-address); 8443: the signing service when the chart turns it on
+# (--signing-bind-address); 9090: /metrics, /healthz, /readyz.
+EXPOSE 8080 8443 9090
 ENTRYPOINT ["node", "dist/main.js"]

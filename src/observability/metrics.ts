@@ -19,6 +19,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   let publishedKeys: () => Iterable<PublishedKey> = () => [];
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'signet_process_' });
   const registers = [registry];
+  const rotations = new Counter({ name: 'signet_rotations_total', help: 'Signing keys replaced by rotation, by kind (scheduled, manual, emergency).', labelNames: ['kind'] as const, registers });
+  // Every kind from 0, so that rate() and increase() alerts have a series before the first rotation.
+  for (const kind of ['scheduled', 'manual', 'emergency'] as const) rotations.inc({ kind }, 0);
   return {
     registry,
     reconciles: new Counter({ name: 'signet_reconciles_total', help: 'AuthServer reconciles by result (success, error, conflict).', labelNames: ['result'] as const, registers }),
@@ -50,7 +53,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
         }
       },
     }),
-    rotations: new Counter({ name: 'signet_rotations_total', help: 'Signing keys replaced by rotation, by kind (scheduled, manual, emergency).', labelNames: ['kind'] as const, registers }),
+    rotations,
     /** Where the key-age and key-transition gauges read the served keys from. */
     setPublishedKeys(source: () => Iterable<PublishedKey>): void {
       publishedKeys = source;

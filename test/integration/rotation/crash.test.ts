@@ -1,12 +1,16 @@
-// The operator SIGKILLed just before and just after each write of a rotation (found by its log
-// lines), and started again: the invariants of DESIGN §8 hold over the whole run, watched from
-// outside (Secret, status, JWKS): no key signs before it was served for publishAhead, no key leaves
-// the JWKS before its retiresAt, never more than one next key, and the timeline resumes.
+// The operator SIGKILLed just before and just after each write of a rotation, and started again:
+// the invariants of DESIGN §8 hold over the whole run, watched from outside (Secret, status,
+// JWKS): no key signs before it was served for publishAhead, no key leaves the JWKS before its
+// retiresAt, never more than one next key, and the timeline resumes. The operator talks to the API
+// server through a proxy that holds the write of each step (write-trap.ts): "before" is a write
+// the API server never got, "after" one it applied whose answer the operator never saw, and each
+// kill is checked to have landed on the side it names.
 import { useNamespace } from '../../support/kube.js';
 import { eventually } from '../../support/eventually.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
 import { createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { installCrd } from '../../support/kube.js';
+import { startWriteTrap, type TrapMoment, type TrappedWrite } from '../../support/write-trap.js';
 import { jwksPath, readSecretKeys, servedKids, sleep, statusOf } from './support.js';
 
 const ns = useNamespace('rot-crash');
@@ -61,15 +65,85 @@ function watch(current: () => RunningOperator | undefined, path: string): { data
   return { data, stop: async () => { running = false; await loop; } };
 }
 
-const logged = (op: RunningOperator, message: string, step: string) => (): boolean =>
-  op.logs.some((l) => l.includes(`"message":"${message}`) && l.includes(`"step":"${step}"`));
+interface SecretPatchBody { data?: Record<string, string | null> }
+interface StatusBody { status?: { keys?: Array<{ kid: string; state?: string }>; retiredKeys?: Array<{ kid: string }> } }
+
+/** One write of the rotation: which request it is (judged when armed), and whether it took effect. */
+interface Step {
+  name: string;
+  prepare(): Promise<{ matches: (w: TrappedWrite) => boolean; applied: () => Promise<boolean> }>;
+}
+
+const secretPath = (ns: string) => `/api/v1/namespaces/${ns}/secrets/crash-key`;
+const statusPath = (ns: string) => `/apis/signet.dev/v1alpha1/namespaces/${ns}/authservers/crash/status`;
+const isSecretPatch = (w: TrappedWrite, ns: string): boolean => w.method === 'PATCH' && w.path === secretPath(ns);
+const isStatusWrite = (w: TrappedWrite, ns: string): boolean => w.method === 'PUT' && w.path === statusPath(ns);
+const nextInStatus = async (ns: string) => ((await statusOf(ns, 'crash'))?.keys ?? []).some((k) => k.state === 'Next');
+const retiredKids = async (ns: string) => ((await statusOf(ns, 'crash'))?.retiredKeys ?? []).map((k) => k.kid);
+
+function steps(ns: string): Step[] {
+  return [
+    {
+      name: 'GenerateNext: the next key into the Secret',
+      prepare() {
+        return Promise.resolve({
+          matches: (w: TrappedWrite) => isSecretPatch(w, ns) && typeof (w.body as SecretPatchBody).data?.['next.key.pem'] === 'string',
+          applied: async () => (await readSecretKeys(ns, 'crash-key'))?.next !== undefined,
+        });
+      },
+    },
+    {
+      name: 'status: the next key published (state Next, publishedSince)',
+      prepare() {
+        return Promise.resolve({
+          matches: (w: TrappedWrite) => isStatusWrite(w, ns) && ((w.body as StatusBody).status?.keys ?? []).some((k) => k.state === 'Next'),
+          applied: () => nextInStatus(ns),
+        });
+      },
+    },
+    {
+      name: 'Promote: status records the replaced key in retiredKeys',
+      async prepare() {
+        const active = (await readSecretKeys(ns, 'crash-key'))?.active;
+        return {
+          matches: (w) => isStatusWrite(w, ns) && ((w.body as StatusBody).status?.retiredKeys ?? []).some((k) => k.kid === active),
+          applied: async () => (await retiredKids(ns)).includes(active ?? ''),
+        };
+      },
+    },
+    {
+      name: 'Promote: the next key into key.pem',
+      async prepare() {
+        const before = await readSecretKeys(ns, 'crash-key');
+        return {
+          matches: (w) => isSecretPatch(w, ns) && (w.body as SecretPatchBody).data?.['next.key.pem'] === null && typeof (w.body as SecretPatchBody).data?.['key.pem'] === 'string',
+          applied: async () => (await readSecretKeys(ns, 'crash-key'))?.active === before?.next,
+        };
+      },
+    },
+    {
+      name: 'status: the retired key dropped at retiresAt',
+      async prepare() {
+        const retired = await retiredKids(ns);
+        return {
+          matches: (w) => isStatusWrite(w, ns) && retired.some((kid) => !((w.body as StatusBody).status?.retiredKeys ?? []).some((k) => k.kid === kid)),
+          applied: async () => {
+            const now = await retiredKids(ns);
+            return !retired.every((kid) => now.includes(kid));
+          },
+        };
+      },
+    },
+  ];
+}
 
 it('a crash just before or after each write of a rotation leaves the invariants intact and the timeline resumes', async () => {
   await installCrd();
+  const trap = await startWriteTrap();
   // The watcher samples the new operator from its spawn, not from its first ready answer: it serves
   // (and so publishes a next key) before /readyz turns 200.
   let op: RunningOperator | undefined;
-  const start = () => startOperator(['--namespace', ns.name], { onSpawn: (spawned) => { op = spawned; } });
+  const start = () => startOperator(['--namespace', ns.name, '--kubeconfig', trap.kubeconfig], { onSpawn: (spawned) => { op = spawned; } });
   op = await start();
   await createAuthServer(ns.name, 'crash', {
     issuerURI: 'https://crash.example.com',
@@ -78,31 +152,35 @@ it('a crash just before or after each write of a rotation leaves the invariants 
   });
   await waitForStatus(ns.name, 'crash', isReady, 'Ready');
   const w = watch(() => op, jwksPath(ns.name, 'crash'));
+  const landed: string[] = [];
   try {
-    const killPoints: Array<[string, string]> = [
-      ['rotation step: writing Secret', 'GenerateNext'],
-      ['rotation step: Secret written', 'GenerateNext'],
-      ['rotation step: writing status', 'Promote'],
-      ['rotation step: writing Secret', 'Promote'],
-      ['rotation step: Secret written', 'Promote'],
-    ];
-    for (const [message, step] of killPoints) {
-      const running: RunningOperator = op;
-      await eventually(logged(running, message, step), { what: `log "${message}" (${step})`, timeoutMs: 20_000, intervalMs: 5 });
-      await running.kill();
-      op = undefined;
-      process.stderr.write(`  killed after "${message}" (${step})\n`);
-      const keys = await readSecretKeys(ns.name, 'crash-key');
-      expect(keys?.active).toBeDefined();
-      op = await start();
+    for (const step of steps(ns.name)) {
+      for (const moment of ['before', 'after'] as TrapMoment[]) {
+        // Armed before the operator that will send the write runs (or while it runs, for the first).
+        const { matches, applied } = await step.prepare();
+        const caught = trap.arm(matches, moment);
+        if (!op) op = await start();
+        const timeout = sleep(25_000).then(() => undefined);
+        expect(await Promise.race([caught, timeout])).toBeDefined();
+        await op.kill();
+        op = undefined;
+        const effect = await applied();
+        landed.push(`${step.name} ${moment}: ${effect ? 'applied' : 'not applied'}`);
+        process.stderr.write(`  killed ${moment} "${step.name}" (the write was ${effect ? '' : 'not '}applied)\n`);
+        expect(effect).toBe(moment === 'after');
+        expect((await readSecretKeys(ns.name, 'crash-key'))?.active).toBeDefined();
+      }
     }
+    op = await start();
     // The timeline resumes: two more promotions after the last crash.
     const promotionsBefore = w.data.promotions;
     await eventually(() => w.data.promotions >= promotionsBefore + 2, { what: 'two promotions after the crashes', timeoutMs: 30_000, intervalMs: 100 });
   } finally {
     await w.stop();
     await op?.stop();
+    await trap.close();
   }
+  expect(landed).toHaveLength(10);
   expect(w.data.violations).toEqual([]);
   const signers = [...w.data.firstSigning.keys()].slice(1);
   // The rotation the crashes interrupted, and two after it.
@@ -115,4 +193,4 @@ it('a crash just before or after each write of a rotation leaves the invariants 
     return servedFor >= PUBLISH_AHEAD_MS - 250 ? [] : [`kid ${kid} signed ${servedFor} ms after the last JWKS sample without it`];
   });
   expect(early).toEqual([]);
-}, 240_000);
+}, 300_000);

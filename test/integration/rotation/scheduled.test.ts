@@ -23,7 +23,10 @@ it('rotates on schedule with pre-publication and retention, and no token signed 
   });
   await waitForStatus(ns.name, 'sched', isReady, 'Ready');
   const path = jwksPath(ns.name, 'sched');
-  const verify = remoteVerifier(op.jwksPort, path, 1000, ISSUER);
+  const verifiers = [
+    { name: 'refetching on an unknown kid', verify: remoteVerifier(op.jwksPort, path, 1000, ISSUER) },
+    { name: 'caching for the max-age', verify: remoteVerifier(op.jwksPort, path, 1000, ISSUER, 1000) },
+  ];
 
   const firstServed = new Map<string, number>();
   const firstSigned = new Map<string, number>();
@@ -48,7 +51,9 @@ it('rotates on schedule with pre-publication and retention, and no token signed 
     }
     // Every token still within retainFor of its signing verifies now.
     for (const t of tokens.filter((x) => now - x.at < RETAIN_MS)) {
-      await verify(t.token).catch((err: Error) => failures.push(`${now - start} ms: token of kid ${t.kid} signed ${now - t.at} ms ago: ${err.message}`));
+      for (const v of verifiers) {
+        await v.verify(t.token).catch((err: Error) => failures.push(`${now - start} ms: token of kid ${t.kid} signed ${now - t.at} ms ago, verifier ${v.name}: ${err.message}`));
+      }
     }
     await sleep(150);
   }

@@ -43,9 +43,13 @@ export function jwksPath(namespace: string, name: string): string {
   return `/authservers/${namespace}/${name}/oauth2/jwks`;
 }
 
-/** jose's remote JWKS, caching as long as the issuer's max-age allows, refetching on an unknown kid. */
-export function remoteVerifier(port: number, path: string, cacheMaxAgeMs: number, issuer: string): (token: string) => Promise<string> {
-  const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}${path}`), { cacheMaxAge: cacheMaxAgeMs, cooldownDuration: 0 });
+/**
+ * jose's remote JWKS, caching as long as the issuer's max-age allows. With `cooldownMs` 0 it
+ * refetches on any unknown kid; with the max-age it does not before its cache is stale, as a
+ * verifier that honours Cache-Control does, so a key that signed before it was published fails.
+ */
+export function remoteVerifier(port: number, path: string, cacheMaxAgeMs: number, issuer: string, cooldownMs = 0): (token: string) => Promise<string> {
+  const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}${path}`), { cacheMaxAge: cacheMaxAgeMs, cooldownDuration: cooldownMs });
   return async (token) => String((await jwtVerify(token, jwks, { issuer })).protectedHeader.kid);
 }
 

@@ -24,10 +24,11 @@ export async function serviceAccountToken(namespace: string, name: string): Prom
 }
 
 /**
- * A token the API server signed the way it signs ServiceAccount tokens (its own key, issuer and
- * audience), but expired a minute ago: what a stolen token looks like after its lifetime.
+ * A token signed the way the API server signs ServiceAccount tokens (its own key, issuer and
+ * audience), expiring `expiresInSeconds` from now: negative for what a stolen token looks like
+ * after its lifetime, positive for the same token while it is valid (the control).
  */
-export async function expiredServiceAccountToken(namespace: string, name: string): Promise<string> {
+export async function serviceAccountTokenExpiringIn(namespace: string, name: string, expiresInSeconds: number): Promise<string> {
   const kubeconfig = process.env.KUBECONFIG ?? '';
   const key = createPrivateKey(readFileSync(join(dirname(kubeconfig), 'pki', 'sa.key')));
   const now = Math.floor(Date.now() / 1000);
@@ -36,7 +37,7 @@ export async function expiredServiceAccountToken(namespace: string, name: string
     .setProtectedHeader({ alg: 'RS256' })
     .setIssuer('https://kubernetes.default.svc').setAudience(['https://kubernetes.default.svc'])
     .setSubject(`system:serviceaccount:${namespace}:${name}`)
-    .setIssuedAt(now - 700).setNotBefore(now - 700).setExpirationTime(now - 60).setJti(randomBytes(8).toString('hex'))
+    .setIssuedAt(now - 700).setNotBefore(now - 700).setExpirationTime(now + expiresInSeconds).setJti(randomBytes(8).toString('hex'))
     .sign(key);
 }
 

@@ -13,7 +13,7 @@ import { useOperator } from '../../support/operator.js';
 import { rsaPkcs1Pem } from '../../support/keys.js';
 import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type AuthServerSpec } from '../../../src/api/types.js';
-import { call, expiredServiceAccountToken, grant, serviceAccountToken } from './helpers.js';
+import { call, grant, serviceAccountToken, serviceAccountTokenExpiringIn } from './helpers.js';
 
 const c = { ...clients(), rbac: clients().kc.makeApiClient(RbacAuthorizationV1Api) };
 const ns = useNamespace('signing');
@@ -148,7 +148,10 @@ describe('sign-fields (KrakenD signer shape)', () => {
 
 describe('authentication and authorisation', () => {
   it('401 with WWW-Authenticate for no token, garbage and an expired ServiceAccount token', async () => {
-    const expired = await expiredServiceAccountToken(ns.name, 'signer');
+    // The control: the same construction, still valid, signs; so the 401 below is the expiry's.
+    const valid = await serviceAccountTokenExpiringIn(ns.name, 'signer', 600);
+    expect((await call(signingPort, path('rs256', 'sign'), { token: valid, body: { sub: 'x' } })).status).toBe(200);
+    const expired = await serviceAccountTokenExpiringIn(ns.name, 'signer', -60);
     for (const token of [undefined, 'garbage', expired]) {
       const res = await call(signingPort, path('rs256', 'sign'), { token, body: { sub: 'x' } });
       expect({ token: token?.slice(0, 8), status: res.status, error: res.body.error }).toEqual({ token: token?.slice(0, 8), status: 401, error: 'unauthorized' });
@@ -288,6 +291,36 @@ describe('key changes', () => {
     const res = await sign('rot', { sub: 'x' }, exporter);
     expect(res.body.kid).toBe(promoted.status?.signingKeyID);
     await jwtVerify(res.body.token as string, createRemoteJWKSet(jwksUrl('rot')), { issuer: issuer('rot') });
+  });
+
+  it('a scheduled rotation (rotation.period): sign uses the promoted key from the moment status names it, and never the next key before', async () => {
+    await createAuthServer(ns.name, 'sched', {
+      ...spec('sched', 'sched-key', { jwks: { cacheMaxAgeSeconds: 1 } }, 'ES256'),
+    });
+    await editAuthServer(ns.name, 'sched', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { period: '6s', publishAhead: '3s', retainFor: '1h' } } }));
+    const first = (await waitForStatus(ns.name, 'sched', isReady, 'Ready')).status?.signingKeyID;
+    await grant(ns.name, 'sched-signer', ['sched']);
+    const token = await serviceAccountToken(ns.name, 'sched-signer');
+    await eventually(async () => (await sign('sched', { sub: 'x' }, token)).status === 200, { what: 'the new grant takes effect' });
+    const jwks = createRemoteJWKSet(jwksUrl('sched'), { cooldownDuration: 0 });
+    const samples: Array<{ statusKid: string | undefined; signedKid: string }> = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const statusKid = (await getAuthServer(ns.name, 'sched')).status?.signingKeyID;
+      const res = await sign('sched', { sub: 'x' }, token);
+      expect(res.status).toBe(200);
+      samples.push({ statusKid, signedKid: String(res.body.kid) });
+      await jwtVerify(res.body.token as string, jwks, { issuer: issuer('sched') });
+      if (statusKid !== undefined && statusKid !== first && samples.filter((x) => x.statusKid === statusKid).length >= 5) break;
+    }
+    const promoted = samples.at(-1)?.statusKid;
+    expect(promoted).toBeDefined();
+    expect(promoted).not.toBe(first);
+    // Once status named the new key, every token was signed with it; before, only the old one signed.
+    expect(samples.filter((x) => x.statusKid === promoted).map((x) => x.signedKid)).toEqual(samples.filter((x) => x.statusKid === promoted).map(() => promoted));
+    expect(new Set(samples.map((x) => x.signedKid))).toEqual(new Set([first, promoted]));
+    const switched = samples.findIndex((x) => x.signedKid === promoted);
+    expect(samples.slice(switched).every((x) => x.signedKid === promoted)).toBe(true);
   });
 
   it('signing turned off: 404 at once', async () => {
