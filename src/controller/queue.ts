@@ -25,6 +25,8 @@ export class WorkQueue {
   private handler: ((key: string) => Promise<HandlerResult>) | undefined;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  /** How many keys at the front of `waiting` were added by their timer (they run first, in order). */
+  private dueCount = 0;
 
   constructor(private readonly opts: QueueOptions) {}
 
@@ -33,14 +35,27 @@ export class WorkQueue {
   }
 
   add(key: string): void {
+    this.enqueue(key, false);
+  }
+
+  /**
+   * A key whose time has come (a delayed add) goes ahead of the keys that events brought: a
+   * transition due now must not wait behind the reconciles its neighbours' writes caused.
+   */
+  private enqueue(key: string, due: boolean): void {
     if (this.closed) return;
     if (this.active.has(key)) {
       this.dirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      const at = this.waiting.indexOf(key);
+      if (!due || at < this.dueCount) return;
+      this.waiting.splice(at, 1);
+    }
     this.queued.add(key);
-    this.waiting.push(key);
+    if (due) this.waiting.splice(this.dueCount++, 0, key);
+    else this.waiting.push(key);
     this.opts.onDepth?.(this.waiting.length);
     this.pump();
   }
@@ -54,7 +69,7 @@ export class WorkQueue {
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.enqueue(key, true);
     }, ms);
     this.timers.set(key, { timer, due });
   }
@@ -70,6 +85,7 @@ export class WorkQueue {
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.waiting.length = 0;
+    this.dueCount = 0;
     this.queued.clear();
     this.opts.onDepth?.(0);
     if (this.running > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
@@ -78,6 +94,7 @@ export class WorkQueue {
   private pump(): void {
     while (this.handler && !this.closed && this.running < this.opts.concurrency && this.waiting.length > 0) {
       const key = this.waiting.shift() as string;
+      if (this.dueCount > 0) this.dueCount--;
       this.queued.delete(key);
       this.opts.onDepth?.(this.waiting.length);
       this.active.add(key);

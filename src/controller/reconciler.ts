@@ -12,14 +12,14 @@ import { generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/sym
 import type { AnyLoadedKey, LoadResult, PublicJwk } from '../keys/types.js';
 import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
-import { createGeneratedSecret, isGeneratedBySignet, patchGeneratedSecret, readSecret, type SecretSnapshot } from '../kube/secrets.js';
+import { createGeneratedSecret, isGeneratedBySignet, patchGeneratedSecret, patchGeneratedSecretOperations, readSecret, type SecretSnapshot } from '../kube/secrets.js';
 import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, PublishedKey } from '../observability/metrics.js';
 import type { SigningLayout } from '../rotation/decision.js';
 import { signingEntryFor, type SigningKeyStore } from '../signing/key-store.js';
 import {
-  emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteChange, readRequests, readSecretRecord,
+  NEXT_KEY_PEM, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteOperations, readRequests, readSecretRecord,
   requestPromotionChange, type SecretChange as SecretPatch, type SecretRecord,
 } from '../rotation/secret-layout.js';
 import { act, type Executor } from './act.js';
@@ -69,6 +69,9 @@ export class GenerationFailedError extends Error {
 interface ParsedSecret {
   version: string;
   generated: boolean;
+  /** Names of the Secret's data keys and annotations at this version (what a promotion moves). */
+  dataKeys: ReadonlySet<string>;
+  annotationKeys: ReadonlySet<string>;
   /** Signet's rotation record in the Secret's annotations. */
   record: SecretRecord;
   /** Load results by variant (private half required, kid format); `next/…` for next.key.pem. */
@@ -129,7 +132,12 @@ export class Reconciler {
     this.observe(key, as, spec, decision);
     this.updateSigning(key, { spec, resolutions, servedOnIssuer: decision.document.servedOnIssuer });
     try {
-      return await act(decision, this.executor(key, as, spec, decision));
+      const outcome = await act(decision, this.executor(key, as, spec, decision));
+      if (!outcome.requeueAfterMs) return outcome;
+      // The wait was worked out before the writes: the time they took comes off it, or every
+      // transition would be late by a reconcile's length.
+      const spent = (deps.now ?? (() => new Date()))().getTime() - clock.getTime();
+      return { ...outcome, requeueAfterMs: Math.max(0, outcome.requeueAfterMs - spent) };
     } catch (err) {
       if (!(err instanceof GenerationFailedError)) throw err;
       // Status says why (reason GenerationFailed), then the queue retries with its backoff.
@@ -283,28 +291,31 @@ export class Reconciler {
     const namespace = as.metadata.namespace ?? '';
     const now = (deps.now?.() ?? new Date()).getTime();
     const requests = readRequests(as.metadata.annotations);
-    let patch: SecretPatch;
+    const fields = { namespace, authserver: as.metadata.name, secret: change.secretName, step: change.kind };
+    const patch = (p: SecretPatch) => () => patchGeneratedSecret(deps.core, namespace, change.secretName, change.resourceVersion, p);
+    let write: () => Promise<boolean>;
     switch (change.kind) {
       case 'GenerateNext':
-        patch = generateNextChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, change.trigger === 'Manual' ? requests : undefined);
+        write = patch(generateNextChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, change.trigger === 'Manual' ? requests : undefined));
         break;
       case 'RequestPromotion':
-        patch = requestPromotionChange(requests, now);
+        write = patch(requestPromotionChange(requests, now));
         break;
       case 'Promote': {
-        // The next key's private half is read only now, for this one write, and not kept.
-        const secret = await readSecret(deps.core, namespace, change.secretName);
-        if (!secret || secret.resourceVersion !== change.resourceVersion || !isGeneratedBySignet(secret.labels) || !nextKeyData(secret.data)) return false;
-        patch = promoteChange(secret.data, now);
+        // The API server moves the next key inside the Secret: its private half never reaches the
+        // operator. What moves where is known from the version the decision was made from.
+        const seen = this.parsed.get(`${namespace}/${change.secretName}`);
+        if (!seen || seen.version !== change.resourceVersion || !seen.generated || !seen.dataKeys.has(NEXT_KEY_PEM)) return false;
+        const operations = promoteOperations(seen, now);
+        write = () => patchGeneratedSecretOperations(deps.core, namespace, change.secretName, change.resourceVersion, operations);
         break;
       }
       case 'Emergency':
-        patch = emergencyChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, requests);
+        write = patch(emergencyChange(await deps.generate(change.algorithm, spec.keyGeneration.rsaKeySize), now, requests));
         break;
     }
-    const fields = { namespace, authserver: as.metadata.name, secret: change.secretName, step: change.kind };
     deps.log.info('rotation step: writing Secret', fields);
-    const done = await patchGeneratedSecret(deps.core, namespace, change.secretName, change.resourceVersion, patch);
+    const done = await write();
     if (!done) {
       deps.log.info('rotation step: Secret changed meanwhile; reading it again', fields);
       return false;
@@ -325,7 +336,10 @@ export class Reconciler {
     const id = `${secret.namespace}/${secret.name}`;
     let entry = this.parsed.get(id);
     if (!entry || entry.version !== secret.resourceVersion) {
-      entry = { version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), record: readSecretRecord(secret.annotations), results: new Map() };
+      entry = {
+        version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), dataKeys: new Set(Object.keys(secret.data)), annotationKeys: new Set(Object.keys(secret.annotations)),
+        record: readSecretRecord(secret.annotations), results: new Map(),
+      };
       this.parsed.set(id, entry);
     }
     const variant = variantOf(requirePrivate, spec);

@@ -4,6 +4,7 @@ import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1OwnerReference,
 import { authServerLabelValue } from '../api/labels.js';
 import { ALGORITHM_ANNOTATION, AUTHSERVER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Algorithm } from '../api/types.js';
 import type { GeneratedKeyMaterial, GeneratedSecretMaterial } from '../keys/types.js';
+import { secretPointer, type SecretPatchOperation } from '../rotation/secret-layout.js';
 import { isConflict, isNotFound } from './errors.js';
 
 /** The Secret's data, decoded, with what identifies its version. */
@@ -107,6 +108,28 @@ export async function patchGeneratedSecret(core: CoreV1Api, namespace: string, n
     await core.patchNamespacedSecret(
       { namespace, name, body: { metadata: { resourceVersion, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, annotations: change.annotations }, data: change.data } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    return true;
+  } catch (err) {
+    if (isConflict(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Applies JSON Patch operations to a Secret that Signet generated, on the same terms as
+ * patchGeneratedSecret: only at `resourceVersion` (the patched object carries it, so the API server
+ * answers 409 to a Secret changed meanwhile) and keeping Signet's label; false on a conflict.
+ */
+export async function patchGeneratedSecretOperations(core: CoreV1Api, namespace: string, name: string, resourceVersion: string, operations: readonly SecretPatchOperation[]): Promise<boolean> {
+  try {
+    await core.patchNamespacedSecret(
+      { namespace, name, body: [
+        { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+        { op: 'add', path: secretPointer('metadata', 'labels', MANAGED_BY_LABEL), value: MANAGED_BY_VALUE },
+        ...operations,
+      ] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
     return true;
   } catch (err) {

@@ -95,15 +95,33 @@ export function requestPromotionChange(requests: RotationRequests, now: number):
   return { data: {}, annotations: { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null } };
 }
 
-/** Step 2: the next key becomes key.pem/pub.pem in one update; the replaced private key is gone. */
-export function promoteChange(data: Readonly<Record<string, Buffer>>, now: number): SecretChange {
-  const key = data[NEXT_KEY_PEM];
-  const pub = data[NEXT_PUB_PEM];
-  if (key === undefined) throw new Error('promote needs next.key.pem');
-  return {
-    data: { 'key.pem': key.toString('base64'), 'pub.pem': pub === undefined ? null : pub.toString('base64'), [NEXT_KEY_PEM]: null, [NEXT_PUB_PEM]: null },
-    annotations: { [ACTIVATED_AT_ANNOTATION]: iso(now), [ROTATION_REQUESTED_AT_ANNOTATION]: null },
-  };
+/** One JSON Patch (RFC 6902) operation on a Secret. */
+export type SecretPatchOperation =
+  | { op: 'move'; from: string; path: string }
+  | { op: 'remove'; path: string }
+  | { op: 'add'; path: string; value: string };
+
+/** What promotion needs to know of the Secret at the version it promotes: names, no key bytes. */
+export interface PromotionLayout {
+  dataKeys: ReadonlySet<string>;
+  annotationKeys: ReadonlySet<string>;
+}
+
+/** A JSON Pointer (RFC 6901) to a member of the Secret. */
+export const secretPointer = (...parts: string[]): string => `/${parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+
+/**
+ * Step 2: the next key becomes key.pem/pub.pem in one update, moved by the API server inside the
+ * Secret, so the operator never holds the next key's private half; the replaced one is gone.
+ */
+export function promoteOperations(layout: PromotionLayout, now: number): SecretPatchOperation[] {
+  if (!layout.dataKeys.has(NEXT_KEY_PEM)) throw new Error('promote needs next.key.pem');
+  const ops: SecretPatchOperation[] = [{ op: 'move', from: secretPointer('data', NEXT_KEY_PEM), path: secretPointer('data', 'key.pem') }];
+  if (layout.dataKeys.has(NEXT_PUB_PEM)) ops.push({ op: 'move', from: secretPointer('data', NEXT_PUB_PEM), path: secretPointer('data', 'pub.pem') });
+  else if (layout.dataKeys.has('pub.pem')) ops.push({ op: 'remove', path: secretPointer('data', 'pub.pem') });
+  ops.push({ op: 'add', path: secretPointer('metadata', 'annotations', ACTIVATED_AT_ANNOTATION), value: iso(now) });
+  if (layout.annotationKeys.has(ROTATION_REQUESTED_AT_ANNOTATION)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', ROTATION_REQUESTED_AT_ANNOTATION) });
+  return ops;
 }
 
 /** A fresh key signs at once; the active and the next key are dropped; pending requests are consumed. */

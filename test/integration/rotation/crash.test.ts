@@ -116,7 +116,9 @@ function steps(ns: string): Step[] {
       async prepare() {
         const before = await readSecretKeys(ns, 'crash-key');
         return {
-          matches: (w) => isSecretPatch(w, ns) && (w.body as SecretPatchBody).data?.['next.key.pem'] === null && typeof (w.body as SecretPatchBody).data?.['key.pem'] === 'string',
+          // A JSON Patch that moves next.key.pem onto key.pem.
+          matches: (w) => isSecretPatch(w, ns) && Array.isArray(w.body)
+            && (w.body as Array<{ op?: string; from?: string; path?: string }>).some((o) => o.op === 'move' && o.from === '/data/next.key.pem' && o.path === '/data/key.pem'),
           applied: async () => (await readSecretKeys(ns, 'crash-key'))?.active === before?.next,
         };
       },

@@ -350,6 +350,33 @@ describe('WorkQueue retries and requeues (fake timers)', () => {
     await q.shutdown();
   });
 
+  it('runs keys whose requeue time has come before keys that events added, in the order they came due', async () => {
+    const order: string[] = [];
+    const gate = deferred();
+    const q = new WorkQueue({ concurrency: 1 });
+    q.start((key): Promise<HandlerResult> => {
+      order.push(key);
+      if (key === 'ns/busy') return gate.promise;
+      return Promise.resolve(key.startsWith('ns/due') && order.filter((k) => k === key).length === 1 ? { requeueAfterMs: key === 'ns/due1' ? 100 : 200 } : undefined);
+    });
+    q.add('ns/due1');
+    q.add('ns/due2');
+    await jest.advanceTimersByTimeAsync(0);
+    q.add('ns/busy');
+    await jest.advanceTimersByTimeAsync(0);
+    // While the one worker is busy: events bring ev1 and ev2, then both timers fire, and ev2 and
+    // due1 are added again (no effect: both are waiting already).
+    q.add('ns/ev1');
+    q.add('ns/ev2');
+    await jest.advanceTimersByTimeAsync(200);
+    q.add('ns/ev2');
+    q.add('ns/due1');
+    gate.resolve();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(['ns/due1', 'ns/due2', 'ns/busy', 'ns/due1', 'ns/due2', 'ns/ev1', 'ns/ev2']);
+    await q.shutdown();
+  });
+
   it('shutdown cancels pending retries and requeues', async () => {
     const q = new WorkQueue({ concurrency: 2, backoff: { baseMs: 100, maxMs: 100 } });
     const seen: string[] = [];

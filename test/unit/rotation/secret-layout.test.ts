@@ -4,8 +4,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { loadKey } from '../../../src/keys/load.js';
 import {
   ACTIVATED_AT_ANNOTATION, NEXT_KEY_PEM, NEXT_PUB_PEM, ROTATE_EMERGENCY_HANDLED_ANNOTATION, ROTATE_HANDLED_ANNOTATION,
-  ROTATION_REQUESTED_AT_ANNOTATION, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteChange,
-  readRequests, readSecretRecord, requestPromotionChange, type SecretChange,
+  ROTATION_REQUESTED_AT_ANNOTATION, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteOperations,
+  readRequests, readSecretRecord, requestPromotionChange, type SecretChange, type SecretPatchOperation,
 } from '../../../src/rotation/secret-layout.js';
 import { notPrePublished } from '../../../src/rotation/pre-publication.js';
 
@@ -23,6 +23,36 @@ function apply(data: Record<string, Buffer>, annotations: Record<string, string>
   for (const [k, v] of Object.entries(change.annotations)) if (v === null) delete a[k]; else a[k] = v;
   return { data: d, annotations: a };
 }
+/** Applies JSON Patch operations the way the API server does (RFC 6902 move/remove/add on members). */
+function applyOperations(data: Record<string, Buffer>, annotations: Record<string, string>, ops: SecretPatchOperation[]) {
+  const doc: { data: Record<string, Buffer | string>; metadata: { annotations: Record<string, string> } } = { data: { ...data }, metadata: { annotations: { ...annotations } } };
+  const parent = (pointer: string): [Record<string, unknown>, string] => {
+    const parts = pointer.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const member = parts.pop()!;
+    let node = doc as unknown as Record<string, unknown>;
+    for (const p of parts) node = node[p] as Record<string, unknown>;
+    return [node, member];
+  };
+  for (const op of ops) {
+    if (op.op === 'move') {
+      const [from, fromMember] = parent(op.from);
+      if (!(fromMember in from)) throw new Error(`move from a missing member ${op.from}`);
+      const value = from[fromMember];
+      delete from[fromMember];
+      const [to, toMember] = parent(op.path);
+      to[toMember] = value;
+    } else if (op.op === 'remove') {
+      const [node, member] = parent(op.path);
+      if (!(member in node)) throw new Error(`remove of a missing member ${op.path}`);
+      delete node[member];
+    } else {
+      const [node, member] = parent(op.path);
+      node[member] = op.value;
+    }
+  }
+  return { data: doc.data as Record<string, Buffer>, annotations: doc.metadata.annotations };
+}
+const layoutOf = (s: { data: Record<string, Buffer>; annotations: Record<string, string> }) => ({ dataKeys: new Set(Object.keys(s.data)), annotationKeys: new Set(Object.keys(s.annotations)) });
 const kid = (data: Record<string, Buffer> | undefined) => {
   const r = loadKey({ secretName: 's', data: data ?? {}, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' });
   if (!r.ok) throw new Error(r.problem.message);
@@ -43,7 +73,7 @@ it('a full cycle through the Secret: key.pem is always the signing key, one next
   expect(nextKid).not.toBe(active);
   expect(readSecretRecord(s.annotations)).toEqual({ activatedAt: T0, requestedAt: T0 + 1000, handledRotate: 'r1' });
 
-  s = apply(s.data, s.annotations, promoteChange(s.data, T0 + 5000));
+  s = applyOperations(s.data, s.annotations, promoteOperations(layoutOf(s), T0 + 5000));
   expect(kid(s.data)).toBe(nextKid);
   expect(Object.keys(s.data).sort()).toEqual(['key.pem', 'pub.pem']);
   expect(readSecretRecord(s.annotations)).toEqual({ activatedAt: T0 + 5000, handledRotate: 'r1' });
@@ -60,6 +90,16 @@ it('a full cycle through the Secret: key.pem is always the signing key, one next
   expect(Object.keys(s.data)).not.toContain(NEXT_PUB_PEM);
 });
 
+it('promotes without a pub.pem to move: the old pub.pem goes, and no absent annotation is removed', () => {
+  const first = material();
+  const next = material();
+  const s = { data: { 'key.pem': Buffer.from(first['key.pem']), 'pub.pem': Buffer.from(first['pub.pem']), [NEXT_KEY_PEM]: Buffer.from(next['key.pem']) }, annotations: { [ACTIVATED_AT_ANNOTATION]: '2026-01-01T00:00:00Z' } };
+  const after = applyOperations(s.data, s.annotations, promoteOperations(layoutOf(s), T0 + 9000));
+  expect(Object.keys(after.data)).toEqual(['key.pem']);
+  expect(after.data['key.pem']?.toString()).toBe(next['key.pem']);
+  expect(after.annotations).toEqual({ [ACTIVATED_AT_ANNOTATION]: '2026-01-01T00:00:09Z' });
+});
+
 it('a manual request while a next key is held is recorded without touching the keys', () => {
   expect(requestPromotionChange({ rotate: 'now' }, T0)).toEqual({
     data: {}, annotations: { [ROTATION_REQUESTED_AT_ANNOTATION]: '2026-01-01T00:00:00Z', [ROTATE_HANDLED_ANNOTATION]: 'now' },
@@ -70,7 +110,7 @@ it('reads the AuthServer annotations and ignores a record that is not a time', (
   expect(readRequests({ 'signet.dev/rotate': 'a', 'signet.dev/rotate-emergency': 'b', other: 'c' })).toEqual({ rotate: 'a', emergency: 'b' });
   expect(readRequests(undefined)).toEqual({});
   expect(readSecretRecord({ [ACTIVATED_AT_ANNOTATION]: 'yesterday' })).toEqual({});
-  expect(() => promoteChange({}, T0)).toThrow(/next\.key\.pem/);
+  expect(() => promoteOperations({ dataKeys: new Set(['key.pem']), annotationKeys: new Set() }, T0)).toThrow(/next\.key\.pem/);
 });
 
 describe('SigningKeyNotPrePublished', () => {
