@@ -107,7 +107,7 @@ export interface KeyStatus {
   generated: boolean;
   publishedSince: string;
   state?: KeyState;
-  /** Next: when it starts signing. */
+  /** Next: when it starts signing; Active (under rotation): when it started. */
   activatesAt?: string;
   /** Retired: when it leaves the JWKS. */
   retiresAt?: string;

@@ -20,6 +20,8 @@ export function statusSummary(as: AuthServer) {
     message: ready.message,
     signingKid: as.status?.signingKeyID ?? signing?.kid ?? '',
     signingKeyPublishedSince: signing?.publishedSince,
+    /** When it started signing: activatesAt under rotation, else (a ref edit) when it was first served. */
+    signingKeyActiveSince: signing?.activatesAt ?? signing?.publishedSince,
     keys: Object.fromEntries(rows.reduce((m, r) => m.set(r.state, (m.get(r.state) ?? 0) + 1), new Map<string, number>())),
     nextTransition: nextTransition(as),
   };
@@ -31,7 +33,7 @@ export function statusTable(items: readonly AuthServer[], allNamespaces: boolean
     const s = statusSummary(as);
     const next = s.nextTransition ? `${s.nextTransition.what} ${relative(s.nextTransition.at, now)}` : '<none>';
     return [...(allNamespaces ? [s.namespace] : []), s.name, s.issuer, s.ready, s.reason || '<none>', s.signingKid || '<none>',
-      s.signingKid ? age(s.signingKeyPublishedSince, now) : '<none>', keysByState(keyRows(as)), next];
+      s.signingKid ? age(s.signingKeyActiveSince, now) : '<none>', keysByState(keyRows(as)), next];
   });
   return table(headers, rows);
 }

@@ -5,9 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, useNamespace } from '../../support/kube.js';
+import { clients, repoRoot, useNamespace } from '../../support/kube.js';
 import { getJwks, startOperator, useOperator, type RunningOperator } from '../../support/operator.js';
 import { condition, createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { eventually } from '../../support/eventually.js';
+import { metricValue, scrape } from '../../support/metrics.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
 import type { AuthServer, AuthServerSpec } from '../../../src/api/types.js';
 
 const victim = useNamespace('tenancy-victim');
@@ -26,6 +30,7 @@ const op = useOperator(victim, () => ['--namespace', evil.name, '--issuer-host-p
 
 const UNSAFE = { 'signet.dev/allow-unsafe-issuer-uri': 'true' };
 const spec = (issuerURI: string, key: string): AuthServerSpec => ({ issuerURI, tokenSignature: { signAndVerifyKeyRef: { name: key }, keyGeneration: { algorithm: 'ES256' } } });
+const c = clients();
 const reconciled = (as: AuthServer): boolean => condition(as, 'Ready') !== undefined;
 const kids = async (path: string, host: string): Promise<unknown[]> => (await getJwks(op.jwksPort, path, host)).keys.map((k) => k.kid);
 
@@ -69,6 +74,19 @@ it('gives a newer AuthServer IssuerConflict for every spelling of an older one\'
     expect({ uri: spellings[i]![0], ready: condition(as, 'Ready') }).toMatchObject({ ready: { status: 'False', reason: 'IssuerConflict', message: expect.stringContaining(`${victim.name}/login`) } });
   }
   for (const host of ['login.example.com', 'login.example.com:443', 'LOGIN.example.com', 'login.example.com.:443']) {
+    expect(await kids('/team-a/oauth2/jwks', host)).toEqual([victimKid]);
+  }
+  // An edit makes a newer claimant the last one written, which once won the route: it still loses.
+  const reconciles = async (): Promise<number> => metricValue(await scrape(op.metricsPort), 'signet_reconciles_total', { result: 'success' }) ?? 0;
+  const before = await reconciles();
+  for (const i of spellings.keys()) {
+    await c.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: evil.name, name: `respelled-${i}`, body: { metadata: { annotations: { edited: 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+  await eventually(async () => (await reconciles()) >= before + spellings.length, { what: 'every edited claimant reconciled' });
+  for (const host of ['login.example.com', 'login.example.com:443']) {
     expect(await kids('/team-a/oauth2/jwks', host)).toEqual([victimKid]);
   }
 });
