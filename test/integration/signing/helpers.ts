@@ -11,12 +11,12 @@ const c = clients();
 const rbac = c.kc.makeApiClient(RbacAuthorizationV1Api);
 
 /** Creates a ServiceAccount and returns a TokenRequest token for it (the API server's own audience). */
-export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
+export async function serviceAccountToken(namespace: string, name: string, audiences: string[] = []): Promise<string> {
   await c.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch((err: { code?: number }) => {
     if (err.code !== 409) throw err;
   });
   const review = await c.core.createNamespacedServiceAccountToken({
-    namespace, name, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
+    namespace, name, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences, expirationSeconds: 3600 } },
   });
   const token = review.status?.token;
   if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${name}`);
