@@ -121,7 +121,7 @@ export class Reconciler {
     ];
     // Read: the referenced Secrets (nothing is written while reading).
     const resolutions = await Promise.all(refs.map((ref) => this.resolve(as, spec, ref.name, ref.role)));
-    const clock = (deps.now ?? (() => new Date()))();
+    const clock = this.now();
     const jwks = this.servedJwks.get(key);
     const input = {
       authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as),
@@ -136,7 +136,7 @@ export class Reconciler {
       if (!outcome.requeueAfterMs) return outcome;
       // The wait was worked out before the writes: the time they took comes off it, or every
       // transition would be late by a reconcile's length.
-      const spent = (deps.now ?? (() => new Date()))().getTime() - clock.getTime();
+      const spent = this.now().getTime() - clock.getTime();
       return { ...outcome, requeueAfterMs: Math.max(0, outcome.requeueAfterMs - spent) };
     } catch (err) {
       if (!(err instanceof GenerationFailedError)) throw err;
@@ -154,6 +154,11 @@ export class Reconciler {
   }
 
   /** The AuthServer to reconcile: the informer's, unless our own status write is newer. */
+  /** The injected clock (tests), else the system's. */
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
   private current(key: string): AuthServer | undefined {
     const seen = this.deps.getAuthServer(key);
     const mine = this.written.get(key);
@@ -262,7 +267,7 @@ export class Reconciler {
       const created = await createGeneratedSecret(deps.core, {
         namespace, name: secretName, authServerName: as.metadata.name ?? '', algorithm, material,
         // Requests made before the Secret existed are not new to it.
-        annotations: initialAnnotations(readRequests(as.metadata.annotations), (deps.now?.() ?? new Date()).getTime()),
+        annotations: initialAnnotations(readRequests(as.metadata.annotations), this.now().getTime()),
         ...(deletionPolicy === 'Delete' ? { owner: { apiVersion: API_VERSION, kind: KIND, name: as.metadata.name ?? '', uid: as.metadata.uid ?? '' } } : {}),
       });
       // Not created: another reconcile or a user won the race; the next reconcile reads what is there.
@@ -289,7 +294,7 @@ export class Reconciler {
   private async rotate(as: AuthServer, spec: EffectiveSpec, change: Exclude<SecretChange, { kind: 'GenerateMissing' }>): Promise<boolean> {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
-    const now = (deps.now?.() ?? new Date()).getTime();
+    const now = this.now().getTime();
     const requests = readRequests(as.metadata.annotations);
     const fields = { namespace, authserver: as.metadata.name, secret: change.secretName, step: change.kind };
     const patch = (p: SecretPatch) => () => patchGeneratedSecret(deps.core, namespace, change.secretName, change.resourceVersion, p);

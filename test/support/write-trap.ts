@@ -27,7 +27,7 @@ export interface WriteTrap {
    * Catches the first write after this call for which `matches` says true; resolves once it is
    * held (before: not forwarded; after: applied, answer not delivered).
    */
-  arm(matches: (w: TrappedWrite) => boolean | Promise<boolean>, moment: TrapMoment): Promise<TrappedWrite>;
+  arm(matches: (w: TrappedWrite) => boolean, moment: TrapMoment): Promise<TrappedWrite>;
   close(): Promise<void>;
 }
 
@@ -41,7 +41,7 @@ export async function startWriteTrap(): Promise<WriteTrap> {
   const upstream = new URL(cluster.server);
   const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64') : undefined;
   const agent = new https.Agent({ keepAlive: true, ...(ca && { ca }) });
-  let trap: { matches: (w: TrappedWrite) => boolean | Promise<boolean>; moment: TrapMoment; caught: (w: TrappedWrite) => void } | undefined;
+  let trap: { matches: (w: TrappedWrite) => boolean; moment: TrapMoment; caught: (w: TrappedWrite) => void } | undefined;
   const sockets = new Set<Socket>();
 
   /** Sends the request on; with no `res`, the answer is read and dropped, then `answered` is called. */
@@ -71,7 +71,7 @@ export async function startWriteTrap(): Promise<WriteTrap> {
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void (async () => {
+    req.on('end', () => {
       const body = Buffer.concat(chunks);
       const armed = trap;
       if (armed) {
@@ -82,7 +82,7 @@ export async function startWriteTrap(): Promise<WriteTrap> {
           parsed = undefined;
         }
         const write = { method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', body: parsed };
-        if (trap === armed && (await armed.matches(write))) {
+        if (armed.matches(write)) {
           trap = undefined;
           // Either way the operator waits for an answer that never comes (it is killed meanwhile).
           if (armed.moment === 'before') armed.caught(write);
@@ -91,7 +91,7 @@ export async function startWriteTrap(): Promise<WriteTrap> {
         }
       }
       forward(req, body, res);
-    })());
+    });
   });
 
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });

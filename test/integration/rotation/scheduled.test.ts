@@ -45,8 +45,9 @@ it('rotates on schedule with pre-publication and retention, and no token signed 
       // key.pem is a served key at every moment (the JWKS was read after the Secret).
       if (!served.includes(keys.active)) failures.push(`${now - start} ms: key.pem kid ${keys.active} not in the JWKS ${served.join(',')}`);
       const phase = served.map((k) => (k === keys.active ? 'active' : k === keys.next ? 'next' : 'retired')).join(',');
-      // A sample taken across a promotion (Secret read before it, JWKS after) is no phase.
-      if (served[0] === keys.active && phases.at(-1) !== phase) phases.push(phase);
+      // A sample taken across a transition (Secret read before it, JWKS after) is no phase.
+      const unchanged = (await readSecretKeys(ns.name, 'sched-key'))?.resourceVersion === keys.resourceVersion;
+      if (unchanged && served[0] === keys.active && phases.at(-1) !== phase) phases.push(phase);
       tokens.push({ token: await signWith(keys, 'ES256', ISSUER), at: now, kid: keys.active });
     }
     // Every token still within retainFor of its signing verifies now.

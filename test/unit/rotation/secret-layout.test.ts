@@ -1,4 +1,4 @@
-// The Secret side of a rotation: what each step writes (a merge patch), and what a Secret's
+// The Secret side of a rotation: what each step writes (a merge patch; promotion, JSON Patch moves), and what a Secret's
 // annotations say about the timeline when read back.
 import { generateKeyPairSync } from 'node:crypto';
 import { loadKey } from '../../../src/keys/load.js';
