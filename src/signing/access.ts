@@ -3,7 +3,7 @@
 // may sign with which issuer. Both answers are cached in one bounded LRU cache for at most 10 s and
 // never past the token's expiry, and concurrent requests with the same token share one API call, so
 // steady traffic makes no API call per request.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -73,6 +73,11 @@ export function cacheTtlMs(now: number, maxAgeMs: number, expiresAtMs: number | 
   return Math.max(0, Math.min(maxAgeMs, Math.floor(expiresAtMs - now)));
 }
 
+/** What the cache is keyed by: no bearer token is kept in memory past its request. */
+function tokenHash(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
 interface Cached {
   answer: Promise<Authentication | boolean>;
 }
@@ -94,14 +99,12 @@ export class AccessChecker {
 
   /** Whether the token authenticates, and as whom. Rejects when the API server cannot be asked. */
   authenticate(token: string): Promise<Authentication> {
-    const hash = createHash('sha256').update(token).digest('base64url');
-    return this.cached('authentication', `a:${hash}`, token, () => this.reviewer.authenticate(token)) as Promise<Authentication>;
+    return this.cached('authentication', `a:${tokenHash(token)}`, token, () => this.reviewer.authenticate(token)) as Promise<Authentication>;
   }
 
   /** Whether the (authenticated) bearer of `token` may do `request`. Rejects when the API server cannot be asked. */
   async authorize(token: string, user: Identity, request: AccessRequest): Promise<boolean> {
-    const hash = createHash('sha256').update(token).digest('base64url');
-    const key = `z:${hash}\0${request.verb}\0${request.subresource}\0${request.namespace}\0${request.name}`;
+    const key = `z:${tokenHash(token)}\0${request.verb}\0${request.subresource}\0${request.namespace}\0${request.name}`;
     return this.cached('authorization', key, token, () => this.reviewer.authorize(user, request)) as Promise<boolean>;
   }
 

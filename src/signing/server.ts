@@ -16,7 +16,8 @@ import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity
 import { applyClaimRules, parseSignFields, type ClaimsContext } from './claims.js';
 import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
 import { privateKeySet } from './keyset.js';
-import { signCompact, signFlattened, type TokenType } from './jws.js';
+import { jwsSigner, type TokenType } from './jws.js';
+import { signatureMaker, type RsaPlacement } from './signature.js';
 
 /** Bodies above this get 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -37,6 +38,8 @@ export interface SigningServerDeps {
   observer?: SigningObserver;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** Where RSA signatures are made; by default chosen from the CPUs this process may use (signature.ts). */
+  rsaPlacement?: RsaPlacement;
 }
 
 export interface SigningServerOptions {
@@ -145,6 +148,7 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
   const now = deps.now ?? Date.now;
   const { log, observer } = deps;
   const newJti = jtiSource();
+  const jws = jwsSigner(signatureMaker(deps.rsaPlacement));
 
   const contextFor = (entry: SigningEntry): ClaimsContext => ({
     issuer: entry.issuerURI,
@@ -155,8 +159,8 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
   });
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: string[] = []): void => {
-    const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    res.writeHead(status, [...BASE_HEADERS, ...headers, 'Content-Length', String(payload.length)]);
+    const payload = JSON.stringify(body);
+    res.writeHead(status, [...BASE_HEADERS, ...headers, 'Content-Length', String(Buffer.byteLength(payload))]);
     res.end(payload);
   };
 
@@ -223,7 +227,7 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
     if (action === 'sign') {
       const checked = applyClaimRules(body, ctx);
       if (!checked.ok) throw claimsError(checked.rule, checked.message);
-      const token = await signCompact(checked.claims, key, typ);
+      const token = await jws.compact(checked.claims, key, typ);
       observer?.signed(namespace, name, key.alg, 1);
       send(res, 200, { token, kid: key.kid, alg: key.alg, expiresAt: new Date(checked.exp * 1000).toISOString() });
       return;
@@ -239,7 +243,7 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
       if (!checked.ok) throw claimsError(checked.rule, checked.message);
       claims.push([member, checked.claims]);
     }
-    const signed = await Promise.all(claims.map(([, c]) => (full ? signFlattened(c, key, typ) : signCompact(c, key, typ))));
+    const signed = await Promise.all(claims.map(([, c]) => (full ? jws.flattened(c, key, typ) : jws.compact(c, key, typ))));
     const out: Record<string, unknown> = { ...document };
     claims.forEach(([member], i) => { out[member] = signed[i]; });
     observer?.signed(namespace, name, key.alg, claims.length);

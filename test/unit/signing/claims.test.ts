@@ -18,6 +18,16 @@ describe('applyClaimRules', () => {
     expect(r).toMatchObject({ ok: true, exp: NOW + 3600, claims: { iss: ctx.issuer, exp: NOW + 3600, jti: 'mine' } });
   });
 
+  it('signs a "__proto__" member as a claim like any other, and leaves the input as it was', () => {
+    const input = JSON.parse('{"__proto__": {"admin": true}, "sub": "alice"}') as Record<string, unknown>;
+    const r = applyClaimRules(input, ctx);
+    if (!r.ok) throw new Error(r.message);
+    expect(JSON.parse(JSON.stringify(r.claims))).toMatchObject({ sub: 'alice', iss: ctx.issuer });
+    expect(JSON.stringify(r.claims)).toContain('"__proto__":{"admin":true}');
+    expect(Object.getPrototypeOf(r.claims)).toBe(Object.prototype);
+    expect(Object.keys(input)).toEqual(['__proto__', 'sub']);
+  });
+
   it('iat is always now, whatever the caller says', () => {
     expect(applyClaimRules({ iat: 1 }, ctx)).toMatchObject({ ok: true, claims: { iat: NOW } });
   });
