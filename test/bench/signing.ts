@@ -33,7 +33,7 @@ import type * as ServerModule from '../../src/signing/server.js';
 import type * as SignatureModule from '../../src/signing/signature.js';
 import type { RsaPlacement } from '../../src/signing/signature.js';
 import type { AddressInfo } from 'node:net';
-import { heading, machine, ms, rate, REPO_ROOT, verdict, type Bench } from './support/bench.js';
+import { heading, machine, ms, percentile, rate, REPO_ROOT, verdict, type Bench } from './support/bench.js';
 import { startBenchCluster, stopBenchCluster, type BenchCluster } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult, type LoadTool } from './support/load.js';
 import { pinned } from './support/tools.js';
@@ -158,7 +158,6 @@ function signLoad(tool: LoadTool, port: number, alg: Alg, token: string, connect
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const micros = (msValue: number): string => `${Math.round(msValue * 1000).toLocaleString('en-US')} µs`;
 
 const bench: Bench = {
@@ -211,8 +210,8 @@ const bench: Bench = {
           raws.push((await ask({ type: 'raw', alg, seconds: RAW_S }, 'raw')).opsPerSecond);
         }
         const ratios = rounds.map((r, i) => r.rps / ((raws[i]! + raws[i + 1]!) / 2));
-        const ratio = median(ratios);
-        const raw = median(raws);
+        const ratio = percentile(ratios, 50);
+        const raw = percentile(raws, 50);
         const load = rounds[ratios.indexOf(ratio)]!;
         const low: [number, LoadResult][] = [];
         for (const c of LOW_CONNECTIONS) low.push([c, await signLoad(tool, target, alg, token, c, seconds)]);
