@@ -9,7 +9,7 @@
 // the signature over it (signature.ts); test/unit/signing/jws.test.ts verifies every algorithm's
 // output with jose.
 import type { SigningKey } from './key-store.js';
-import { signatureMaker, type MakeSignature } from './signature.js';
+import type { MakeSignature } from './signature.js';
 
 /** `JWT`, or `at+jwt` for RFC 9068 access tokens. */
 export type TokenType = 'JWT' | 'at+jwt';
@@ -27,7 +27,7 @@ export interface JwsSigner {
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-export function jwsSigner(makeSignature: MakeSignature = signatureMaker()): JwsSigner {
+export function jwsSigner(makeSignature: MakeSignature): JwsSigner {
   // The encoded header of each key and typ, made once: a key is replaced, not changed, on rotation.
   const headers = new WeakMap<SigningKey, Partial<Record<TokenType, string>>>();
   const header = (key: SigningKey, typ: TokenType): string => {
