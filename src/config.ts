@@ -21,6 +21,8 @@ export interface Config {
   issuerHostPolicy: HostPolicy | undefined;
   /** The signing listener (DESIGN §9); undefined when --signing-bind-address is not given. */
   signing: SigningConfig | undefined;
+  /** The Secret with the key that seals status.retiredKeys (created when missing). */
+  statusKeySecret: { namespace: string; name: string };
 }
 
 export interface SigningConfig {
@@ -57,6 +59,7 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --concurrency N                   AuthServers reconciled at once (default 16)
   --allow-insecure-issuers          honour the annotation signet.dev/allow-unsafe-issuer-uri (http issuers; development only)
   --issuer-host-policy FILE         YAML list of {namespaces: [glob...], hosts: [glob...]}: which namespaces may claim which issuer hosts
+  --status-key-secret NS/NAME       the Secret whose key seals status.retiredKeys, created when missing (default $POD_NAMESPACE/signet-status-key, else default/…)
   --signing-bind-address HOST:PORT  the signing service listener (DESIGN §9; off by default)
   --signing-tls-cert-file PATH      its TLS certificate chain (PEM), reloaded when the file changes
   --signing-tls-key-file PATH       its TLS private key (PEM), reloaded when the file changes
@@ -126,6 +129,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'signing-tls-key-file': { type: 'string' },
         'signing-insecure': { type: 'boolean' },
         'signing-token-audience': { type: 'string', multiple: true },
+        'status-key-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -166,7 +170,16 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     allowInsecureIssuers: values['allow-insecure-issuers'] ?? false,
     issuerHostPolicy: readHostPolicy(values['issuer-host-policy']),
     signing: signingConfig(values),
+    statusKeySecret: namespacedName('--status-key-secret', values['status-key-secret'] ?? `${env.POD_NAMESPACE ?? 'default'}/signet-status-key`),
   };
+}
+
+function namespacedName(flag: string, value: string): { namespace: string; name: string } {
+  const [namespace = '', name = '', ...rest] = value.split('/');
+  if (rest.length > 0 || !DNS1123_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new ConfigError(`${flag} "${value}" must be NAMESPACE/NAME of a Secret, such as signet-system/signet-status-key`);
+  }
+  return { namespace, name };
 }
 
 function jwksTls(certFile: string | undefined, keyFile: string | undefined): Config['jwksTls'] {

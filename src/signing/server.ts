@@ -211,6 +211,9 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
 
     if (action === 'keyset') {
       if (!entry.settings.allowKeysetExport) throw new HttpError(404, 'not_found', `AuthServer "${name}" in namespace "${namespace}" does not allow keyset export (spec.signing.allowKeysetExport)`);
+      if (!entry.exportable) {
+        throw new HttpError(404, 'not_found', `AuthServer "${name}" in namespace "${namespace}" signs with a key that is not exportable: it was generated while spec.signing.allowKeysetExport was off (point signAndVerifyKeyRef at a new Secret name to generate an exportable one)`);
+      }
       activeKey(entry);
       const keyset = privateKeySet(entry);
       log.info('signing: private keyset exported', { namespace, authserver: name, user: user.username, kids: keyset.keys.map((k) => k.kid) });

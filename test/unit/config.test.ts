@@ -29,8 +29,15 @@ describe('parseConfig', () => {
       allowInsecureIssuers: false,
       issuerHostPolicy: undefined,
       signing: undefined,
+      statusKeySecret: { namespace: 'default', name: 'signet-status-key' },
     };
     expect(parseConfig([], {})).toEqual(expected);
+  });
+
+  it('takes the status seal key Secret as NAMESPACE/NAME, defaulting to the pod namespace', () => {
+    expect(parseConfig([], { POD_NAMESPACE: 'signet-system' }).statusKeySecret).toEqual({ namespace: 'signet-system', name: 'signet-status-key' });
+    expect(parseConfig(['--status-key-secret', 'ops/seal'], {}).statusKeySecret).toEqual({ namespace: 'ops', name: 'seal' });
+    expect(() => parseConfig(['--status-key-secret', 'seal'], {})).toThrow('--status-key-secret "seal" must be NAMESPACE/NAME of a Secret, such as signet-system/signet-status-key');
   });
 
   it('reads the signing flags, and refuses signing without HTTPS or --signing-insecure', () => {
@@ -60,6 +67,7 @@ describe('parseConfig', () => {
       '--log-level', 'debug',
       '--concurrency', '16',
       '--allow-insecure-issuers',
+      '--status-key-secret', 'signet-system/seal',
     ], {});
     expect(config).toEqual({
       kubeconfig: '/home/me/.kube/dev',
@@ -72,6 +80,7 @@ describe('parseConfig', () => {
       concurrency: 16,
       allowInsecureIssuers: true,
       issuerHostPolicy: undefined,
+      statusKeySecret: { namespace: 'signet-system', name: 'seal' },
     });
   });
 

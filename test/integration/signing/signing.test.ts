@@ -45,7 +45,7 @@ beforeAll(async () => {
   // AAM's RS512 key: a PKCS#1 PEM as `ssh-keygen -t rsa -m PEM` writes it.
   rs512Pem = rsaPkcs1Pem(2048);
   const ecExtra = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'rs512-key', annotations: { 'signet.dev/algorithm': 'RS512' } }, stringData: { 'key.pem': rs512Pem } } });
+  await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'rs512-key', annotations: { 'signet.dev/algorithm': 'RS512', 'signet.dev/allow-signing-by': 'rs512' } }, stringData: { 'key.pem': rs512Pem } } });
   await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'hs-extra' }, stringData: { 'key.pem': ecExtra } } });
   for (const [name, alg] of GENERATED) {
     const extra: Partial<AuthServerSpec> = name === 'rs256'
@@ -273,7 +273,7 @@ describe('key changes', () => {
       metadata: { name: 'export-rot' },
       rules: [{ apiGroups: ['signet.dev'], resources: ['authservers/keyset', 'authservers/sign'], verbs: ['get', 'create'], resourceNames: ['rot'] }],
     } });
-    await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { publishAhead: '3s', retainFor: '1h' } } }));
+    await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { publishAhead: '3s', retainFor: '2h' } } }));
     const first = (await waitForStatus(ns.name, 'rot', isReady, 'Ready')).status?.signingKeyID;
     await c.custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'rot', body: { metadata: { annotations: { 'signet.dev/rotate': 'r1' } } } },
@@ -297,7 +297,7 @@ describe('key changes', () => {
     await createAuthServer(ns.name, 'sched', {
       ...spec('sched', 'sched-key', { jwks: { cacheMaxAgeSeconds: 1 } }, 'ES256'),
     });
-    await editAuthServer(ns.name, 'sched', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { period: '6s', publishAhead: '3s', retainFor: '1h' } } }));
+    await editAuthServer(ns.name, 'sched', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { period: '6s', publishAhead: '3s', retainFor: '2h' } } }));
     const first = (await waitForStatus(ns.name, 'sched', isReady, 'Ready')).status?.signingKeyID;
     await grant(ns.name, 'sched-signer', ['sched']);
     const token = await serviceAccountToken(ns.name, 'sched-signer');
