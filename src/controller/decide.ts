@@ -175,7 +175,8 @@ export function decide(input: DecisionInput): Decision {
   }
   const keys = entries.map((e) => e.status);
 
-  const signingCond: ConditionInput = signing?.refusal !== undefined
+  // A key that does not load says why first; one that loads but may not sign here says so.
+  const signingCond: ConditionInput = signing?.refusal !== undefined && signing.outcome.ok
     ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotOwned', message: signing.refusal }
     : rotation.notManaged
       ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotManaged', message: rotation.notManaged }

@@ -20,6 +20,8 @@ const c = clients();
 const ns = useNamespace('deputy');
 const signingPort = await freePort();
 const policyFile = join(tmpdir(), `signet-deputy-policy-${process.pid}.yaml`);
+// Namespaces of this file may claim issuer.test only: evil.test is refused (IssuerNotAllowed).
+writeFileSync(policyFile, `- namespaces: ['deputy-*']\n  hosts: [issuer.test]\n`);
 const op = useOperator(ns, () => ['--signing-bind-address', `127.0.0.1:${signingPort}`, '--signing-insecure', '--issuer-host-policy', policyFile]);
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
 
@@ -28,10 +30,6 @@ const served = async (name: string): Promise<string[]> => (await getJwks(op.jwks
 const secret = async (name: string) => c.core.readNamespacedSecret({ namespace: ns.name, name });
 let exporter = '';
 
-beforeAll(() => {
-  // Namespaces of this file may claim issuer.test only: evil.test is refused (IssuerNotAllowed).
-  writeFileSync(policyFile, `- namespaces: ['deputy-*']\n  hosts: [issuer.test]\n`);
-});
 afterAll(() => rmSync(policyFile, { force: true }));
 
 beforeAll(async () => {
