@@ -3,6 +3,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { ConfigError, parseConfig } from './config.js';
+import { backoffDelay } from './controller/backoff.js';
 import { Controller } from './controller/controller.js';
 import { JwksStore } from './jwks/store.js';
 import { close, createJwksServer, listen } from './jwks/server.js';
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   let controller: Controller | undefined;
   const starting = new AbortController();
   const startController = async (): Promise<Controller> => {
-    const key = await loadStatusKey(makeApiClient(kc, CoreV1Api), config.statusKeySecret, log, starting.signal);
+    const key = await loadStatusKey(makeApiClient(kc, CoreV1Api), config.statusKeySecret, log, starting.signal, (n) => backoffDelay(n, { baseMs: 500, maxMs: 10_000 }));
     return new Controller({
       kc, store, signingKeys, log, metrics,
       namespaces: config.namespaces,

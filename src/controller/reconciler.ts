@@ -241,13 +241,14 @@ export class Reconciler {
       entry = this.load(secret, requirePrivate, spec, authServer);
     }
     const { custody } = entry;
-    const outcome = outcomeOf(entry.results.get(variantOf(requirePrivate, spec, maySign(custody, authServer)))!, custody.generated);
+    const variant = variantOf(requirePrivate, spec, maySign(custody, authServer));
+    const outcome = outcomeOf(entry.results.get(variant)!, custody.generated);
     if (role !== 'SignAndVerify') return { secretName, role, outcome };
     const refusal = signingRefusal(custody, authServer, secretName, spec.signing.enabled);
     const held = { rotatable: mayRotate(custody, authServer), exportable: mayExport(custody, authServer), ...(refusal !== undefined ? { refusal } : {}) };
     // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
     if (!held.rotatable || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome, ...held };
-    const next = entry.results.get(`next/${variantOf(requirePrivate, spec, maySign(custody, authServer))}`);
+    const next = entry.results.get(`next/${variant}`);
     const layout: SigningLayout = {
       resourceVersion: entry.version,
       record: entry.record,

@@ -23,8 +23,11 @@ async function read(core: CoreV1Api, namespace: string, name: string): Promise<B
   }
 }
 
-/** Reads the key, creating the Secret when it is missing; retries (with the API down, say) until `signal` aborts. */
-export async function loadStatusKey(core: CoreV1Api, where: { namespace: string; name: string }, log: Logger, signal: AbortSignal): Promise<Buffer> {
+/**
+ * Reads the key, creating the Secret when it is missing; retries (with the API down, say) after
+ * `retryDelay(failures)` ms until `signal` aborts.
+ */
+export async function loadStatusKey(core: CoreV1Api, where: { namespace: string; name: string }, log: Logger, signal: AbortSignal, retryDelay: (failures: number) => number): Promise<Buffer> {
   const { namespace, name } = where;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -46,7 +49,7 @@ export async function loadStatusKey(core: CoreV1Api, where: { namespace: string;
       log.error('cannot read or create the status seal key; retrying', { secret: `${namespace}/${name}`, error: apiErrorMessage(err) });
     }
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt));
+      const t = setTimeout(resolve, retryDelay(attempt + 1));
       signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('stopped')); }, { once: true });
     });
   }
