@@ -185,4 +185,5 @@ export interface AuthServer {
 }
 
 export type EventReason = 'KeyGenerated' | 'SigningKeyChanged' | 'KeyInvalid' | 'SecretNotFound' | 'IssuerConflict'
-  | 'NextKeyPublished' | 'KeyRetired' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer';
+  | 'NextKeyPublished' | 'KeyRetired' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer'
+  | 'KeysetExported';
