@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  jwksTls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'jwks' }, ms / 1000));
   const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }), ...(jwksTls && { tls: jwksTls }) });
   const healthServer = createHealthServer(metrics.registry, () => controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' });
   const servers: (Server | HttpsServer)[] = [jwksServer, healthServer];

@@ -196,4 +196,5 @@ export interface AuthServer {
 }
 
 export type EventReason = 'KeyGenerated' | 'SigningKeyChanged' | 'KeyInvalid' | 'SecretNotFound' | 'IssuerConflict'
-  | 'NextKeyPublished' | 'KeyRetired' | 'RetiredKeyRefused' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer';
+  | 'NextKeyPublished' | 'KeyRetired' | 'RetiredKeyRefused' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer'
+  | 'KeysetExported';

@@ -208,6 +208,18 @@ describe('keyset export', () => {
     expect((await call(signingPort, path('rs256', 'keyset'), { token: signer })).status).toBe(403);
   });
 
+  it('a "view everything" role (get on every resource) does not export: export is create on authservers/keyset', async () => {
+    await c.rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: 'view-all' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] } });
+    await c.rbac.createNamespacedRoleBinding({ namespace: ns.name, body: {
+      metadata: { name: 'viewer-view-all' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'view-all' },
+      subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: ns.name }],
+    } });
+    const viewer = await serviceAccountToken(ns.name, 'viewer');
+    const res = await call(signingPort, path('rs256', 'keyset'), { token: viewer });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toContain('may not create on authservers/keyset');
+  });
+
   it('on: the private JWK set, no-store, logged with who asked, counted', async () => {
     const as = await getAuthServer(ns.name, 'rs256');
     const res = await call(signingPort, path('rs256', 'keyset'), { token: exporter });
@@ -216,7 +228,13 @@ describe('keyset export', () => {
     const keys = res.body.keys as Array<Record<string, string>>;
     expect(keys[0]).toMatchObject({ kty: 'RSA', kid: as.status?.signingKeyID, alg: 'RS256', use: 'sig' });
     expect(Object.keys(keys[0] ?? {})).toEqual(expect.arrayContaining(['d', 'p', 'q', 'dp', 'dq', 'qi']));
-    await eventually(() => op.logs.some((l) => l.includes('private keyset exported') && l.includes(`system:serviceaccount:${ns.name}:exporter`)), { what: 'export log line' });
+    const line = await eventually(() => op.logs.find((l) => l.includes('private keyset exported') && l.includes(`system:serviceaccount:${ns.name}:exporter`)), { what: 'export log line' });
+    expect((JSON.parse(line) as { level: string }).level).toBe('warn');
+    // On the AuthServer by uid, as `kubectl describe authserver` selects its Events.
+    const recorded = await eventually(async () => (await c.core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.uid=${as.metadata.uid ?? ''}` }))
+      .items.find((e) => e.reason === 'KeysetExported'), { what: 'KeysetExported Event' });
+    expect(recorded.type).toBe('Warning');
+    expect(recorded.message).toContain(`system:serviceaccount:${ns.name}:exporter`);
     const text = await scrape(op.metricsPort);
     expect(metricValue(text, 'signet_keyset_exports_total', { namespace: ns.name, authserver: 'rs256' })).toBeGreaterThanOrEqual(1);
   });
