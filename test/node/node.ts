@@ -21,8 +21,11 @@ export const POD_CIDR = '10.244.0.0/24';
 export const GATEWAY = '10.244.0.1';
 export const SERVICE_CIDR = '10.0.0.0/24';
 export const NODE_NAME = 'signet-node';
-/** containerd's image store, kept between runs (images are imported once); state is per run. */
-const CONTAINERD_ROOT = join(here, '.cache/containerd-root');
+/**
+ * containerd's image store, kept between runs (each image is imported once); state is per run. Outside
+ * the repository, so that the unpacked images' files are never taken for the project's own.
+ */
+const CONTAINERD_ROOT = '/var/lib/signet-test-node/containerd';
 
 export interface TestNode {
   name: string;
