@@ -85,7 +85,7 @@ export const MAX_KEYS_TO_SIGN = 16;
  * JSON.stringify, which overflows the stack near 10,000 levels: such a body was a 500 and an error
  * line per request.
  */
-export const MAX_JSON_DEPTH = 32;
+export const MAX_JSON_DEPTH = 400;
 
 /** Whether `value` nests objects and arrays more than `max` levels deep; iterative, and stops at the first level too many. */
 export function nestedDeeperThan(value: unknown, max: number): boolean {

@@ -11,8 +11,9 @@
 // Bounded work (issue 20, point 1): a sign-fields request signs at most MAX_KEYS_TO_SIGN members,
 // a body nests at most MAX_JSON_DEPTH levels, at most `maxConcurrentSigning` requests parse and sign
 // at once with up to `maxQueuedSigning` waiting (queued per source, in turn), beyond which the answer
-// is 503 with Retry-After; the listener caps its connections, closes idle ones under connection
-// pressure (jwks/overload.ts) and closes a request whose headers or body trickle in after 10 s.
+// is 503 with Retry-After; the listener caps its connections, and those of one source to a share
+// (source-connections.ts), closes idle ones under connection pressure (jwks/overload.ts) and closes
+// a request whose headers or body trickle in after 10 s.
 import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -28,6 +29,7 @@ import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
 import { privateKeySet } from './keyset.js';
 import { jwsSigner } from './jws.js';
 import { signatureMaker, type RsaPlacement } from './signature.js';
+import { limitConnectionsPerSource, SOURCE_SHARE } from './source-connections.js';
 
 export { MAX_BODY_BYTES } from './http.js';
 
@@ -74,6 +76,8 @@ export interface SigningServerOptions {
   tls?: TlsFiles;
   /** Open connections beyond this are refused; above 80 % the idle ones are closed (jwks/overload.ts). */
   maxConnections?: number;
+  /** Open connections from one address beyond this are closed (source-connections.ts); a quarter of maxConnections by default. */
+  maxConnectionsPerSource?: number;
   /** Time to receive the request headers, and the whole request. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -290,6 +294,7 @@ export function createSigningServer(deps: SigningServerDeps, opts: SigningServer
     server = http.createServer(common, handler);
   }
   server.maxConnections = opts.maxConnections ?? DEFAULT_SIGNING_MAX_CONNECTIONS;
+  limitConnectionsPerSource(server, opts.maxConnectionsPerSource ?? Math.max(1, Math.floor(server.maxConnections * SOURCE_SHARE)));
   protectFromConnectionFlood(server, { keepAliveTimeoutMs: keepAliveTimeout, pressureKeepAliveTimeoutMs: 1_000 });
   answerClientErrors(server);
   return server;

@@ -4,6 +4,7 @@
 // The server runs for real on 127.0.0.1 with an RSA-2048 key; the reviews are answered in memory
 // (the reviews themselves are tested against a real API server in test/integration/signing).
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
 import type net from 'node:net';
 import { close, listen } from '../../../src/jwks/server.js';
 import { MAX_JSON_DEPTH, MAX_KEYS_TO_SIGN } from '../../../src/signing/claims.js';
@@ -35,6 +36,19 @@ async function post(port: number, action: string, body: string): Promise<{ statu
   const res = await fetch(`http://127.0.0.1:${port}${PATH}/${action}`, { method: 'POST', headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' }, body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: JSON.parse(text) as Record<string, unknown>, bytes: text.length };
+}
+
+/** The status of a sign request sent from `localAddress`; 0 when the connection was closed. */
+function postFrom(localAddress: string, port: number, body: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, localAddress, path: `${PATH}/sign`, method: 'POST', agent: false,
+      headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
 }
 
 /** A sign-fields body naming `n` empty members, KrakenD's shape. */
@@ -147,7 +161,8 @@ describe('the listener', () => {
       },
       authorize: () => Promise.resolve(true),
     };
-    const srv = await start({ access }, { maxConnections: 50 });
+    // All from one address here, so that address may hold every connection: relief alone must cope.
+    const srv = await start({ access }, { maxConnections: 50, maxConnectionsPerSource: 50 });
     const held: net.Socket[] = [];
     try {
       const waiting = post(srv.port, 'sign', '{"sub":"patient"}');
@@ -165,6 +180,31 @@ describe('the listener', () => {
       expect((await waiting).status).toBe(200);
     } finally {
       for (const s of held) s.destroy();
+      await srv.stop();
+    }
+  }, 30_000);
+
+  it('keeps room for other callers when one source holds its share of connections busy', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const access = {
+      // Every review from the flooding source hangs, so its connections are busy, never idle.
+      authenticate: async (_token: string, source?: string) => {
+        if (source === '127.0.0.2') await held;
+        return { authenticated: true as const, user: { username: 'u', groups: [] } };
+      },
+      authorize: () => Promise.resolve(true),
+    };
+    const srv = await start({ access }, { maxConnections: 40 });
+    const flood: Array<Promise<number>> = [];
+    try {
+      for (let i = 0; i < 40; i++) flood.push(postFrom('127.0.0.2', srv.port, '{"sub":"flood"}'));
+      // The flooder got its share (10) and not one connection more: the rest were closed at once.
+      expect((await Promise.all(flood.slice(10))).every((status) => status === 0)).toBe(true);
+      expect(await postFrom('127.0.0.3', srv.port, '{"sub":"real"}')).toBe(200);
+    } finally {
+      release();
+      await Promise.all(flood);
       await srv.stop();
     }
   }, 30_000);
