@@ -33,6 +33,7 @@ unit: deps
 # The tests run the operator as built (dist/main.js), as the image does.
 integration: deps control-plane build
 	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:integration
+	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:load
 
 # test/interop/: Signet over HTTPS against verifiers nobody here wrote (DESIGN §10): a second
 # kube-apiserver, go-oidc (built here), PyJWT (Debian's python3-jwt), jose, openid-client, jwks-rsa.

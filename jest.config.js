@@ -21,6 +21,16 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
+    // Floods against the operator as built (test/load/): alone, after the integration files, since
+    // they take the CPU those need.
+    {
+      ...common,
+      displayName: 'load',
+      testMatch: ['<rootDir>/test/load/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+    },
     // Signet over HTTPS against verifiers from other ecosystems (DESIGN §10), on the same control plane harness.
     {
       ...common,
