@@ -13,6 +13,8 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { SigningKeyStore } from './signing/key-store.js';
 import { startSigningService } from './signing/service.js';
+import { signatureMaker } from './signing/signature.js';
+import { ServiceAccountSigner } from './sa-signer/service.js';
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -46,13 +48,27 @@ async function main(): Promise<void> {
   const store = new JwksStore();
   // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
   const signingKeys = new SigningKeyStore();
+  const saSigner = config.serviceAccountSigner && new ServiceAccountSigner({
+    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics,
+    onObservedIssuer: () => controller.resyncAll(),
+  });
   const controller = new Controller({
     kc, store, signingKeys, log, metrics,
     namespaces: config.namespaces,
     concurrency: config.concurrency,
     issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
     canWrite: () => !elector || elector.isLeader,
+    ...(saSigner && { serviceAccountIssuer: saSigner }),
   });
+  if (saSigner) {
+    // Before the API is read: the kube-apiserver beside this instance asks for keys before it serves (DESIGN §12).
+    try {
+      await saSigner.start();
+    } catch (err) {
+      log.error('cannot serve the service-account signer', { error: (err as Error).message });
+      process.exit(2);
+    }
+  }
   if (config.leaderElect) {
     elector = new LeaderElector(kc, {
       ...config.leaderElection,
@@ -105,7 +121,7 @@ async function main(): Promise<void> {
     log.info('shutting down', { signal });
     await elector?.stop();
     await controller.stop();
-    await Promise.all(servers.map((s) => close(s, 10_000)));
+    await Promise.all([...servers.map((s) => close(s, 10_000)), saSigner?.stop()]);
     jwksTls?.close();
     log.info('stopped');
     process.exit(0);

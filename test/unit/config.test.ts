@@ -29,6 +29,7 @@ describe('parseConfig', () => {
       allowInsecureIssuers: false,
       issuerHostPolicy: undefined,
       signing: undefined,
+      serviceAccountSigner: undefined,
     };
     expect(parseConfig([], {})).toEqual(expected);
   });
