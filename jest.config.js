@@ -30,6 +30,15 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
+    // Signet as pods (DESIGN §11): the image built from the Dockerfile, installed with Helm onto a real node.
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+    },
     { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'] },
   ],
 };

@@ -23,6 +23,8 @@ export interface Config {
   signing: SigningConfig | undefined;
   /** The kube-apiserver's service-account token signer (DESIGN §12); undefined without --service-account-signer-socket. */
   serviceAccountSigner: ServiceAccountSignerConfig | undefined;
+  /** The Secret with the key that seals status.retiredKeys (created when missing). */
+  statusKeySecret: { namespace: string; name: string };
 }
 
 export interface ServiceAccountSignerConfig {
@@ -66,6 +68,7 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --concurrency N                   AuthServers reconciled at once (default 16)
   --allow-insecure-issuers          honour the annotation signet.dev/allow-unsafe-issuer-uri (http issuers; development only)
   --issuer-host-policy FILE         YAML list of {namespaces: [glob...], hosts: [glob...]}: which namespaces may claim which issuer hosts
+  --status-key-secret NS/NAME       the Secret whose key seals status.retiredKeys, created when missing (default $POD_NAMESPACE/signet-status-key, else default/…)
   --signing-bind-address HOST:PORT  the signing service listener (DESIGN §9; off by default)
   --signing-tls-cert-file PATH      its TLS certificate chain (PEM), reloaded when the file changes
   --signing-tls-key-file PATH       its TLS private key (PEM), reloaded when the file changes
@@ -141,6 +144,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'service-account-signer-socket': { type: 'string' },
         'service-account-issuer': { type: 'string' },
         'service-account-signer-state-file': { type: 'string' },
+        'status-key-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -182,6 +186,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     issuerHostPolicy: readHostPolicy(values['issuer-host-policy']),
     signing: signingConfig(values),
     serviceAccountSigner: serviceAccountSignerConfig(values['service-account-signer-socket'], values['service-account-issuer'], values['service-account-signer-state-file'], namespaces),
+    statusKeySecret: namespacedName('--status-key-secret', values['status-key-secret'] ?? `${env.POD_NAMESPACE ?? 'default'}/signet-status-key`),
   };
 }
 
@@ -198,6 +203,14 @@ function serviceAccountSignerConfig(socketPath: string | undefined, issuer: stri
   if (namespaces.length > 0 && !namespaces.includes(namespace)) throw new ConfigError(`--service-account-issuer "${issuer}" is in namespace "${namespace}", which no --namespace flag watches: add --namespace ${namespace}`);
   if (socketPath === stateFile) throw new ConfigError('--service-account-signer-socket and --service-account-signer-state-file must be different paths');
   return { socketPath, authServer: `${namespace}/${name}`, stateFile };
+}
+
+function namespacedName(flag: string, value: string): { namespace: string; name: string } {
+  const [namespace = '', name = '', ...rest] = value.split('/');
+  if (rest.length > 0 || !DNS1123_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new ConfigError(`${flag} "${value}" must be NAMESPACE/NAME of a Secret, such as signet-system/signet-status-key`);
+  }
+  return { namespace, name };
 }
 
 function jwksTls(certFile: string | undefined, keyFile: string | undefined): Config['jwksTls'] {

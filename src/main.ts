@@ -1,16 +1,20 @@
 // Wiring only: flags → clients → controller → servers (DESIGN §5).
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { ConfigError, parseConfig } from './config.js';
+import { backoffDelay } from './controller/backoff.js';
 import { Controller } from './controller/controller.js';
 import { JwksStore } from './jwks/store.js';
 import { close, createJwksServer, listen } from './jwks/server.js';
 import { TlsFiles } from './jwks/tls.js';
+import { makeApiClient } from './kube/client.js';
 import { LeaderElector } from './kube/leader.js';
+import { loadStatusKey } from './kube/status-key.js';
 import { createHealthServer } from './observability/health.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { hmacSealer } from './rotation/seal.js';
 import { SigningKeyStore } from './signing/key-store.js';
 import { startSigningService } from './signing/service.js';
 import { signatureMaker } from './signing/signature.js';
@@ -48,17 +52,11 @@ async function main(): Promise<void> {
   const store = new JwksStore();
   // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
   const signingKeys = new SigningKeyStore();
+  // The controller needs the status seal key, read from the API; the listeners answer meanwhile.
+  let controller: Controller | undefined;
   const saSigner = config.serviceAccountSigner && new ServiceAccountSigner({
     ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics,
-    onObservedIssuer: () => controller.resyncAll(),
-  });
-  const controller = new Controller({
-    kc, store, signingKeys, log, metrics,
-    namespaces: config.namespaces,
-    concurrency: config.concurrency,
-    issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
-    canWrite: () => !elector || elector.isLeader,
-    ...(saSigner && { serviceAccountIssuer: saSigner }),
+    onObservedIssuer: () => controller?.resyncAll(),
   });
   if (saSigner) {
     // Before the API is read: the kube-apiserver beside this instance asks for keys before it serves (DESIGN §12).
@@ -69,13 +67,26 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  const starting = new AbortController();
+  const startController = async (): Promise<Controller> => {
+    const key = await loadStatusKey(makeApiClient(kc, CoreV1Api), config.statusKeySecret, log, starting.signal, (n) => backoffDelay(n, { baseMs: 500, maxMs: 10_000 }));
+    return new Controller({
+      kc, store, signingKeys, log, metrics,
+      namespaces: config.namespaces,
+      concurrency: config.concurrency,
+      issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
+      canWrite: () => !elector || elector.isLeader,
+      sealer: hmacSealer(key),
+      ...(saSigner && { serviceAccountIssuer: saSigner }),
+    });
+  };
   if (config.leaderElect) {
     elector = new LeaderElector(kc, {
       ...config.leaderElection,
       log,
       onStartedLeading: () => {
         metrics.leader.set(1);
-        controller.resyncAll();
+        controller?.resyncAll();
       },
       onStoppedLeading: () => metrics.leader.set(0),
     });
@@ -92,8 +103,9 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  jwksTls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'jwks' }, ms / 1000));
   const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }), ...(jwksTls && { tls: jwksTls }) });
-  const healthServer = createHealthServer(metrics.registry, () => controller.readiness());
+  const healthServer = createHealthServer(metrics.registry, () => controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' });
   const servers: (Server | HttpsServer)[] = [jwksServer, healthServer];
   try {
     await listen(jwksServer, config.jwksBindAddress);
@@ -107,20 +119,14 @@ async function main(): Promise<void> {
     log.error('cannot listen', { error: (err as Error).message });
     process.exit(1);
   }
-  controller.start();
-  elector?.start();
-  log.info('signet started', {
-    namespaces: config.namespaces.length ? config.namespaces : 'all',
-    jwks: jwksServer.address(), jwksHttps: jwksTls !== undefined, metrics: healthServer.address(), leaderElect: config.leaderElect,
-  });
-
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
     await elector?.stop();
-    await controller.stop();
+    starting.abort();
+    await controller?.stop();
     await Promise.all([...servers.map((s) => close(s, 10_000)), saSigner?.stop()]);
     jwksTls?.close();
     log.info('stopped');
@@ -128,6 +134,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    controller = await startController();
+  } catch {
+    // Stopped by a signal before the key could be read: shutdown() exits.
+    return;
+  }
+  controller.start();
+  elector?.start();
+  log.info('signet started', {
+    namespaces: config.namespaces.length ? config.namespaces : 'all',
+    jwks: jwksServer.address(), jwksHttps: jwksTls !== undefined, metrics: healthServer.address(), leaderElect: config.leaderElect,
+  });
 }
 
 await main();

@@ -20,6 +20,15 @@ export const AUTHSERVER_LABEL = 'signet.dev/authserver';
 export const ROTATE_ANNOTATION = 'signet.dev/rotate';
 /** Annotation on an AuthServer: any new value makes a new key sign at once and drops the old one at once. */
 export const ROTATE_EMERGENCY_ANNOTATION = 'signet.dev/rotate-emergency';
+/**
+ * Annotation on a Secret Signet did not generate, written by someone who may write that Secret:
+ * the AuthServers (names, comma-separated) that may sign with its private key.
+ */
+export const ALLOW_SIGNING_BY_ANNOTATION = 'signet.dev/allow-signing-by';
+/** Annotation on a Secret: "true" lets the signing service export its private key (fixed when Signet generates it). */
+export const EXPORTABLE_ANNOTATION = 'signet.dev/exportable';
+/** Annotation on a Secret holding a shared secret (HS*): its kid (random, written when Signet generates it). */
+export const KID_ANNOTATION = 'signet.dev/kid';
 
 /** Algorithms of keys that are published (JWKS, discovery). */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -147,6 +156,8 @@ export interface RetiredKey {
   secretName: string;
   retiresAt: string;
   jwk: RetiredJwk;
+  /** HMAC by Signet over the entry and its AuthServer (rotation/seal.ts): an entry without a valid one is never served. */
+  seal?: string;
 }
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -159,7 +170,7 @@ export const REASONS = [
   'Resolved', 'SecretNotFound', 'KeyMaterialMissing', 'KeyParseError', 'UnsupportedKeyType',
   'KeyTooWeak', 'KeyMismatch', 'AlgorithmMismatch', 'GenerationFailed', 'InvalidIssuerURI', 'IssuerConflict',
   'IssuerNotAllowed', 'InsecureIssuerNotAllowed',
-  'SecretNotManaged',
+  'SecretNotManaged', 'SecretNotOwned',
   // The cluster's service-account issuer (DESIGN §12, src/sa-signer/policy.ts).
   'ServiceAccountIssuerMismatch', 'AlgorithmNotAcceptedByKubeAPIServer', 'RetentionTooShort', 'TokenLifetimeTooShort',
 ] as const;
@@ -197,4 +208,5 @@ export interface AuthServer {
 }
 
 export type EventReason = 'KeyGenerated' | 'SigningKeyChanged' | 'KeyInvalid' | 'SecretNotFound' | 'IssuerConflict'
-  | 'NextKeyPublished' | 'KeyRetired' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer';
+  | 'NextKeyPublished' | 'KeyRetired' | 'RetiredKeyRefused' | 'SigningKeyNotPrePublished' | 'EmergencyRotation' | 'PublishAheadTooShort' | 'NotUsableByKubeAPIServer'
+  | 'KeysetExported';

@@ -37,6 +37,8 @@ export interface ControllerOptions {
   issuerPolicy?: IssuerPolicy;
   /** The cluster's service-account issuer (DESIGN §12). */
   serviceAccountIssuer?: ReconcilerDeps['serviceAccountIssuer'];
+  /** Seals status.retiredKeys (rotation/seal.ts). */
+  sealer: ReconcilerDeps['sealer'];
 }
 
 export class Controller {
@@ -102,6 +104,7 @@ export class Controller {
       ...(opts.serviceAccountIssuer && { serviceAccountIssuer: opts.serviceAccountIssuer }),
       canWrite,
       generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
+      sealer: opts.sealer,
       log,
       metrics,
     });

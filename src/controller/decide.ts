@@ -10,6 +10,7 @@ import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Rea
 import type { IssuerDocument } from '../jwks/types.js';
 import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
 import { ceilIso, decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
+import type { Sealer } from '../rotation/seal.js';
 import { readRequests } from '../rotation/secret-layout.js';
 
 export type RefOutcome =
@@ -22,8 +23,14 @@ export interface RefResolution {
   outcome: RefOutcome;
   /** The Secret does not exist: with keyGeneration.mode IfMissing, the decision is to generate it. */
   missing?: boolean;
-  /** The signing Secret's rotation layout (next key, Signet's record), when Signet generated it. */
+  /** The signing Secret's rotation layout (next key, Signet's record), when Signet generated it for this AuthServer. */
   layout?: SigningLayout;
+  /** Signing ref: Signet generated the Secret for this AuthServer, so it may rotate it (key-custody.ts). */
+  rotatable?: boolean;
+  /** Signing ref: the signing service may export its private key. */
+  exportable?: boolean;
+  /** Signing ref: why its key may not sign for this AuthServer (reason SecretNotOwned); its public key is still served. */
+  refusal?: string;
 }
 
 // The verdict on the issuer is issuer-ownership.ts's; decide() only reports it.
@@ -43,6 +50,8 @@ export interface DecisionInput {
   jwkOf?: (kid: string) => RetiredKey['jwk'] | undefined;
   /** Why this AuthServer cannot be the cluster's service-account issuer (src/sa-signer/policy.ts), when it is that. */
   issuerProblems?: ReadonlyArray<{ reason: Reason; message: string }>;
+  /** Seals status.retiredKeys (rotation/seal.ts). */
+  sealer: Sealer;
 }
 
 /**
@@ -123,10 +132,12 @@ export function decide(input: DecisionInput): Decision {
   const signingServed = served.find((r) => r.role === 'SignAndVerify');
   const rotation = decideRotation({
     now: nowMs, spec, previous, requests: readRequests(authServer.metadata.annotations),
-    ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.key, generated: signingServed.outcome.generated, layout: signingServed.layout } } : {}),
+    ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.key, generated: signingServed.rotatable === true, layout: signingServed.layout } } : {}),
     served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.key.kid, generated: r.outcome.generated })),
     jwkOf: input.jwkOf ?? (() => undefined),
     specChanged: previous.observedGeneration !== generation,
+    owner: `${authServer.metadata.namespace ?? ''}/${authServer.metadata.name ?? ''}`,
+    sealer: input.sealer,
   });
   // A kid already in status keeps its publishedSince; a new one is stamped with now, rounded up.
   const publishedSince = (kid: string): string => previous.keys?.find((k) => k.kid === kid)?.publishedSince ?? ceilIso(nowMs);
@@ -152,7 +163,7 @@ export function decide(input: DecisionInput): Decision {
   if (next && signingServed) {
     add({
       secretName: signingServed.secretName, kid: next.key.kid, role: 'VerifyOnly', algorithm: next.key.algorithm, keySize: next.key.keySize,
-      generated: true, publishedSince: publishedSince(next.key.kid), state: 'Next', activatesAt: ceilIso(next.activatesAt),
+      generated: true, publishedSince: ceilIso(next.publishedSince), state: 'Next', activatesAt: ceilIso(next.activatesAt),
     }, next.key.publicJwk);
   }
   for (const r of served) if (r.role === 'VerifyOnly') add(statusOf(r), r.outcome.key.publicJwk);
@@ -167,9 +178,12 @@ export function decide(input: DecisionInput): Decision {
   const keys = entries.map((e) => e.status);
   const excluded = new Set(spec.extraVerifyKeyRefs.filter((r) => r.excludeFromDiscovery).map((r) => r.name));
 
-  const signingCond: ConditionInput = rotation.notManaged
-    ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotManaged', message: rotation.notManaged }
-    : signingCondition(signing);
+  // A key that does not load says why first; one that loads but may not sign here says so.
+  const signingCond: ConditionInput = signing?.refusal !== undefined && signing.outcome.ok
+    ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotOwned', message: signing.refusal }
+    : rotation.notManaged
+      ? { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotManaged', message: rotation.notManaged }
+      : signingCondition(signing);
   const extrasCond = extrasCondition(extras);
   const checks: Array<Omit<ConditionInput, 'type'>> = [signingCond, extrasCond];
   if (!issuer.ok) checks.unshift({ status: 'False', reason: issuer.reason, message: issuer.message });
@@ -219,9 +233,11 @@ export function decide(input: DecisionInput): Decision {
     discoveryEnabled: spec.discoveryEnabled,
   };
 
-  // Missing Secrets first: a rotation needs the signing key resolved.
+  // Missing Secrets first: a rotation needs the signing key resolved. An AuthServer whose issuer is
+  // refused has no effect on Secrets at all: it cannot be used to make Signet act for its author.
   const missing = resolutions.filter((r) => r.missing && spec.keyGeneration.mode === 'IfMissing' && !(!r.outcome.ok && r.outcome.reason === 'GenerationFailed'));
-  const change: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
+  const wanted: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
+  const change = issuer.ok ? wanted : undefined;
   // At most an hour ahead: setTimeout cannot wait past 24.8 days, and a clock that jumps is noticed.
   const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.min(MAX_REQUEUE_MS, Math.max(0, rotation.nextRotationTime - nowMs));
 

@@ -4,20 +4,21 @@
 // Secret is confirmed missing by the API server.
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
-import { API_VERSION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
+import { API_VERSION, EXPORTABLE_ANNOTATION, KID_ANNOTATION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
-import { generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/symmetric.js';
+import { generateKid, generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/symmetric.js';
 import type { AnyLoadedKey, LoadResult, PublicJwk } from '../keys/types.js';
 import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
-import { createGeneratedSecret, isGeneratedBySignet, patchGeneratedSecret, patchGeneratedSecretOperations, readSecret, type SecretSnapshot } from '../kube/secrets.js';
+import { createGeneratedSecret, patchGeneratedSecret, patchGeneratedSecretOperations, readSecret, type SecretSnapshot } from '../kube/secrets.js';
 import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, PublishedKey } from '../observability/metrics.js';
 import type { SigningLayout } from '../rotation/decision.js';
 import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
+import type { Sealer } from '../rotation/seal.js';
 import { signingEntryFor, type SigningKeyStore } from '../signing/key-store.js';
 import {
   NEXT_KEY_PEM, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteOperations, readRequests, readSecretRecord,
@@ -26,6 +27,7 @@ import {
 import { act, type Executor } from './act.js';
 import { decide, type Decision, type IssuerVerdict, type RefOutcome, type RefResolution, type SecretChange } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
+import { custodyOf, mayExport, mayRotate, maySign, signingRefusal, type Custody } from './key-custody.js';
 import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 
 export interface ReconcilerDeps {
@@ -46,6 +48,8 @@ export interface ReconcilerDeps {
   /** Only the leader writes (Secrets, status, events); every replica serves. */
   canWrite: () => boolean;
   generate: typeof generateKeyMaterial;
+  /** Seals status.retiredKeys with a key only Signet reads (rotation/seal.ts). */
+  sealer: Sealer;
   log: Logger;
   metrics: Metrics;
   now?: () => Date;
@@ -71,7 +75,8 @@ export class GenerationFailedError extends Error {
 
 interface ParsedSecret {
   version: string;
-  generated: boolean;
+  /** Who may have Signet use its key (key-custody.ts). */
+  custody: Custody;
   /** Names of the Secret's data keys and annotations at this version (what a promotion moves). */
   dataKeys: ReadonlySet<string>;
   annotationKeys: ReadonlySet<string>;
@@ -130,7 +135,7 @@ export class Reconciler {
     const jwks = this.servedJwks.get(key);
     const input = {
       authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as),
-      now: clock.toISOString().replace(/\.\d{3}Z$/, 'Z'), nowMs: clock.getTime(), jwkOf: (kid: string) => jwks?.get(kid),
+      now: clock.toISOString().replace(/\.\d{3}Z$/, 'Z'), nowMs: clock.getTime(), jwkOf: (kid: string) => jwks?.get(kid), sealer: deps.sealer,
       ...(saIssuer && { issuerProblems: saIssuer.problems(spec, resolutions) }),
     };
     // Decide (pure), then act (act.ts: the one place with effects, in the crash-safe order).
@@ -227,11 +232,11 @@ export class Reconciler {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
     const requirePrivate = role === 'SignAndVerify';
-    const variant = variantOf(requirePrivate, spec, saIssuer);
+    const authServer = as.metadata.name ?? '';
     // While the watch reports the version already parsed, the Secret has not changed: no GET.
     const known = deps.secretVersion(namespace, secretName);
     const cached = this.parsed.get(`${namespace}/${secretName}`);
-    let entry = known !== undefined && cached?.version === known && cached.results.has(variant) ? cached : undefined;
+    let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer), saIssuer)) ? cached : undefined;
     if (!entry) {
       const secret = await readSecret(deps.core, namespace, secretName);
       if (!secret) {
@@ -241,18 +246,23 @@ export class Reconciler {
           : `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; the leader replica generates it`;
         return { secretName, role, missing: true, outcome: { ok: false, reason: 'SecretNotFound', message } };
       }
-      entry = this.load(secret, requirePrivate, spec, saIssuer);
+      entry = this.load(secret, requirePrivate, spec, authServer, saIssuer);
     }
-    const outcome = outcomeOf(entry.results.get(variant)!, entry.generated);
+    const { custody } = entry;
+    const variant = variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer);
+    const outcome = outcomeOf(entry.results.get(variant)!, custody.generated);
+    if (role !== 'SignAndVerify') return { secretName, role, outcome };
+    const refusal = signingRefusal(custody, authServer, secretName, spec.signing.enabled || saIssuer);
+    const held = { rotatable: mayRotate(custody, authServer), exportable: mayExport(custody, authServer), ...(refusal !== undefined ? { refusal } : {}) };
     // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
-    if (role !== 'SignAndVerify' || !entry.generated || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome };
+    if (!held.rotatable || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome, ...held };
     const next = entry.results.get(`next/${variant}`);
     const layout: SigningLayout = {
       resourceVersion: entry.version,
       record: entry.record,
       ...(next ? { next: next.ok && isPublishable(next.key) ? { ok: true, key: next.key } : { ok: false, message: next.ok ? 'next.key.pem: not an asymmetric key' : next.problem.message.replaceAll('"key.pem"', '"next.key.pem"').replaceAll('"pub.pem"', '"next.pub.pem"') } } : {}),
     };
-    return { secretName, role, outcome, layout };
+    return { secretName, role, outcome, layout, ...held };
   }
 
   /** Generates missing Secrets (in parallel); a failure of any is thrown after all were tried. */
@@ -271,12 +281,18 @@ export class Reconciler {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
     const { algorithm, rsaKeySize, deletionPolicy } = spec.keyGeneration;
+    const symmetric = isSymmetricAlgorithm(algorithm);
     try {
-      const material = isSymmetricAlgorithm(algorithm) ? { secret: generateSecret(algorithm) } : await deps.generate(algorithm, rsaKeySize);
+      const material = symmetric ? { secret: generateSecret(algorithm) } : await deps.generate(algorithm, rsaKeySize);
       const created = await createGeneratedSecret(deps.core, {
         namespace, name: secretName, authServerName: as.metadata.name ?? '', algorithm, material,
-        // Requests made before the Secret existed are not new to it.
-        annotations: initialAnnotations(readRequests(as.metadata.annotations), this.now().getTime()),
+        annotations: {
+          // Requests made before the Secret existed are not new to it.
+          ...initialAnnotations(readRequests(as.metadata.annotations), this.now().getTime()),
+          // Exportability is fixed now: a key generated while export was off never becomes exportable.
+          ...(spec.signing.enabled && spec.signing.allowKeysetExport ? { [EXPORTABLE_ANNOTATION]: 'true' } : {}),
+          ...(symmetric ? { [KID_ANNOTATION]: generateKid() } : {}),
+        },
         ...(deletionPolicy === 'Delete' ? { owner: { apiVersion: API_VERSION, kind: KIND, name: as.metadata.name ?? '', uid: as.metadata.uid ?? '' } } : {}),
       });
       // Not created: another reconcile or a user won the race; the next reconcile reads what is there.
@@ -319,7 +335,7 @@ export class Reconciler {
         // The API server moves the next key inside the Secret: its private half never reaches the
         // operator. What moves where is known from the version the decision was made from.
         const seen = this.parsed.get(`${namespace}/${change.secretName}`);
-        if (!seen || seen.version !== change.resourceVersion || !seen.generated || !seen.dataKeys.has(NEXT_KEY_PEM)) return false;
+        if (!seen || seen.version !== change.resourceVersion || !mayRotate(seen.custody, as.metadata.name ?? '') || !seen.dataKeys.has(NEXT_KEY_PEM)) return false;
         const operations = promoteOperations(seen, now);
         write = () => patchGeneratedSecretOperations(deps.core, namespace, change.secretName, change.resourceVersion, operations);
         break;
@@ -346,27 +362,29 @@ export class Reconciler {
     return true;
   }
 
-  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, saIssuer: boolean): ParsedSecret {
+  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean): ParsedSecret {
     const id = `${secret.namespace}/${secret.name}`;
     let entry = this.parsed.get(id);
     if (!entry || entry.version !== secret.resourceVersion) {
       entry = {
-        version: secret.resourceVersion, generated: isGeneratedBySignet(secret.labels), dataKeys: new Set(Object.keys(secret.data)), annotationKeys: new Set(Object.keys(secret.annotations)),
+        version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: new Set(Object.keys(secret.data)), annotationKeys: new Set(Object.keys(secret.annotations)),
         record: readSecretRecord(secret.annotations), results: new Map(),
       };
       this.parsed.set(id, entry);
     }
-    const variant = variantOf(requirePrivate, spec, saIssuer);
-    // The private half stays in memory only for the signing service (spec.signing.enabled) and the
-    // cluster's service-account issuer; a shared secret is accepted only with the signing service.
-    const keepPrivate = keepsPrivate(requirePrivate, spec, saIssuer);
+    const signable = maySign(entry.custody, authServer);
+    const variant = variantOf(requirePrivate, spec, signable, saIssuer);
+    // The private half stays in memory only for the signing service (spec.signing.enabled) or the
+    // cluster's service-account issuer, and only of a Secret it may sign with (key-custody.ts); a
+    // shared secret is accepted only with the signing service.
+    const keepPrivate = keepsPrivate(requirePrivate, spec, signable, saIssuer);
     const parse = (data: Record<string, Buffer>): LoadResult<AnyLoadedKey> => {
-      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: requirePrivate && spec.signing.enabled });
+      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate && spec.signing.enabled });
       return result.ok && !keepPrivate && isPublishable(result.key) ? { ok: true, key: { ...result.key, privateKey: undefined } } : result;
     };
     if (!entry.results.has(variant)) entry.results.set(variant, parse(secret.data));
     // The pre-published next key of a rotation, in a Secret Signet generated.
-    const next = entry.generated ? nextKeyData(secret.data) : undefined;
+    const next = mayRotate(entry.custody, authServer) ? nextKeyData(secret.data) : undefined;
     if (next && !entry.results.has(`next/${variant}`)) entry.results.set(`next/${variant}`, parse(next));
     return entry;
   }
@@ -384,10 +402,12 @@ export class Reconciler {
   private updateSigning(key: string, current: { spec: EffectiveSpec; resolutions: RefResolution[]; servedOnIssuer: boolean; holdsPrivate?: boolean } | undefined): void {
     const [namespace = '', name = ''] = key.split('/');
     const signing = current?.resolutions.find((r) => r.role === 'SignAndVerify');
+    const usable = signing?.outcome.ok && signing.refusal === undefined ? signing : undefined;
     const entry = current && signingEntryFor(current.spec, {
-      active: signing?.outcome.ok ? signing.outcome.key : undefined,
-      next: signing?.layout?.next?.ok ? signing.layout.next.key : undefined,
+      active: usable?.outcome.ok ? usable.outcome.key : undefined,
+      next: usable?.layout?.next?.ok ? usable.layout.next.key : undefined,
       servedOnIssuer: current.servedOnIssuer,
+      exportable: usable?.exportable === true,
     });
     if (entry) this.deps.signingKeys?.set(namespace, name, entry);
     else this.deps.signingKeys?.delete(namespace, name);
@@ -424,12 +444,12 @@ export class Reconciler {
 /** The parse variant that keeps a private key for the signing service. */
 const SIGNING_VARIANT = '/signing';
 
-function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, saIssuer: boolean): boolean {
-  return requirePrivate && (spec.signing.enabled || saIssuer);
+function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): boolean {
+  return requirePrivate && signable && (spec.signing.enabled || saIssuer);
 }
 
-function variantOf(requirePrivate: boolean, spec: EffectiveSpec, saIssuer: boolean): string {
-  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, saIssuer) ? SIGNING_VARIANT : ''}`;
+function variantOf(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): string {
+  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, signable, saIssuer) ? SIGNING_VARIANT : ''}`;
 }
 
 function outcomeOf(result: LoadResult<AnyLoadedKey>, generated: boolean): RefOutcome {

@@ -47,9 +47,10 @@ export function leastRecentlyActive<T>(items: readonly T[], lastActive: (item: T
 }
 
 const kLastActive = Symbol('signet.lastActive');
+const kBusy = Symbol('signet.busy');
 const kTlsSocket = Symbol('signet.tlsSocket');
 
-type Stamped = { [kLastActive]?: number };
+type Stamped = { [kLastActive]?: number; [kBusy]?: boolean };
 type TrackedSocket = net.Socket & Stamped & { [kTlsSocket]?: Stamped };
 
 /** A logical clock: cheaper than Date.now() and only the order matters. */
@@ -58,6 +59,14 @@ let activity = 0;
 /** Call once per request with `req.socket`: the connection counts as just used. */
 export function markActive(socket: net.Socket): void {
   (socket as Stamped)[kLastActive] = ++activity;
+}
+
+/**
+ * For a listener whose answers take time (the signing one waits on reviews and signatures): a
+ * connection marked busy is answering a request and is not closed under pressure.
+ */
+export function markBusy(socket: net.Socket, busy: boolean): void {
+  (socket as Stamped)[kBusy] = busy;
 }
 
 export interface OverloadOptions {
@@ -72,8 +81,9 @@ export interface OverloadOptions {
  * PRESSURE_START closes the least recently active connections down to PRESSURE_TARGET and
  * shortens the keep-alive timeout until fewer than PRESSURE_END are open.
  *
- * A connection is "active" when it is accepted and on each request (markActive). The request
- * handler answers synchronously, so between event-loop turns no answer is being computed: the
+ * A connection is "active" when it is accepted and on each request (markActive). The JWKS request
+ * handler answers synchronously, so between event-loop turns no answer is being computed (a
+ * listener whose answers take longer marks a connection busy meanwhile, markBusy): the
  * connections closed are idle keep-alive ones, or ones that never sent a complete request (or,
  * over TLS, never finished the handshake), the oldest first. A client in the middle of using its
  * connection has just been marked and is the last to go.
@@ -86,13 +96,14 @@ export function protectFromConnectionFlood(server: http.Server | https.Server, o
   let underPressure = false;
 
   const lastActive = (socket: TrackedSocket): number => socket[kTlsSocket]?.[kLastActive] ?? socket[kLastActive] ?? 0;
+  const busy = (socket: TrackedSocket): boolean => (socket[kTlsSocket]?.[kBusy] ?? socket[kBusy]) === true;
 
   const relieve = (): void => {
     if (!underPressure) {
       underPressure = true;
       server.keepAliveTimeout = Math.min(opts.keepAliveTimeoutMs, opts.pressureKeepAliveTimeoutMs);
     }
-    for (const socket of leastRecentlyActive([...open], lastActive, open.size - levels.target)) {
+    for (const socket of leastRecentlyActive([...open].filter((s) => !busy(s)), lastActive, open.size - levels.target)) {
       open.delete(socket);
       socket.destroy();
     }

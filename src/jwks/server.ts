@@ -230,6 +230,16 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     keepAliveTimeoutMs: keepAliveTimeout,
     pressureKeepAliveTimeoutMs: opts.pressureKeepAliveTimeoutMs ?? DEFAULT_PRESSURE_KEEP_ALIVE_TIMEOUT_MS,
   });
+  answerClientErrors(server, report);
+  states.set(server, state);
+  return server;
+}
+
+/**
+ * Answer what the HTTP parser refuses before a request exists (a malformed request 400, oversized
+ * headers 431, a request not complete within the timeout 408) and close the connection.
+ */
+export function answerClientErrors(server: http.Server | https.Server, report: (status: number) => void = () => undefined): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
     if (err.code !== 'ECONNRESET' && socket.writable && (!inFlight || !inFlight.headersSent)) {
@@ -239,8 +249,6 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     }
     socket.destroy();
   });
-  states.set(server, state);
-  return server;
 }
 
 /**

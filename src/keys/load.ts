@@ -27,7 +27,7 @@ function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): Outcom
     return refuse('UnsupportedKeyType', input.secretName, where, what,
       `It can sign only through the signing service: set spec.signing.enabled: true on the AuthServer, or put an asymmetric key (${SUPPORTED_KEYS}) in the Secret.`);
   }
-  const read = readSymmetricKey({ secretName: input.secretName, data: input.data, annotation: input.annotations?.[ALGORITHM_ANNOTATION], keyIdFormat: input.keyIdFormat });
+  const read = readSymmetricKey({ secretName: input.secretName, data: input.data, annotation: input.annotations?.[ALGORITHM_ANNOTATION], annotations: input.annotations, uid: input.uid, keyIdFormat: input.keyIdFormat });
   if (!read.ok) return read;
   const { kid, algorithm, keySize, secretKey } = read.value;
   return { ok: true, value: { kid, algorithm, keySize, privateKey: secretKey, dataKey: read.value.dataKey } };

@@ -2,9 +2,9 @@
 // data key `secret` (raw bytes) or a jwk.json with kty "oct", generated for keyGeneration.algorithm
 // HS*. Such a key cannot be published, so it is usable only through the signing service (§9): the
 // caller refuses it unless the AuthServer has signing.enabled. Messages never quote the material.
-import { createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { SYMMETRIC_ALGORITHMS, type KeyIdFormat, type SymmetricAlgorithm } from '../api/types.js';
+import { KID_ANNOTATION, SYMMETRIC_ALGORITHMS, type KeyIdFormat, type SymmetricAlgorithm } from '../api/types.js';
 import { JWK_JSON, maxBytes } from './data-keys.js';
 import { stripBom } from './pem.js';
 import { accept, dataKeyRef, quoteToken, refuse } from './problem.js';
@@ -86,11 +86,17 @@ function readRaw(secretName: string, data: Record<string, Buffer>): Outcome<RawS
 }
 
 /**
- * RFC 7638 thumbprint of an "oct" key (members k and kty). It is a hash of the secret, which tells an
- * attacker no more than any token signed with it does.
+ * The kid of a shared secret that records none: an HMAC of it keyed by the Secret's uid. A plain hash
+ * (such as the RFC 7638 thumbprint) would let whoever reads status, events or metrics test guesses of
+ * a weak secret offline; the uid is known only to those who may read the Secret anyway.
  */
-function octThumbprint(bytes: Buffer): string {
-  return createHash('sha256').update(JSON.stringify({ k: bytes.toString('base64url'), kty: 'oct' })).digest('base64url');
+function saltedKid(bytes: Buffer, uid: string): string {
+  return createHmac('sha256', `signet.dev/kid:${uid}`).update(bytes).digest('base64url');
+}
+
+/** A new random kid, written on a Secret Signet generates with a shared secret (annotation signet.dev/kid). */
+export function generateKid(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 export interface SymmetricInput {
@@ -98,6 +104,9 @@ export interface SymmetricInput {
   data: Record<string, Buffer>;
   /** The Secret's signet.dev/algorithm annotation. */
   annotation?: string | undefined;
+  /** The Secret's annotations (signet.dev/kid) and uid. */
+  annotations?: Readonly<Record<string, string>> | undefined;
+  uid?: string | undefined;
   keyIdFormat: KeyIdFormat;
 }
 
@@ -125,7 +134,8 @@ export function readSymmetricKey(input: SymmetricInput): Outcome<SymmetricKey> {
     return refuse('KeyTooWeak', secretName, dataKeyRef(dataKey), `holds a ${bytes.length}-byte shared secret; ${algorithm} needs at least ${min} bytes`,
       `Create a longer one, e.g. \`head -c ${min} /dev/urandom > secret\` and \`kubectl create secret generic ${secretName} --from-file=secret\`.`);
   }
-  const kid = input.keyIdFormat === 'SecretName' ? secretName : jwkKid ?? octThumbprint(bytes);
+  const recorded = input.annotations?.[KID_ANNOTATION];
+  const kid = input.keyIdFormat === 'SecretName' ? secretName : jwkKid ?? recorded ?? saltedKid(bytes, input.uid ?? secretName);
   return accept({ kid, algorithm, keySize: bytes.length * 8, secretKey: createSecretKey(bytes), dataKey });
 }
 

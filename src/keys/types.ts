@@ -78,6 +78,8 @@ export interface SecretKeyInput {
   /** The signing ref needs the private half; a verify-only ref does not. */
   requirePrivate: boolean;
   keyIdFormat: KeyIdFormat;
+  /** The Secret's uid: salts the kid of a shared secret that has none recorded, so the kid is no hash of the secret alone. */
+  uid?: string;
 }
 
 /** A generated shared secret (HS*), stored raw in data key `secret`. */

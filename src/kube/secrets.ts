@@ -18,9 +18,6 @@ export interface SecretSnapshot {
   data: Record<string, Buffer>;
 }
 
-export function isGeneratedBySignet(labels: Record<string, string> | undefined): boolean {
-  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
-}
 
 function snapshot(s: V1Secret): SecretSnapshot {
   const data: Record<string, Buffer> = {};

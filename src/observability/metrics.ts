@@ -63,6 +63,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     jwksRequests: new Counter({ name: 'signet_jwks_requests_total', help: 'Requests to the JWKS listener by status code.', labelNames: ['code'] as const, registers }),
     leader: new Gauge({ name: 'signet_leader', help: '1 when this replica holds the leader lease (or leader election is off), else 0.', registers }),
     watchRestarts: new Counter({ name: 'signet_watch_restarts_total', help: 'Informer restarts by resource and reason.', labelNames: ['resource', 'reason'] as const, registers }),
+    tlsCertificateExpiry: new Gauge({
+      name: 'signet_tls_certificate_expiry_timestamp_seconds', help: 'When the TLS certificate in use expires (Unix seconds), by listener (jwks, signing).',
+      labelNames: ['listener'] as const, registers,
+    }),
     // The signing service (DESIGN §9).
     signingRequests: new Counter({ name: 'signet_signing_requests_total', help: 'Requests to the signing listener by endpoint and status code.', labelNames: ['endpoint', 'code'] as const, registers }),
     signingDuration: new Histogram({

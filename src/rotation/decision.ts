@@ -7,6 +7,7 @@ import type { Algorithm, AuthServerStatus, EventReason, RetiredKey } from '../ap
 import type { AnyLoadedKey, LoadedKey } from '../keys/types.js';
 import { notPrePublished } from './pre-publication.js';
 import { promotedUnseen, replacedInPlace, retain, type Replaced, type ServedRef } from './retention.js';
+import { trustedRetired, type Sealer } from './seal.js';
 import { iso, type RotationRequests, type SecretRecord } from './secret-layout.js';
 import { planRotation, type Trigger } from './timeline.js';
 
@@ -32,6 +33,9 @@ export interface RotationView {
   jwkOf: (kid: string) => RetiredKey['jwk'] | undefined;
   /** The spec changed since the status was written: warnings about the spec are given once per change. */
   specChanged: boolean;
+  /** The AuthServer (namespace/name) and the seal of its status.retiredKeys: only sealed entries are trusted. */
+  owner: string;
+  sealer: Sealer;
 }
 
 /** The kube-apiserver keeps JWKS keys this long past the response's max-age. */
@@ -110,7 +114,15 @@ export function decideRotation(view: RotationView): RotationDecision {
     for (const r of replacedInPlace(previousKeys, view.served, view.jwkOf)) replaced.push({ ...r, retiresAt: now + policy.retainForMs });
   }
   for (const r of promotedUnseen(previousKeys, view.served, view.jwkOf)) replaced.push({ ...r, retiresAt: now + policy.retainForMs });
-  const retention = retain(previous.retiredKeys ?? [], replaced.map((r) => ({ ...r, retiresAt: Math.ceil(r.retiresAt / 1000) * 1000 })), now);
+  // status.retiredKeys is served, so only what Signet sealed counts; anything else is reported and dropped.
+  const recorded = trustedRetired(view.owner, previous.retiredKeys ?? [], view.sealer, now, policy.retainForMs);
+  for (const k of recorded.refused) {
+    events.push({
+      type: 'Warning', reason: 'RetiredKeyRefused',
+      message: `Ignored status.retiredKeys entry kid "${k.kid}": it was not written by Signet (no valid seal, or a kid that is not its JWK's or seen twice), so it is not served; only Signet writes status`,
+    });
+  }
+  const retention = retain(recorded.trusted, replaced.map((r) => ({ ...r, retiresAt: Math.ceil(r.retiresAt / 1000) * 1000 })), now);
   for (const k of retention.expired) {
     events.push({ type: 'Normal', reason: 'KeyRetired', message: `Stopped serving the retired key kid "${k.kid}" (Secret "${k.secretName}"): its retiresAt ${k.retiresAt} has passed` });
   }
@@ -155,7 +167,7 @@ export function decideRotation(view: RotationView): RotationDecision {
   return {
     ...(next ? { next } : {}),
     ...(timeline.activeSince !== undefined ? { activeSince: timeline.activeSince } : {}),
-    retired: retention.retired,
+    retired: retention.retired.map((k) => ({ kid: k.kid, secretName: k.secretName, retiresAt: k.retiresAt, jwk: k.jwk, seal: view.sealer.seal(view.owner, k) })),
     ...(due.length > 0 ? { nextRotationTime: Math.min(...due) } : {}),
     ...(change ? { change } : {}),
     ...(timeline.notManaged ? { notManaged: timeline.notManaged } : {}),

@@ -15,6 +15,11 @@ export const ROTATION_REQUESTED_AT_ANNOTATION = 'signet.dev/rotation-requested-a
 /** The last values of the AuthServer's rotate annotations that Signet acted on. */
 export const ROTATE_HANDLED_ANNOTATION = 'signet.dev/rotate-handled';
 export const ROTATE_EMERGENCY_HANDLED_ANNOTATION = 'signet.dev/rotate-emergency-handled';
+/**
+ * When next.key.pem was written: the earliest it can have been served. The timeline never takes a
+ * next key as published before this, whatever a status written by someone else says.
+ */
+export const NEXT_GENERATED_AT_ANNOTATION = 'signet.dev/next-generated-at';
 
 /** What the Secret's annotations say about the timeline; times in epoch milliseconds. */
 export interface SecretRecord {
@@ -22,6 +27,7 @@ export interface SecretRecord {
   requestedAt?: number;
   handledRotate?: string;
   handledEmergency?: string;
+  nextGeneratedAt?: number;
 }
 
 function time(value: string | undefined): number | undefined {
@@ -36,6 +42,8 @@ export function readSecretRecord(annotations: Readonly<Record<string, string>>):
   const requestedAt = time(annotations[ROTATION_REQUESTED_AT_ANNOTATION]);
   if (activatedAt !== undefined) record.activatedAt = activatedAt;
   if (requestedAt !== undefined) record.requestedAt = requestedAt;
+  const nextGeneratedAt = time(annotations[NEXT_GENERATED_AT_ANNOTATION]);
+  if (nextGeneratedAt !== undefined) record.nextGeneratedAt = nextGeneratedAt;
   if (annotations[ROTATE_HANDLED_ANNOTATION] !== undefined) record.handledRotate = annotations[ROTATE_HANDLED_ANNOTATION];
   if (annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION] !== undefined) record.handledEmergency = annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION];
   return record;
@@ -86,7 +94,10 @@ export const iso = (t: number): string => new Date(t).toISOString().replace(/\.\
 export function generateNextChange(material: GeneratedKeyMaterial, now: number, manual: RotationRequests | undefined): SecretChange {
   return {
     data: { [NEXT_KEY_PEM]: b64(material['key.pem']), [NEXT_PUB_PEM]: b64(material['pub.pem']) },
-    annotations: manual ? { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: manual.rotate ?? null } : {},
+    annotations: {
+      [NEXT_GENERATED_AT_ANNOTATION]: iso(now),
+      ...(manual ? { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: manual.rotate ?? null } : {}),
+    },
   };
 }
 
@@ -120,7 +131,9 @@ export function promoteOperations(layout: PromotionLayout, now: number): SecretP
   if (layout.dataKeys.has(NEXT_PUB_PEM)) ops.push({ op: 'move', from: secretPointer('data', NEXT_PUB_PEM), path: secretPointer('data', 'pub.pem') });
   else if (layout.dataKeys.has('pub.pem')) ops.push({ op: 'remove', path: secretPointer('data', 'pub.pem') });
   ops.push({ op: 'add', path: secretPointer('metadata', 'annotations', ACTIVATED_AT_ANNOTATION), value: iso(now) });
-  if (layout.annotationKeys.has(ROTATION_REQUESTED_AT_ANNOTATION)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', ROTATION_REQUESTED_AT_ANNOTATION) });
+  for (const a of [ROTATION_REQUESTED_AT_ANNOTATION, NEXT_GENERATED_AT_ANNOTATION]) {
+    if (layout.annotationKeys.has(a)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', a) });
+  }
   return ops;
 }
 
@@ -131,6 +144,7 @@ export function emergencyChange(material: GeneratedKeyMaterial, now: number, req
     annotations: {
       [ACTIVATED_AT_ANNOTATION]: iso(now),
       [ROTATION_REQUESTED_AT_ANNOTATION]: null,
+      [NEXT_GENERATED_AT_ANNOTATION]: null,
       [ROTATE_EMERGENCY_HANDLED_ANNOTATION]: requests.emergency ?? null,
       [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null,
     },

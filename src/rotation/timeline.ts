@@ -102,7 +102,8 @@ export function planRotation(input: TimelineInput): Timeline {
 
   if (signing.nextKid !== undefined) {
     const published = previousKeys.find((k) => k.kid === signing.nextKid && k.state === 'Next');
-    const publishedSince = time(published?.publishedSince) ?? now;
+    // Status may be written by others: a publication earlier than the Secret's record is not believed.
+    const publishedSince = Math.max(time(published?.publishedSince) ?? now, signing.nextGeneratedAt ?? -Infinity);
     // A next key with neither a request nor a schedule (period removed mid-rotation) finishes its rotation.
     const wanted = signing.requestedAt ?? (policy.periodMs !== undefined ? since + policy.periodMs : publishedSince);
     const activatesAt = Math.max(wanted, publishedSince + policy.publishAheadMs);

@@ -74,6 +74,33 @@ export function applyClaimRules(input: unknown, ctx: ClaimsContext, where = 'the
   return { ok: true, claims, exp };
 }
 
+/**
+ * Members one sign-fields request may name. KrakenD signs two (access and refresh token); without a
+ * bound, a 64 KiB body naming thousands of empty members cost thousands of RSA signatures and a
+ * multi-megabyte answer each (issue 20, point 1).
+ */
+export const MAX_KEYS_TO_SIGN = 16;
+/**
+ * Levels of objects and arrays a body may nest. JSON.parse takes far deeper input than
+ * JSON.stringify, which overflows the stack near 10,000 levels: such a body was a 500 and an error
+ * line per request.
+ */
+export const MAX_JSON_DEPTH = 400;
+
+/** Whether `value` nests objects and arrays more than `max` levels deep; iterative, and stops at the first level too many. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 export interface SignFieldsRequest {
   document: Record<string, unknown>;
   keysToSign: string[];
@@ -90,6 +117,10 @@ export function parseSignFields(body: unknown): SignFieldsParse {
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === 'string' && k !== '')) {
     return { ok: false, rule: 'keys_to_sign_invalid', message: '"keysToSign" must be a non-empty array of member names of "document"' };
   }
+  const members = new Set(keys);
+  if (members.size > MAX_KEYS_TO_SIGN) {
+    return { ok: false, rule: 'too_many_keys_to_sign', message: `"keysToSign" names ${members.size} members; at most ${MAX_KEYS_TO_SIGN} may be signed in one request` };
+  }
   if (body.full !== undefined && typeof body.full !== 'boolean') return { ok: false, rule: 'full_not_boolean', message: '"full" must be true or false' };
-  return { ok: true, request: { document: body.document, keysToSign: [...new Set(keys)], full: body.full === true } };
+  return { ok: true, request: { document: body.document, keysToSign: [...members], full: body.full === true } };
 }

@@ -20,6 +20,11 @@ export interface SigningEntry {
   active?: SigningKey;
   /** The pre-published next key (scheduled rotation), exported after the active one. */
   next?: SigningKey;
+  /**
+   * The keys' Secret allows export: generated while spec.signing.allowKeysetExport was on, or marked
+   * signet.dev/exportable by its writer. Export needs this and allowKeysetExport.
+   */
+  exportable?: boolean;
 }
 
 export class SigningKeyStore {
@@ -60,10 +65,10 @@ function signingKey(k: PrivateKeyHolder | undefined): SigningKey | undefined {
  */
 export function signingEntryFor(
   spec: { issuerURI: string; signing: EffectiveSigning },
-  keys: { active?: PrivateKeyHolder | undefined; next?: PrivateKeyHolder | undefined; servedOnIssuer: boolean },
+  keys: { active?: PrivateKeyHolder | undefined; next?: PrivateKeyHolder | undefined; servedOnIssuer: boolean; exportable: boolean },
 ): SigningEntry | undefined {
   if (!spec.signing.enabled) return undefined;
   const active = keys.servedOnIssuer ? signingKey(keys.active) : undefined;
   const next = active ? signingKey(keys.next) : undefined;
-  return { issuerURI: spec.issuerURI, settings: spec.signing, ...(active && { active }), ...(next && { next }) };
+  return { issuerURI: spec.issuerURI, settings: spec.signing, exportable: keys.exportable, ...(active && { active }), ...(next && { next }) };
 }

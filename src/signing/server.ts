@@ -7,20 +7,37 @@
 // else, 403 (RBAC says no, the same whether the AuthServer exists or not) before 404 (no such
 // AuthServer, signing not enabled, export not allowed), then 503 (no usable key yet), 415 and 413
 // on the body, 400 for claims that break a rule (named). Answers are JSON and never cached.
+//
+// Bounded work (issue 20, point 1): a sign-fields request signs at most MAX_KEYS_TO_SIGN members,
+// a body nests at most MAX_JSON_DEPTH levels, at most `maxConcurrentSigning` requests parse and sign
+// at once with up to `maxQueuedSigning` waiting (queued per source, in turn), beyond which the answer
+// is 503 with Retry-After; the listener caps its connections, and those of one source to a share
+// (source-connections.ts), closes idle ones under connection pressure (jwks/overload.ts) and closes
+// a request whose headers or body trickle in after 10 s.
 import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { markActive, markBusy, protectFromConnectionFlood } from '../jwks/overload.js';
+import { answerClientErrors } from '../jwks/server.js';
 import type { TlsFiles } from '../jwks/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity } from './access.js';
 import { applyClaimRules, parseSignFields, type ClaimsContext } from './claims.js';
+import { FairQueue, QueueFullError } from './fair-queue.js';
+import { bearerToken, busy, HttpError, parseJson, readJsonBody, tokenType, unauthorized } from './http.js';
 import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
 import { privateKeySet } from './keyset.js';
-import { jwsSigner, type TokenType } from './jws.js';
+import { jwsSigner } from './jws.js';
 import { signatureMaker, type RsaPlacement } from './signature.js';
+import { limitConnectionsPerSource, SOURCE_SHARE } from './source-connections.js';
 
-/** Bodies above this get 413. */
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES } from './http.js';
+
+/** Requests parsed and signed at once (each at most MAX_KEYS_TO_SIGN signatures), and waiting beyond those. */
+export const DEFAULT_MAX_CONCURRENT_SIGNING = 16;
+export const DEFAULT_MAX_QUEUED_SIGNING = 256;
+export const DEFAULT_SIGNING_MAX_CONNECTIONS = 1_024;
+export const DEFAULT_SIGNING_HEADERS_TIMEOUT_MS = 10_000;
 
 export type Endpoint = 'sign' | 'sign-fields' | 'keyset' | 'other';
 
@@ -31,96 +48,44 @@ export interface SigningObserver {
   exported(namespace: string, name: string): void;
 }
 
+/** A private keyset handed out: who asked, for which AuthServer, which keys. */
+export interface KeysetExport {
+  namespace: string;
+  name: string;
+  user: Identity;
+  kids: string[];
+}
+
 export interface SigningServerDeps {
   keys: Pick<SigningKeyStore, 'get'>;
   access: Pick<AccessChecker, 'authenticate' | 'authorize'>;
   log: Logger;
   observer?: SigningObserver;
+  /** Told of every keyset export after it is logged (service.ts records an Event on the AuthServer). */
+  onKeysetExport?: (e: KeysetExport) => void;
   /** Milliseconds since the epoch. */
   now?: () => number;
   /** Where RSA signatures are made; by default chosen from the CPUs this process may use (signature.ts). */
   rsaPlacement?: RsaPlacement;
+  maxConcurrentSigning?: number;
+  maxQueuedSigning?: number;
 }
 
 export interface SigningServerOptions {
   /** HTTPS with these files, kept current as they are renewed; plain HTTP without (--signing-insecure). */
   tls?: TlsFiles;
+  /** Open connections beyond this are refused; above 80 % the idle ones are closed (jwks/overload.ts). */
+  maxConnections?: number;
+  /** Open connections from one address beyond this are closed (source-connections.ts); a quarter of maxConnections by default. */
+  maxConnectionsPerSource?: number;
+  /** Time to receive the request headers, and the whole request. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
 }
 
 const ROUTE = /^\/authservers\/([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)\/(sign|sign-fields|keyset)$/;
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const BASE_HEADERS = ['Content-Type', 'application/json', 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
-
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly extra: { headers?: string[]; body?: Record<string, unknown> } = {}) {
-    super(message);
-  }
-}
-
-const unauthorized = (message: string, invalid: boolean) =>
-  new HttpError(401, 'unauthorized', message, { headers: ['WWW-Authenticate', invalid ? 'Bearer realm="signet", error="invalid_token"' : 'Bearer realm="signet"'] });
-
-function bearerToken(header: string | undefined): string {
-  if (header === undefined || header === '') throw unauthorized('a bearer token is required: send "Authorization: Bearer <ServiceAccount token>"', false);
-  const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(header);
-  if (!m?.[1]) throw unauthorized('the Authorization header must be "Bearer <token>"', true);
-  return m[1];
-}
-
-/** `typ` from the raw query; `+` is taken literally (and as a space, which form encoding makes of it). */
-function tokenType(url: string): TokenType {
-  const q = url.indexOf('?');
-  if (q === -1) return 'JWT';
-  let typ: string | undefined;
-  for (const pair of url.slice(q + 1).split('&')) {
-    const [name, value = ''] = pair.split('=');
-    if (name !== 'typ') continue;
-    try {
-      typ = decodeURIComponent(value);
-    } catch {
-      typ = value;
-    }
-  }
-  if (typ === undefined || typ === 'JWT') return 'JWT';
-  if (typ === 'at+jwt' || typ === 'at jwt') return 'at+jwt';
-  throw new HttpError(400, 'invalid_request', 'the query parameter typ must be JWT or at+jwt');
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'payload_too_large', `the body must not exceed ${MAX_BODY_BYTES} bytes`));
-        req.pause();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
-}
-
-async function jsonBody(req: http.IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type'];
-  if (type === undefined || !JSON_TYPE.test(type)) {
-    throw new HttpError(415, 'unsupported_media_type', 'the body must be JSON: send "Content-Type: application/json"');
-  }
-  const length = Number(req.headers['content-length'] ?? '0');
-  if (length > MAX_BODY_BYTES) throw new HttpError(413, 'payload_too_large', `the body must not exceed ${MAX_BODY_BYTES} bytes`);
-  const body = await readBody(req);
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
-  }
-}
 
 /**
  * 128-bit jti values from a buffer filled from the CSPRNG 256 values at a time, each handed out once:
@@ -149,6 +114,21 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
   const { log, observer } = deps;
   const newJti = jtiSource();
   const jws = jwsSigner(signatureMaker(deps.rsaPlacement));
+  const maxQueuedSigning = deps.maxQueuedSigning ?? DEFAULT_MAX_QUEUED_SIGNING;
+  const work = new FairQueue({
+    concurrency: deps.maxConcurrentSigning ?? DEFAULT_MAX_CONCURRENT_SIGNING,
+    maxQueued: maxQueuedSigning,
+    maxQueuedPerSource: Math.max(1, Math.floor(maxQueuedSigning / 4)),
+  });
+  /** Parse and sign in turn with the other requests; beyond the queue, 503 at once. */
+  const inTurn = async <T>(source: string, task: () => Promise<T>): Promise<T> => {
+    try {
+      return await work.run(source, task);
+    } catch (err) {
+      if (err instanceof QueueFullError) throw busy('signing_busy', 'too many signing requests are waiting already; try again');
+      throw err;
+    }
+  };
 
   const contextFor = (entry: SigningEntry): ClaimsContext => ({
     issuer: entry.issuerURI,
@@ -164,20 +144,20 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
     res.end(payload);
   };
 
-  const authorised = async (token: string, request: AccessRequest): Promise<Identity> => {
+  const authorised = async (token: string, request: AccessRequest, source: string): Promise<Identity> => {
     let user: Identity;
     let allowed: boolean;
     try {
-      const authn = await deps.access.authenticate(token);
-      if (!authn.authenticated) throw unauthorized('the bearer token is not valid (expired, revoked, or not for this audience)', true);
+      const authn = await deps.access.authenticate(token, source);
+      if (!authn.authenticated) throw unauthorized(authn.problem ?? 'the bearer token is not valid (expired, revoked, or not for this audience)', true);
       user = authn.user;
-      allowed = await deps.access.authorize(token, user, request);
+      allowed = await deps.access.authorize(token, user, request, source);
     } catch (err) {
       if (err instanceof HttpError) throw err;
       // A flood is refused without a log line each; an API server that cannot be asked is worth one.
       if (err instanceof ReviewsBusyError) log.debug('signing: review queue full', { error: err.message });
       else log.warn('signing: token or access review failed', { error: (err as Error).message });
-      throw new HttpError(503, 'review_unavailable', 'the Kubernetes API could not be asked to review the token; try again', { headers: ['Retry-After', '1'] });
+      throw busy('review_unavailable', 'the Kubernetes API could not be asked to review the token; try again');
     }
     if (!allowed) {
       const what = `${request.verb} on authservers/${request.subresource}`;
@@ -201,29 +181,40 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
     const method = action === 'keyset' ? 'GET' : 'POST';
     if (req.method !== method) throw new HttpError(405, 'method_not_allowed', `${action} takes ${method} only`, { headers: ['Allow', method] });
     const token = bearerToken(req.headers.authorization);
-    const request: AccessRequest = action === 'keyset'
-      ? { namespace, name, subresource: 'keyset', verb: 'get' }
-      : { namespace, name, subresource: 'sign', verb: 'create' };
-    const user = await authorised(token, request);
+    const source = req.socket.remoteAddress ?? '';
+    // Exporting a private key is a create, as serviceaccounts/token is: "view everything" roles
+    // (get on resources "*") must not hand out signing keys.
+    const request: AccessRequest = { namespace, name, subresource: action === 'keyset' ? 'keyset' : 'sign', verb: 'create' };
+    const user = await authorised(token, request, source);
 
     const entry = deps.keys.get(namespace, name);
     if (entry === undefined) throw new HttpError(404, 'not_found', `no AuthServer "${name}" in namespace "${namespace}" has spec.signing.enabled`);
 
     if (action === 'keyset') {
       if (!entry.settings.allowKeysetExport) throw new HttpError(404, 'not_found', `AuthServer "${name}" in namespace "${namespace}" does not allow keyset export (spec.signing.allowKeysetExport)`);
+      if (!entry.exportable) {
+        throw new HttpError(404, 'not_found', `AuthServer "${name}" in namespace "${namespace}" signs with a key that is not exportable: it was generated while spec.signing.allowKeysetExport was off (point signAndVerifyKeyRef at a new Secret name to generate an exportable one)`);
+      }
       activeKey(entry);
       const keyset = privateKeySet(entry);
-      log.info('signing: private keyset exported', { namespace, authserver: name, user: user.username, kids: keyset.keys.map((k) => k.kid) });
+      const kids = keyset.keys.map((k) => String(k.kid));
+      // warn: an export hands out a copy of a private key, which must be seen at any log level but error.
+      log.warn('signing: private keyset exported', { namespace, authserver: name, user: user.username, groups: user.groups, source, kids });
       observer?.exported(namespace, name);
+      deps.onKeysetExport?.({ namespace, name, user, kids });
       send(res, 200, keyset, ['Pragma', 'no-cache']);
       return;
     }
 
     const key = activeKey(entry);
     const typ = tokenType(req.url ?? '');
-    const body = await jsonBody(req);
-    const ctx = contextFor(entry);
+    const raw = await readJsonBody(req);
+    await inTurn(source, () => signAndSend(res, action, parseJson(raw), entry, key, typ, namespace, name));
+  };
 
+  const signAndSend = async (res: http.ServerResponse, action: 'sign' | 'sign-fields', body: unknown, entry: SigningEntry, key: SigningKey,
+    typ: ReturnType<typeof tokenType>, namespace: string, name: string): Promise<void> => {
+    const ctx = contextFor(entry);
     if (action === 'sign') {
       const checked = applyClaimRules(body, ctx);
       if (!checked.ok) throw claimsError(checked.rule, checked.message);
@@ -252,6 +243,11 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
 
   return (req, res) => {
     res.sendDate = false;
+    // Busy until answered: connection-flood relief closes idle connections, not this one.
+    markActive(req.socket);
+    markBusy(req.socket, true);
+    res.once('finish', () => markBusy(req.socket, false));
+    res.once('close', () => markBusy(req.socket, false));
     const started = process.hrtime.bigint();
     let endpoint: Endpoint = 'other';
     const finish = (status: number): void => {
@@ -277,16 +273,29 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
 
 /** The signing server; HTTPS when `tls` is given. Not listening yet: see jwks/server.ts listen(). */
 export function createSigningServer(deps: SigningServerDeps, opts: SigningServerOptions = {}): http.Server {
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_SIGNING_HEADERS_TIMEOUT_MS;
+  const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
   const common: http.ServerOptions = {
     maxHeaderSize: 16 * 1024,
-    headersTimeout: opts.headersTimeoutMs ?? 10_000,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
-    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 65_000,
+    headersTimeout,
+    requestTimeout: opts.requestTimeoutMs ?? headersTimeout,
+    keepAliveTimeout,
+    // How often the timeouts are checked (Node's default, 30 s, held a trickled header 31 s).
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     noDelay: true,
   };
   const handler = createSigningHandler(deps);
-  if (!opts.tls) return http.createServer(common, handler);
-  const server = https.createServer({ ...common, ...opts.tls.options, handshakeTimeout: common.headersTimeout }, handler);
-  opts.tls.serve(server);
+  let server: http.Server;
+  if (opts.tls) {
+    const secure = https.createServer({ ...common, ...opts.tls.options, handshakeTimeout: headersTimeout }, handler);
+    opts.tls.serve(secure);
+    server = secure;
+  } else {
+    server = http.createServer(common, handler);
+  }
+  server.maxConnections = opts.maxConnections ?? DEFAULT_SIGNING_MAX_CONNECTIONS;
+  limitConnectionsPerSource(server, opts.maxConnectionsPerSource ?? Math.max(1, Math.floor(server.maxConnections * SOURCE_SHARE)));
+  protectFromConnectionFlood(server, { keepAliveTimeoutMs: keepAliveTimeout, pressureKeepAliveTimeoutMs: 1_000 });
+  answerClientErrors(server);
   return server;
 }

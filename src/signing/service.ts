@@ -1,5 +1,6 @@
 // The signing service put together from its parts (DESIGN §9): the TLS files (HTTPS unless
-// --signing-insecure), the cached token and access reviews, the server, listening.
+// --signing-insecure), the cached token and access reviews, the Events of keyset exports, the
+// server, listening.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { SigningConfig } from '../config.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AccessChecker } from './access.js';
 import type { SigningKeyStore } from './key-store.js';
+import { keysetExportEvents } from './export-events.js';
 import { kubeReviewer } from './kube-review.js';
 import { cacheObserver, signingObserver } from './observer.js';
 import { createSigningServer } from './server.js';
@@ -25,8 +27,12 @@ export interface SigningServiceDeps {
 export async function startSigningService(deps: SigningServiceDeps): Promise<{ server: Server; tls?: TlsFiles }> {
   const { config, log, metrics } = deps;
   const tls = config.tls ? await TlsFiles.load(config.tls, { log }) : undefined;
+  tls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'signing' }, ms / 1000));
   const access = new AccessChecker(kubeReviewer(deps.kc, config.tokenAudiences), { onLookup: cacheObserver(metrics) });
-  const server = createSigningServer({ keys: deps.keys, access, log, observer: signingObserver(metrics) }, { ...(tls && { tls }) });
+  const server = createSigningServer(
+    { keys: deps.keys, access, log, observer: signingObserver(metrics), onKeysetExport: keysetExportEvents(deps.kc, log) },
+    { ...(tls && { tls }) },
+  );
   try {
     await listen(server, config.bindAddress);
   } catch (err) {

@@ -25,6 +25,8 @@ export interface ControlPlane {
    * kube-controller-manager), for teardown from another process.
    */
   pgids: number[];
+  /** Set when started with StartOptions.pods: the address pods reach the API server on. */
+  podsAddress?: string;
 }
 
 /** Index of kube-apiserver in ControlPlane.pgids. */
@@ -36,7 +38,22 @@ export interface StartOptions {
   /** Keep processes running after this Node process exits (make dev-cluster). */
   detached?: boolean;
   log?: (line: string) => void;
+  /**
+   * Serve pods on a node (test/node/): the API server binds and advertises on `address` (the pod
+   * bridge's gateway, so the `kubernetes` Service's endpoint is reachable from pods), admits
+   * ServiceAccounts (token volumes), reaches kubelets with a client certificate, and the controller
+   * manager runs the workload controllers and publishes the root CA to every namespace.
+   */
+  pods?: { address: string };
 }
+
+/** What a Deployment, a Service and a PodDisruptionBudget need, beside the default set. */
+const POD_CONTROLLERS = [
+  'deployment-controller', 'replicaset-controller', 'endpoints-controller', 'endpointslice-controller',
+  'disruption-controller', 'root-ca-certificate-publisher-controller', 'pod-garbage-collector-controller',
+  // Lifts the not-ready taint the API server puts on a new Node once the kubelet reports Ready.
+  'node-lifecycle-controller',
+];
 
 /** Builds (once per pinned version) or finds the binaries; returns their folder. */
 export function binaries(): string {
@@ -56,26 +73,37 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed serving certificate for 127.0.0.1/localhost, so clients verify the API server. */
-function servingCert(): { cert: string; key: string } {
+/**
+ * A self-signed serving certificate for 127.0.0.1/localhost (and, for pods, the bridge address and the
+ * `kubernetes` Service's names and ClusterIP), so clients verify the API server.
+ */
+function servingCert(podsAddress?: string, commonName = 'signet-test-apiserver', extKeyUsage: Record<string, boolean> = { serverAuth: true }): { cert: string; key: string } {
   const keys = forge.pki.rsa.generateKeyPair(2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = '01' + randomBytes(8).toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 24 * 3600_000);
-  const attrs = [{ name: 'commonName', value: 'signet-test-apiserver' }];
+  const attrs = [{ name: 'commonName', value: commonName }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+    { name: 'extKeyUsage', ...extKeyUsage },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }, ...(podsAddress ? podSANs(podsAddress) : [])] },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
+
+function podSANs(address: string): { type: number; ip?: string; value?: string }[] {
+  const names = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  return [{ type: 7, ip: address }, { type: 7, ip: KUBERNETES_SERVICE_IP }, ...names.map((value) => ({ type: 2, value }))];
+}
+
+/** The first address of --service-cluster-ip-range: the `kubernetes` Service's ClusterIP. */
+export const KUBERNETES_SERVICE_IP = '10.0.0.1';
 
 function kubeconfig(server: string, caPem: string, token: string): string {
   const ca = Buffer.from(caPem).toString('base64');
@@ -151,9 +179,16 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   mkdirSync(pki, { recursive: true });
 
   const token = randomBytes(24).toString('hex');
-  const { cert, key } = servingCert();
+  const podsAddress = opts.pods?.address;
+  const { cert, key } = servingCert(podsAddress);
   writeFileSync(join(pki, 'serving.crt'), cert);
   writeFileSync(join(pki, 'serving.key'), key, { mode: 0o600 });
+  if (podsAddress) {
+    // Self-signed, so it is its own CA: the kubelet trusts it (x509 clientCAFile) and nothing else.
+    const client = servingCert(undefined, 'kube-apiserver-kubelet-client', { clientAuth: true });
+    writeFileSync(join(pki, 'kubelet-client.crt'), client.cert);
+    writeFileSync(join(pki, 'kubelet-client.key'), client.key, { mode: 0o600 });
+  }
   writeFileSync(join(pki, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
   const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(pki, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -174,8 +209,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     await waitFor('etcd', 30_000, () => httpGetOk(`${etcdUrl}/health`), children);
     log(`etcd ready after ${Date.now() - t0} ms`);
 
-    const server = `https://127.0.0.1:${apiPort}`;
-    children.push(startProcess(join(bin, 'kube-apiserver'), apiServerArgs(etcdUrl, apiPort, pki), join(dataDir, 'kube-apiserver.log'), !!opts.detached));
+    const server = `https://${podsAddress ?? '127.0.0.1'}:${apiPort}`;
+    children.push(startProcess(join(bin, 'kube-apiserver'), apiServerArgs(etcdUrl, apiPort, pki, podsAddress), join(dataDir, 'kube-apiserver.log'), !!opts.detached));
     await waitFor('kube-apiserver', 60_000, () => httpsGetOk(`${server}/readyz`, cert, token), children);
     log(`kube-apiserver ready after ${Date.now() - t0} ms`);
 
@@ -184,15 +219,16 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     const kcmPort = await freePort();
     children.push(startProcess(join(bin, 'kube-controller-manager'), [
       `--kubeconfig=${kubeconfigPath}`, `--authentication-kubeconfig=${kubeconfigPath}`, `--authorization-kubeconfig=${kubeconfigPath}`,
-      '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-token-controller,serviceaccount-controller',
+      `--controllers=${['garbage-collector-controller', 'namespace-controller', 'serviceaccount-token-controller', 'serviceaccount-controller', ...(podsAddress ? POD_CONTROLLERS : [])].join(',')}`,
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+      ...(podsAddress ? [`--root-ca-file=${join(pki, 'serving.crt')}`] : []),
       '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`,
       '--use-service-account-credentials=false', `--cert-dir=${join(pki, 'kcm')}`,
     ], join(dataDir, 'kube-controller-manager.log'), !!opts.detached));
     await waitFor('kube-controller-manager', 60_000, () => kcmHealthy(kcmPort), children);
     log(`kube-controller-manager healthy after ${Date.now() - t0} ms`);
 
-    const cp: ControlPlane = { server, kubeconfigPath, dataDir, etcdURL: etcdUrl, pgids: children.map((c) => c.pid ?? 0) };
+    const cp: ControlPlane = { server, kubeconfigPath, dataDir, etcdURL: etcdUrl, pgids: children.map((c) => c.pid ?? 0), ...(podsAddress ? { podsAddress } : {}) };
     writeFileSync(join(dataDir, 'controlplane.json'), JSON.stringify(cp));
     return cp;
   } catch (err) {
@@ -201,11 +237,19 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   }
 }
 
-/** The kube-apiserver's flags (envtest's model); the interop suite's second API server adds to them. */
-export function apiServerArgs(etcdUrl: string, port: number, pki: string): string[] {
+/**
+ * The kube-apiserver's flags (envtest's model); the interop suite's second API server adds to them.
+ * With `podsAddress` (StartOptions.pods) it serves pods on a node.
+ */
+export function apiServerArgs(etcdUrl: string, port: number, pki: string, podsAddress?: string): string[] {
+  const address = podsAddress ?? '127.0.0.1';
+  const pods = podsAddress
+    ? [`--kubelet-client-certificate=${join(pki, 'kubelet-client.crt')}`, `--kubelet-client-key=${join(pki, 'kubelet-client.key')}`,
+        '--kubelet-preferred-address-types=InternalIP']
+    : ['--disable-admission-plugins=ServiceAccount'];
   return [
     `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1', `--secure-port=${port}`, '--advertise-address=127.0.0.1',
+    `--bind-address=${address}`, `--secure-port=${port}`, `--advertise-address=${address}`,
     `--tls-cert-file=${join(pki, 'serving.crt')}`, `--tls-private-key-file=${join(pki, 'serving.key')}`,
     `--token-auth-file=${join(pki, 'tokens.csv')}`,
     '--authorization-mode=RBAC',
@@ -213,7 +257,7 @@ export function apiServerArgs(etcdUrl: string, port: number, pki: string): strin
     `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
     '--service-account-issuer=https://kubernetes.default.svc',
     '--service-cluster-ip-range=10.0.0.0/24',
-    '--allow-privileged=true', '--disable-admission-plugins=ServiceAccount',
+    '--allow-privileged=true', ...pods,
     '--enable-priority-and-fairness=false',
     `--cert-dir=${pki}`,
   ];
@@ -245,7 +289,7 @@ export async function restartApiServer(cp: ControlPlane, opts: { graceMs?: numbe
   if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
   const pki = join(cp.dataDir, 'pki');
   const port = Number(new URL(cp.server).port);
-  const child = startProcess(join(binaries(), 'kube-apiserver'), apiServerArgs(cp.etcdURL, port, pki), join(cp.dataDir, 'kube-apiserver.log'), true);
+  const child = startProcess(join(binaries(), 'kube-apiserver'), apiServerArgs(cp.etcdURL, port, pki, cp.podsAddress), join(cp.dataDir, 'kube-apiserver.log'), true);
   cp.pgids[APISERVER] = child.pid ?? 0;
   writeFileSync(join(cp.dataDir, 'controlplane.json'), JSON.stringify(cp));
   if (existsSync(pgidsFile(cp.dataDir))) recordPgids(cp);

@@ -169,6 +169,8 @@ export interface CertOptions {
   issuerCN?: string;
   ca?: boolean;
   days?: number;
+  /** Start of validity (default a minute ago); `days` after it, the certificate expires. */
+  notBefore?: Date;
 }
 
 export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {
@@ -183,7 +185,7 @@ export function makeCert(opts: CertOptions): string {
   const alg = signatureAlgorithm(issuer);
   const serial = randomBytes(12);
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01; // positive, no leading zero
-  const notBefore = new Date(Date.now() - 60_000);
+  const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (opts.days ?? 365) * 86_400_000);
   const extensions = opts.ca === true
     ? [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [seq([

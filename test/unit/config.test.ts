@@ -30,8 +30,15 @@ describe('parseConfig', () => {
       issuerHostPolicy: undefined,
       signing: undefined,
       serviceAccountSigner: undefined,
+      statusKeySecret: { namespace: 'default', name: 'signet-status-key' },
     };
     expect(parseConfig([], {})).toEqual(expected);
+  });
+
+  it('takes the status seal key Secret as NAMESPACE/NAME, defaulting to the pod namespace', () => {
+    expect(parseConfig([], { POD_NAMESPACE: 'signet-system' }).statusKeySecret).toEqual({ namespace: 'signet-system', name: 'signet-status-key' });
+    expect(parseConfig(['--status-key-secret', 'ops/seal'], {}).statusKeySecret).toEqual({ namespace: 'ops', name: 'seal' });
+    expect(() => parseConfig(['--status-key-secret', 'seal'], {})).toThrow('--status-key-secret "seal" must be NAMESPACE/NAME of a Secret, such as signet-system/signet-status-key');
   });
 
   it('reads the signing flags, and refuses signing without HTTPS or --signing-insecure', () => {
@@ -61,6 +68,7 @@ describe('parseConfig', () => {
       '--log-level', 'debug',
       '--concurrency', '16',
       '--allow-insecure-issuers',
+      '--status-key-secret', 'signet-system/seal',
     ], {});
     expect(config).toEqual({
       kubeconfig: '/home/me/.kube/dev',
@@ -73,6 +81,7 @@ describe('parseConfig', () => {
       concurrency: 16,
       allowInsecureIssuers: true,
       issuerHostPolicy: undefined,
+      statusKeySecret: { namespace: 'signet-system', name: 'seal' },
     });
   });
 

@@ -43,7 +43,7 @@ export async function serviceAccountTokenExpiringIn(namespace: string, name: str
 
 /**
  * Lets a ServiceAccount sign with (create on authservers/sign) and, optionally, export the keyset
- * of (get on authservers/keyset) the named AuthServers only: the resourceNames binding docs/signing.md describes.
+ * of (create on authservers/keyset) the named AuthServers only: the resourceNames binding docs/signing.md describes.
  */
 export async function grant(namespace: string, serviceAccount: string, sign: string[], keyset: string[] = []): Promise<void> {
   const name = `signer-${serviceAccount}`;
@@ -53,7 +53,7 @@ export async function grant(namespace: string, serviceAccount: string, sign: str
       metadata: { name },
       rules: [
         { apiGroups: ['signet.dev'], resources: ['authservers/sign'], verbs: ['create'], resourceNames: sign },
-        ...(keyset.length > 0 ? [{ apiGroups: ['signet.dev'], resources: ['authservers/keyset'], verbs: ['get'], resourceNames: keyset }] : []),
+        ...(keyset.length > 0 ? [{ apiGroups: ['signet.dev'], resources: ['authservers/keyset'], verbs: ['create'], resourceNames: keyset }] : []),
       ],
     },
   });

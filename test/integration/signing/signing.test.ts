@@ -45,7 +45,7 @@ beforeAll(async () => {
   // AAM's RS512 key: a PKCS#1 PEM as `ssh-keygen -t rsa -m PEM` writes it.
   rs512Pem = rsaPkcs1Pem(2048);
   const ecExtra = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'rs512-key', annotations: { 'signet.dev/algorithm': 'RS512' } }, stringData: { 'key.pem': rs512Pem } } });
+  await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'rs512-key', annotations: { 'signet.dev/algorithm': 'RS512', 'signet.dev/allow-signing-by': 'rs512' } }, stringData: { 'key.pem': rs512Pem } } });
   await c.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'hs-extra' }, stringData: { 'key.pem': ecExtra } } });
   for (const [name, alg] of GENERATED) {
     const extra: Partial<AuthServerSpec> = name === 'rs256'
@@ -208,6 +208,18 @@ describe('keyset export', () => {
     expect((await call(signingPort, path('rs256', 'keyset'), { token: signer })).status).toBe(403);
   });
 
+  it('a "view everything" role (get on every resource) does not export: export is create on authservers/keyset', async () => {
+    await c.rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: 'view-all' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }] } });
+    await c.rbac.createNamespacedRoleBinding({ namespace: ns.name, body: {
+      metadata: { name: 'viewer-view-all' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'view-all' },
+      subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: ns.name }],
+    } });
+    const viewer = await serviceAccountToken(ns.name, 'viewer');
+    const res = await call(signingPort, path('rs256', 'keyset'), { token: viewer });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toContain('may not create on authservers/keyset');
+  });
+
   it('on: the private JWK set, no-store, logged with who asked, counted', async () => {
     const as = await getAuthServer(ns.name, 'rs256');
     const res = await call(signingPort, path('rs256', 'keyset'), { token: exporter });
@@ -216,7 +228,13 @@ describe('keyset export', () => {
     const keys = res.body.keys as Array<Record<string, string>>;
     expect(keys[0]).toMatchObject({ kty: 'RSA', kid: as.status?.signingKeyID, alg: 'RS256', use: 'sig' });
     expect(Object.keys(keys[0] ?? {})).toEqual(expect.arrayContaining(['d', 'p', 'q', 'dp', 'dq', 'qi']));
-    await eventually(() => op.logs.some((l) => l.includes('private keyset exported') && l.includes(`system:serviceaccount:${ns.name}:exporter`)), { what: 'export log line' });
+    const line = await eventually(() => op.logs.find((l) => l.includes('private keyset exported') && l.includes(`system:serviceaccount:${ns.name}:exporter`)), { what: 'export log line' });
+    expect((JSON.parse(line) as { level: string }).level).toBe('warn');
+    // On the AuthServer by uid, as `kubectl describe authserver` selects its Events.
+    const recorded = await eventually(async () => (await c.core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.uid=${as.metadata.uid ?? ''}` }))
+      .items.find((e) => e.reason === 'KeysetExported'), { what: 'KeysetExported Event' });
+    expect(recorded.type).toBe('Warning');
+    expect(recorded.message).toContain(`system:serviceaccount:${ns.name}:exporter`);
     const text = await scrape(op.metricsPort);
     expect(metricValue(text, 'signet_keyset_exports_total', { namespace: ns.name, authserver: 'rs256' })).toBeGreaterThanOrEqual(1);
   });
@@ -273,7 +291,7 @@ describe('key changes', () => {
       metadata: { name: 'export-rot' },
       rules: [{ apiGroups: ['signet.dev'], resources: ['authservers/keyset', 'authservers/sign'], verbs: ['get', 'create'], resourceNames: ['rot'] }],
     } });
-    await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { publishAhead: '3s', retainFor: '1h' } } }));
+    await editAuthServer(ns.name, 'rot', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { publishAhead: '3s', retainFor: '2h' } } }));
     const first = (await waitForStatus(ns.name, 'rot', isReady, 'Ready')).status?.signingKeyID;
     await c.custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'rot', body: { metadata: { annotations: { 'signet.dev/rotate': 'r1' } } } },
@@ -297,7 +315,7 @@ describe('key changes', () => {
     await createAuthServer(ns.name, 'sched', {
       ...spec('sched', 'sched-key', { jwks: { cacheMaxAgeSeconds: 1 } }, 'ES256'),
     });
-    await editAuthServer(ns.name, 'sched', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { period: '6s', publishAhead: '3s', retainFor: '1h' } } }));
+    await editAuthServer(ns.name, 'sched', (s) => ({ ...s, tokenSignature: { ...s.tokenSignature, rotation: { period: '6s', publishAhead: '3s', retainFor: '2h' } } }));
     const first = (await waitForStatus(ns.name, 'sched', isReady, 'Ready')).status?.signingKeyID;
     await grant(ns.name, 'sched-signer', ['sched']);
     const token = await serviceAccountToken(ns.name, 'sched-signer');

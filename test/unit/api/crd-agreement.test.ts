@@ -99,6 +99,7 @@ const sample: DeepRequired<Omit<AuthServer, 'metadata'>> & { metadata: V1ObjectM
           kty: 'EC', kid: 'login-key-2026-10', use: 'sig', alg: 'ES256', n: 'AQAB', e: 'AQAB', crv: 'P-256', x: 'eA', y: 'eQ',
           x5c: ['MIIB'], 'x5t#S256': 'dA',
         },
+        seal: 'c2VhbA',
       },
     ],
     conditions: [
@@ -247,7 +248,7 @@ describe('CRD and src/api/types.ts agree', () => {
     const rules = schemaNodes((node) => node['x-kubernetes-validations'] !== undefined)
       .flatMap(([path, node]) => (node['x-kubernetes-validations'] ?? []).map((rule) => ({ path, ...rule })));
     expect(rules.map((rule) => rule.path)).toEqual([
-      'spec', 'spec', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI',
+      'spec', 'spec', 'spec', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI', 'spec.issuerURI',
       'spec.tokenSignature', 'spec.tokenSignature.extraVerifyKeyRefs',
       'spec.tokenSignature.rotation', 'spec.tokenSignature.rotation.period',
       'spec.signing', 'spec.signing.maxTokenLifetime', 'spec.signing.defaultTokenLifetime',

@@ -74,6 +74,16 @@ describe('NetworkPolicy', () => {
     }]);
   });
 
+  it('admits no source to the signing port unless networkPolicy.signingFrom lists it', async () => {
+    const closed = one(await render({ values: { networkPolicy: { enabled: true }, signing: { enabled: true, tlsSecretName: 't' } } }), 'NetworkPolicy') as Spec<NetworkPolicySpec>;
+    expect(closed.spec.ingress.flatMap((r) => r.ports.map((p) => p.port))).not.toContain('signing');
+    const gateway = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway' } }, podSelector: { matchLabels: { app: 'krakend' } } };
+    const open = one(await render({ values: { networkPolicy: { enabled: true, signingFrom: [gateway] }, signing: { enabled: true, tlsSecretName: 't' } } }), 'NetworkPolicy') as Spec<NetworkPolicySpec>;
+    expect(open.spec.ingress.filter((r) => r.ports.some((p) => p.port === 'signing'))).toEqual([{ from: [gateway], ports: [{ port: 'signing', protocol: 'TCP' }] }]);
+    // The JWKS rule stays open to all, and admits nothing but the JWKS port.
+    expect(open.spec.ingress.find((r) => !r.from)).toEqual({ ports: [{ port: 'jwks', protocol: 'TCP' }] });
+  });
+
   it('takes the monitoring namespace from networkPolicy.metricsNamespace', async () => {
     const np = one(await render({ values: { networkPolicy: { enabled: true, metricsNamespace: 'observability' } } }), 'NetworkPolicy') as Spec<NetworkPolicySpec>;
     expect(np.spec.ingress.find((r) => r.from)?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } }]);
@@ -83,6 +93,7 @@ describe('NetworkPolicy', () => {
     ['networkPolicy.metricsNamespace=Monitoring', /metricsNamespace.*does not match pattern/],
     ['networkPolicy.enable=true', /networkPolicy.*additional properties 'enable' not allowed/],
     ['networkPolicy.enabled=yes', /networkPolicy\/enabled.*want boolean/],
+    ['networkPolicy.signingFrom[0].ipBlock.except[0]=10.0.0.0/8', /ipBlock.*missing property 'cidr'|missing properties: 'cidr'|cidr/],
   ])('refuses --set %s with a message', async (set, message) => {
     expect(await helmTemplateError({ set: [set] })).toMatch(message);
   });

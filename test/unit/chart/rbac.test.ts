@@ -1,7 +1,11 @@
 // The chart's RBAC grants what Signet uses and nothing more (DESIGN §2: Signet reads AuthServers,
 // writes their status, reads and creates Secrets, records Events, holds a Lease), the Deployment
 // runs locked down, and values.schema.json refuses wrong values.
-import { byKind, helmTemplateError, one, render, type K8sObject } from '../../support/helm.js';
+import {byKind, helmTemplateError, one, render as renderChart, type K8sObject} from '../../support/helm.js';
+
+/** The chart's objects without the status seal key's Role and RoleBinding, which have a test of their own. */
+const isStatusKey = (o: { metadata: { name?: string } }): boolean => (o.metadata.name ?? '').endsWith('-status-key');
+const render = async (...args: Parameters<typeof renderChart>): ReturnType<typeof renderChart> => (await renderChart(...args)).filter((o) => !isStatusKey(o));
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -144,6 +148,19 @@ describe('RBAC', () => {
       expect(flagValues(args, '--leader-elect-namespace')).toEqual(['$(POD_NAMESPACE)']);
       expect(flagValues(args, '--leader-elect-lease-name')).toEqual(['signet-leader']);
       expect(container(objects).env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    }
+  });
+
+  it('the status seal key: create Secrets and get signet-status-key, in the release namespace only', async () => {
+    for (const values of [{}, { watchNamespaces: ['team-a'] }]) {
+      const objects = (await renderChart({ values })).filter(isStatusKey);
+      const role = objects.find((o) => o.kind === 'Role');
+      expect(role?.metadata.namespace).toBe('signet-system');
+      expect(rules(role!)).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['signet-status-key'], verbs: ['get'] },
+      ]);
+      expect(objects.find((o) => o.kind === 'RoleBinding')?.metadata.namespace).toBe('signet-system');
     }
   });
 

@@ -9,7 +9,9 @@ interface PodSpec { containers: Container[]; volumes: Array<{ name: string; secr
 
 const pod = (objects: K8sObject[]): PodSpec => (one(objects, 'Deployment') as K8sObject & { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const flag = (args: string[], name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const servicePorts = (objects: K8sObject[]) => (one(objects, 'Service', 'signet') as K8sObject & { spec: { ports: Array<Record<string, unknown>> } }).spec.ports;
+type ServiceSpec = { type?: string; ports: Array<Record<string, unknown>> };
+const service = (objects: K8sObject[], name: string) => (one(objects, 'Service', name) as K8sObject & { spec: ServiceSpec }).spec;
+const servicePorts = (objects: K8sObject[]) => service(objects, 'signet').ports;
 
 it('renders no signing listener, port, binding or role by default', async () => {
   const objects = await render();
@@ -33,7 +35,9 @@ it('serves signing over HTTPS from signing.tlsSecretName, with the RBAC the revi
   expect(c.ports).toContainEqual(expect.objectContaining({ name: 'signing', containerPort: 8443 }));
   expect(spec.volumes).toContainEqual({ name: 'signing-tls', secret: { secretName: 'signet-signing-tls' } });
   expect(c.volumeMounts).toContainEqual({ name: 'signing-tls', mountPath: '/etc/signet/signing-tls', readOnly: true });
-  expect(servicePorts(objects)).toContainEqual(expect.objectContaining({ name: 'signing', port: 8443, targetPort: 'signing' }));
+  // Its own ClusterIP Service, not a port of the JWKS Service.
+  expect(service(objects, 'signet-signing')).toMatchObject({ type: 'ClusterIP', ports: [expect.objectContaining({ name: 'signing', port: 8443, targetPort: 'signing', appProtocol: 'https' })] });
+  expect(servicePorts(objects).map((p) => p.name)).not.toContain('signing');
 
   const binding = one(objects, 'ClusterRoleBinding', 'signet-auth-delegator') as K8sObject & { roleRef: { name: string }; subjects: Array<{ kind: string; name: string; namespace: string }> };
   expect(binding.roleRef.name).toBe('system:auth-delegator');
@@ -53,4 +57,18 @@ it('leaves the example signer role out when asked', async () => {
   const objects = await render({ values: { signing: { enabled: true, tlsSecretName: 't', createSignerClusterRole: false } } });
   expect(byKind(objects, 'ClusterRole').map((o) => o.metadata.name)).not.toContain('signet-signer');
   expect(byKind(objects, 'ClusterRoleBinding').map((o) => o.metadata.name)).toContain('signet-auth-delegator');
+});
+
+it('keeps the signing port off a public JWKS Service (service.type LoadBalancer)', async () => {
+  const objects = await render({ values: { service: { type: 'LoadBalancer' }, signing: { enabled: true, tlsSecretName: 't' } } });
+  expect(service(objects, 'signet')).toMatchObject({ type: 'LoadBalancer', ports: [expect.objectContaining({ targetPort: 'jwks' })] });
+  expect(service(objects, 'signet').ports).toHaveLength(1);
+  expect(service(objects, 'signet-signing').type).toBe('ClusterIP');
+});
+
+it('asks for tokens issued for the audience "signet" by default (the token every pod mounts is refused)', async () => {
+  const args = pod(await render({ values: { signing: { enabled: true, tlsSecretName: 't' } } })).containers[0]!.args;
+  expect(args.flatMap((a, i) => (a === '--signing-token-audience' ? [args[i + 1]] : []))).toEqual(['signet']);
+  const none = pod(await render({ values: { signing: { enabled: true, tlsSecretName: 't', tokenAudiences: [] } } })).containers[0]!.args;
+  expect(none).not.toContain('--signing-token-audience');
 });

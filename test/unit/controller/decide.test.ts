@@ -6,6 +6,7 @@ import type { AuthServer, AuthServerStatus, Condition, ConditionType, Reason } f
 import { decide, type Decision, type IssuerVerdict, type RefResolution } from '../../../src/controller/decide.js';
 import { loadKey } from '../../../src/keys/load.js';
 import type { LoadedKey } from '../../../src/keys/types.js';
+import { testSealer } from '../../support/seal.js';
 
 const T0 = '2026-11-02T10:00:00Z';
 const T1 = '2026-11-02T11:00:00Z';
@@ -87,7 +88,7 @@ function authServer(opts: { extras?: string[]; signing?: string; generation?: nu
 }
 
 function run(as: AuthServer, resolutions: RefResolution[], opts: { issuer?: IssuerVerdict; now?: string } = {}): Decision {
-  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? { ok: true }, now: opts.now ?? T0 });
+  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? { ok: true }, now: opts.now ?? T0, sealer: testSealer });
 }
 
 /** The AuthServer as the next reconcile sees it: the written status, round-tripped through JSON. */

@@ -71,7 +71,7 @@ it('a full cycle through the Secret: key.pem is always the signing key, one next
   expect(kid(s.data)).toBe(active);
   const nextKid = kid(nextKeyData(s.data));
   expect(nextKid).not.toBe(active);
-  expect(readSecretRecord(s.annotations)).toEqual({ activatedAt: T0, requestedAt: T0 + 1000, handledRotate: 'r1' });
+  expect(readSecretRecord(s.annotations)).toEqual({ activatedAt: T0, requestedAt: T0 + 1000, handledRotate: 'r1', nextGeneratedAt: T0 + 1000 });
 
   s = applyOperations(s.data, s.annotations, promoteOperations(layoutOf(s), T0 + 5000));
   expect(kid(s.data)).toBe(nextKid);

@@ -1,0 +1,66 @@
+// The seal on status.retiredKeys (issue 20): Signet serves a retired key from the status it wrote,
+// and anyone who may write authservers/status could otherwise publish a key of their own there (on
+// an issuer the kube-apiserver trusts, a login as any subject). Each entry carries an HMAC, keyed by
+// a secret only Signet reads (kube/status-key.ts), over the AuthServer it belongs to and every
+// member Signet relies on; an entry without a valid seal is never served, and the leader drops it.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { RetiredKey } from '../api/types.js';
+import { iso } from './secret-layout.js';
+
+export type UnsealedRetiredKey = Omit<RetiredKey, 'seal'>;
+
+export interface Sealer {
+  seal(owner: string, entry: UnsealedRetiredKey): string;
+  verify(owner: string, entry: RetiredKey): boolean;
+}
+
+/** Members in a fixed order, so the MAC does not depend on how JSON was serialised. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** A sealer with this key; `owner` is the AuthServer's namespace/name, so an entry cannot be moved to another. */
+export function hmacSealer(key: Buffer): Sealer {
+  const mac = (owner: string, e: UnsealedRetiredKey): Buffer =>
+    createHmac('sha256', key).update(JSON.stringify(canonical({ owner, kid: e.kid, secretName: e.secretName, retiresAt: e.retiresAt, jwk: e.jwk }))).digest();
+  return {
+    seal: (owner, entry) => mac(owner, entry).toString('base64url'),
+    verify: (owner, entry) => {
+      if (typeof entry.seal !== 'string') return false;
+      const given = Buffer.from(entry.seal, 'base64url');
+      const want = mac(owner, entry);
+      return given.length === want.length && timingSafeEqual(given, want);
+    },
+  };
+}
+
+export interface TrustedRetired {
+  trusted: RetiredKey[];
+  /** Entries refused: no valid seal, a kid that is not its JWK's, or a kid seen before. */
+  refused: RetiredKey[];
+}
+
+/**
+ * The retired keys of a status that Signet may serve: sealed for this AuthServer, the entry's kid
+ * the JWK's own, each kid once, and retiresAt no later than now + retainFor (a status cannot keep a
+ * key longer than the spec allows).
+ */
+export function trustedRetired(owner: string, entries: readonly RetiredKey[], sealer: Sealer, now: number, retainForMs: number): TrustedRetired {
+  const trusted: RetiredKey[] = [];
+  const refused: RetiredKey[] = [];
+  const seen = new Set<string>();
+  const latest = now + retainForMs;
+  for (const e of entries) {
+    if (!sealer.verify(owner, e) || e.jwk?.kid !== e.kid || seen.has(e.kid) || Number.isNaN(Date.parse(e.retiresAt))) {
+      refused.push(e);
+      continue;
+    }
+    seen.add(e.kid);
+    trusted.push(Date.parse(e.retiresAt) > latest ? { ...e, retiresAt: iso(Math.ceil(latest / 1000) * 1000) } : e);
+  }
+  return { trusted, refused };
+}

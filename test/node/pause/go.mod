@@ -1,0 +1,3 @@
+module signet.dev/pause
+
+go 1.24.0
