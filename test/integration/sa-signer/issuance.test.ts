@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
 import { decodeJwt, startSignerApiServer, type SignerApiServer } from '../../support/sa-signer.js';
@@ -80,3 +82,22 @@ it('Signet killed: TokenRequest fails, tokens already issued still pass; restart
   expect((await api.tokenReview(after)).authenticated).toBe(true);
   expect((await api.tokenReview(before)).authenticated).toBe(true);
 }, 120_000);
+
+it('emergency rotation: the API server refuses tokens of the compromised key within its refresh interval, and issues with the new one', async () => {
+  const compromisedKid = (await getAuthServer(ns.name, 'cluster-issuer')).status?.signingKeyID;
+  const leaked = (await api.tokenRequest(ns.name, 'app')).token!;
+  expect((await api.tokenReview(leaked)).authenticated).toBe(true);
+  const started = Date.now();
+  await clients().custom.patchNamespacedCustomObject({
+    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
+    body: { metadata: { annotations: { 'signet.dev/rotate-emergency': 'leaked' } } },
+  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  // refresh_hint_seconds follows jwks.cacheMaxAgeSeconds (5 s here); the API server refetches on that hint.
+  await eventually(async () => !(await api.tokenReview(leaked)).authenticated, { what: 'the leaked token refused', timeoutMs: 60_000, intervalMs: 250 });
+  const refusedAfterMs = Date.now() - started;
+  process.stdout.write(`sa-signer emergency rotation: leaked token refused by the kube-apiserver after ${refusedAfterMs} ms\n`);
+  expect((await api.jwks()).keys.map((k) => k.kid)).not.toContain(compromisedKid);
+  const fresh = (await api.tokenRequest(ns.name, 'app')).token!;
+  expect(decodeJwt(fresh).header.kid).not.toBe(compromisedKid);
+  expect(await api.tokenReview(fresh)).toEqual({ authenticated: true, username: `system:serviceaccount:${ns.name}:app` });
+}, 90_000);
