@@ -6,7 +6,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { createAuthServer, editAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
@@ -81,6 +81,30 @@ it('Signet killed: TokenRequest fails, tokens already issued still pass; restart
   const after = await eventually(async () => (await api.tokenRequest(ns.name, 'app')).token, { what: 'TokenRequest through the restarted Signet', timeoutMs: 60_000, intervalMs: 500 });
   expect((await api.tokenReview(after)).authenticated).toBe(true);
   expect((await api.tokenReview(before)).authenticated).toBe(true);
+}, 120_000);
+
+it('rotation: the API server publishes the next key before it signs, and tokens of the replaced key still pass', async () => {
+  await editAuthServer(ns.name, 'cluster-issuer', (spec) => ({ ...spec, tokenSignature: { ...spec.tokenSignature, rotation: { publishAhead: '20s', retainFor: '1h' } } }));
+  const oldKid = (await getAuthServer(ns.name, 'cluster-issuer')).status?.signingKeyID;
+  const before = (await api.tokenRequest(ns.name, 'app')).token!;
+  await clients().custom.patchNamespacedCustomObject({
+    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
+    body: { metadata: { annotations: { 'signet.dev/rotate': 'r1' } } },
+  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const nextKid = await eventually(async () => (await api.jwks()).keys.map((k) => k.kid).find((kid) => kid !== oldKid), { what: 'the next key in /openid/v1/jwks', timeoutMs: 30_000, intervalMs: 250 });
+  const publishedAt = Date.now();
+  // Until the promotion every token is still signed by the old key.
+  expect(decodeJwt((await api.tokenRequest(ns.name, 'app')).token!).header.kid).toBe(oldKid);
+  const after = await eventually(async () => {
+    const t = (await api.tokenRequest(ns.name, 'app')).token!;
+    return decodeJwt(t).header.kid === nextKid ? t : undefined;
+  }, { what: 'a token signed by the next key', timeoutMs: 60_000, intervalMs: 250 });
+  const aheadMs = Date.now() - publishedAt;
+  process.stdout.write(`sa-signer rotation: next key in the kube-apiserver's JWKS ${aheadMs} ms before its first token (publishAhead 20 s)\n`);
+  expect(aheadMs).toBeGreaterThan(0);
+  expect(await api.tokenReview(after)).toMatchObject({ authenticated: true });
+  expect(await api.tokenReview(before)).toMatchObject({ authenticated: true });
+  expect((await api.jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, nextKid]));
 }, 120_000);
 
 it('emergency rotation: the API server refuses tokens of the compromised key within its refresh interval, and issues with the new one', async () => {
