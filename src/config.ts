@@ -21,8 +21,17 @@ export interface Config {
   issuerHostPolicy: HostPolicy | undefined;
   /** The signing listener (DESIGN §9); undefined when --signing-bind-address is not given. */
   signing: SigningConfig | undefined;
+  /** The kube-apiserver's service-account token signer (DESIGN §12); undefined without --service-account-signer-socket. */
+  serviceAccountSigner: ServiceAccountSignerConfig | undefined;
   /** The Secret with the key that seals status.retiredKeys (created when missing). */
   statusKeySecret: { namespace: string; name: string };
+}
+
+export interface ServiceAccountSignerConfig {
+  socketPath: string;
+  /** namespace/name of the AuthServer whose keys sign service-account tokens. */
+  authServer: string;
+  stateFile: string;
 }
 
 export interface SigningConfig {
@@ -65,6 +74,9 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --signing-tls-key-file PATH       its TLS private key (PEM), reloaded when the file changes
   --signing-insecure                serve signing over plain HTTP instead (development only)
   --signing-token-audience AUD      audience the callers' tokens must have; repeat for several (default: the API server's)
+  --service-account-signer-socket PATH      serve the kube-apiserver's ExternalJWTSigner on this Unix socket (mode 0600; DESIGN §12)
+  --service-account-issuer NS/NAME          the AuthServer whose keys sign service-account tokens
+  --service-account-signer-state-file PATH  that issuer's keyring, kept for cold starts (mode 0600)
   --log-level LEVEL                 error, warn, info or debug (default info)`;
 
 export function parseHostPort(flag: string, value: string): HostPort {
@@ -129,6 +141,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
         'signing-tls-key-file': { type: 'string' },
         'signing-insecure': { type: 'boolean' },
         'signing-token-audience': { type: 'string', multiple: true },
+        'service-account-signer-socket': { type: 'string' },
+        'service-account-issuer': { type: 'string' },
+        'service-account-signer-state-file': { type: 'string' },
         'status-key-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -170,8 +185,24 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     allowInsecureIssuers: values['allow-insecure-issuers'] ?? false,
     issuerHostPolicy: readHostPolicy(values['issuer-host-policy']),
     signing: signingConfig(values),
+    serviceAccountSigner: serviceAccountSignerConfig(values['service-account-signer-socket'], values['service-account-issuer'], values['service-account-signer-state-file'], namespaces),
     statusKeySecret: namespacedName('--status-key-secret', values['status-key-secret'] ?? `${env.POD_NAMESPACE ?? 'default'}/signet-status-key`),
   };
+}
+
+function serviceAccountSignerConfig(socketPath: string | undefined, issuer: string | undefined, stateFile: string | undefined, namespaces: string[]): ServiceAccountSignerConfig | undefined {
+  if (socketPath === undefined && issuer === undefined && stateFile === undefined) return undefined;
+  if (!socketPath || !issuer || !stateFile) {
+    throw new ConfigError('--service-account-signer-socket, --service-account-issuer and --service-account-signer-state-file go together: give all three to sign the cluster\'s service-account tokens');
+  }
+  const [namespace, name, ...rest] = issuer.split('/');
+  if (rest.length > 0 || !namespace || !name || !DNS1123_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new ConfigError(`--service-account-issuer "${issuer}" is not NAMESPACE/NAME of an AuthServer (for example kube-system/cluster-issuer)`);
+  }
+  if (!socketPath.startsWith('/') || !stateFile.startsWith('/')) throw new ConfigError('--service-account-signer-socket and --service-account-signer-state-file must be absolute paths');
+  if (namespaces.length > 0 && !namespaces.includes(namespace)) throw new ConfigError(`--service-account-issuer "${issuer}" is in namespace "${namespace}", which no --namespace flag watches: add --namespace ${namespace}`);
+  if (socketPath === stateFile) throw new ConfigError('--service-account-signer-socket and --service-account-signer-state-file must be different paths');
+  return { socketPath, authServer: `${namespace}/${name}`, stateFile };
 }
 
 function namespacedName(flag: string, value: string): { namespace: string; name: string } {

@@ -17,6 +17,8 @@ import { createMetrics } from './observability/metrics.js';
 import { hmacSealer } from './rotation/seal.js';
 import { SigningKeyStore } from './signing/key-store.js';
 import { startSigningService } from './signing/service.js';
+import { signatureMaker } from './signing/signature.js';
+import { ServiceAccountSigner } from './sa-signer/service.js';
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -52,6 +54,19 @@ async function main(): Promise<void> {
   const signingKeys = new SigningKeyStore();
   // The controller needs the status seal key, read from the API; the listeners answer meanwhile.
   let controller: Controller | undefined;
+  const saSigner = config.serviceAccountSigner && new ServiceAccountSigner({
+    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics,
+    onObservedIssuer: () => controller?.resyncAll(),
+  });
+  if (saSigner) {
+    // Before the API is read: the kube-apiserver beside this instance asks for keys before it serves (DESIGN §12).
+    try {
+      await saSigner.start();
+    } catch (err) {
+      log.error('cannot serve the service-account signer', { error: (err as Error).message });
+      process.exit(2);
+    }
+  }
   const starting = new AbortController();
   const startController = async (): Promise<Controller> => {
     const key = await loadStatusKey(makeApiClient(kc, CoreV1Api), config.statusKeySecret, log, starting.signal, (n) => backoffDelay(n, { baseMs: 500, maxMs: 10_000 }));
@@ -62,6 +77,7 @@ async function main(): Promise<void> {
       issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
       canWrite: () => !elector || elector.isLeader,
       sealer: hmacSealer(key),
+      ...(saSigner && { serviceAccountIssuer: saSigner }),
     });
   };
   if (config.leaderElect) {
@@ -111,7 +127,7 @@ async function main(): Promise<void> {
     await elector?.stop();
     starting.abort();
     await controller?.stop();
-    await Promise.all(servers.map((s) => close(s, 10_000)));
+    await Promise.all([...servers.map((s) => close(s, 10_000)), saSigner?.stop()]);
     jwksTls?.close();
     log.info('stopped');
     process.exit(0);

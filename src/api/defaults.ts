@@ -1,7 +1,7 @@
 // The defaults of DESIGN §1. The CRD applies the same defaults on admission; the reconciler applies
 // them again so that an object written before a default existed still behaves as documented.
 import { parseDuration } from './duration.js';
-import type { AuthServerSpec, DeletionPolicy, KeyGenerationMode, KeyIdFormat, Algorithm, RsaKeySize, SecretRef } from './types.js';
+import type { AuthServerSpec, DeletionPolicy, KeyGenerationMode, KeyIdFormat, Algorithm, RsaKeySize, SecretRef, VerifyKeyRef } from './types.js';
 
 export const DEFAULT_CACHE_MAX_AGE_SECONDS = 300;
 export const DEFAULT_MAX_TOKEN_LIFETIME = '1h';
@@ -18,7 +18,7 @@ export interface EffectiveSigning {
 export interface EffectiveSpec {
   issuerURI: string;
   signAndVerifyKeyRef: SecretRef;
-  extraVerifyKeyRefs: SecretRef[];
+  extraVerifyKeyRefs: VerifyKeyRef[];
   keyGeneration: { mode: KeyGenerationMode; algorithm: Algorithm; rsaKeySize: RsaKeySize; deletionPolicy: DeletionPolicy };
   keyIdFormat: KeyIdFormat;
   cacheMaxAgeSeconds: number;

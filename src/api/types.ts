@@ -65,9 +65,19 @@ export interface KeyGeneration {
   deletionPolicy?: DeletionPolicy;
 }
 
+/** A verify-only key (spec.tokenSignature.extraVerifyKeyRefs[]). */
+export interface VerifyKeyRef extends SecretRef {
+  /**
+   * Verify only, never published in the JWKS or discovery: for the key that signed the cluster's
+   * legacy Secret-based service-account tokens (DESIGN §12), returned to the kube-apiserver with
+   * exclude_from_oidc_discovery.
+   */
+  excludeFromDiscovery?: boolean;
+}
+
 export interface TokenSignature {
   signAndVerifyKeyRef: SecretRef;
-  extraVerifyKeyRefs?: SecretRef[];
+  extraVerifyKeyRefs?: VerifyKeyRef[];
   keyGeneration?: KeyGeneration;
   keyIdFormat?: KeyIdFormat;
   rotation?: Rotation;
@@ -161,6 +171,8 @@ export const REASONS = [
   'KeyTooWeak', 'KeyMismatch', 'AlgorithmMismatch', 'GenerationFailed', 'InvalidIssuerURI', 'IssuerConflict',
   'IssuerNotAllowed', 'InsecureIssuerNotAllowed',
   'SecretNotManaged', 'SecretNotOwned',
+  // The cluster's service-account issuer (DESIGN §12, src/sa-signer/policy.ts).
+  'ServiceAccountIssuerMismatch', 'AlgorithmNotAcceptedByKubeAPIServer', 'RetentionTooShort', 'TokenLifetimeTooShort',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

@@ -35,6 +35,8 @@ export interface ControllerOptions {
   generationConcurrency?: number;
   /** What the cluster admin allows of issuers (default: https only, any host). */
   issuerPolicy?: IssuerPolicy;
+  /** The cluster's service-account issuer (DESIGN §12). */
+  serviceAccountIssuer?: ReconcilerDeps['serviceAccountIssuer'];
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: ReconcilerDeps['sealer'];
 }
@@ -99,6 +101,7 @@ export class Controller {
         },
       },
       ...(opts.signingKeys && { signingKeys: opts.signingKeys }),
+      ...(opts.serviceAccountIssuer && { serviceAccountIssuer: opts.serviceAccountIssuer }),
       canWrite,
       generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
       sealer: opts.sealer,

@@ -48,6 +48,8 @@ export interface DecisionInput {
   nowMs?: number;
   /** Public JWKs this process served, by kid: what a key replaced in place looked like. */
   jwkOf?: (kid: string) => RetiredKey['jwk'] | undefined;
+  /** Why this AuthServer cannot be the cluster's service-account issuer (src/sa-signer/policy.ts), when it is that. */
+  issuerProblems?: ReadonlyArray<{ reason: Reason; message: string }>;
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: Sealer;
 }
@@ -174,6 +176,7 @@ export function decide(input: DecisionInput): Decision {
     }, k.jwk as PublicJwk);
   }
   const keys = entries.map((e) => e.status);
+  const excluded = new Set(spec.extraVerifyKeyRefs.filter((r) => r.excludeFromDiscovery).map((r) => r.name));
 
   // A key that does not load says why first; one that loads but may not sign here says so.
   const signingCond: ConditionInput = signing?.refusal !== undefined && signing.outcome.ok
@@ -184,6 +187,8 @@ export function decide(input: DecisionInput): Decision {
   const extrasCond = extrasCondition(extras);
   const checks: Array<Omit<ConditionInput, 'type'>> = [signingCond, extrasCond];
   if (!issuer.ok) checks.unshift({ status: 'False', reason: issuer.reason, message: issuer.message });
+  const [firstProblem] = input.issuerProblems ?? [];
+  if (firstProblem) checks.push({ status: 'False', reason: firstProblem.reason, message: input.issuerProblems!.map((p) => p.message).join('; ') });
   const jwksURI = jwksURIFor(spec.issuerURI);
   const ready = readyCondition(checks, `Serving ${keys.length} key(s) at ${jwksURI}`);
 
@@ -222,7 +227,8 @@ export function decide(input: DecisionInput): Decision {
     name: authServer.metadata.name ?? '',
     issuerURI: spec.issuerURI,
     servedOnIssuer: issuer.ok,
-    keys: entries.flatMap((e) => (e.jwk ? [e.jwk] : [])),
+    // A verify ref marked excludeFromDiscovery is verified (the kube-apiserver's legacy tokens) but never published.
+    keys: entries.flatMap((e) => (e.jwk && !(e.status.state === 'Verify' && excluded.has(e.status.secretName)) ? [e.jwk] : [])),
     cacheMaxAgeSeconds: spec.cacheMaxAgeSeconds,
     discoveryEnabled: spec.discoveryEnabled,
   };

@@ -17,6 +17,7 @@ import { writeStatus } from '../kube/status.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, PublishedKey } from '../observability/metrics.js';
 import type { SigningLayout } from '../rotation/decision.js';
+import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
 import type { Sealer } from '../rotation/seal.js';
 import { signingEntryFor, type SigningKeyStore } from '../signing/key-store.js';
 import {
@@ -42,6 +43,8 @@ export interface ReconcilerDeps {
   store: Pick<JwksStore, 'set' | 'delete'>;
   /** The signing service's keys (DESIGN §9), filled on every replica for AuthServers with spec.signing.enabled. */
   signingKeys?: Pick<SigningKeyStore, 'set' | 'delete'>;
+  /** The cluster's service-account issuer (DESIGN §12), when Signet signs for the kube-apiserver. */
+  serviceAccountIssuer?: ServiceAccountIssuerHook;
   /** Only the leader writes (Secrets, status, events); every replica serves. */
   canWrite: () => boolean;
   generate: typeof generateKeyMaterial;
@@ -112,6 +115,7 @@ export class Reconciler {
       const [namespace = '', name = ''] = key.split('/');
       deps.store.delete(namespace, name);
       this.updateSigning(key, undefined);
+      deps.serviceAccountIssuer?.observe(key, undefined);
       this.published.delete(key);
       this.servedJwks.delete(key);
       this.written.delete(key);
@@ -125,17 +129,20 @@ export class Reconciler {
       ...spec.extraVerifyKeyRefs.map((r) => ({ name: r.name, role: 'VerifyOnly' as const })),
     ];
     // Read: the referenced Secrets (nothing is written while reading).
-    const resolutions = await Promise.all(refs.map((ref) => this.resolve(as, spec, ref.name, ref.role)));
+    const saIssuer = deps.serviceAccountIssuer?.is(key) ? deps.serviceAccountIssuer : undefined;
+    const resolutions = await Promise.all(refs.map((ref) => this.resolve(as, spec, ref.name, ref.role, saIssuer !== undefined)));
     const clock = this.now();
     const jwks = this.servedJwks.get(key);
     const input = {
       authServer: as, spec, resolutions, issuer: this.issuerVerdict(key, as),
       now: clock.toISOString().replace(/\.\d{3}Z$/, 'Z'), nowMs: clock.getTime(), jwkOf: (kid: string) => jwks?.get(kid), sealer: deps.sealer,
+      ...(saIssuer && { issuerProblems: saIssuer.problems(spec, resolutions) }),
     };
     // Decide (pure), then act (act.ts: the one place with effects, in the crash-safe order).
     const decision = decide(input);
     this.observe(key, as, spec, decision);
-    this.updateSigning(key, { spec, resolutions, servedOnIssuer: decision.document.servedOnIssuer });
+    this.updateSigning(key, { spec, resolutions, servedOnIssuer: decision.document.servedOnIssuer, holdsPrivate: saIssuer !== undefined });
+    saIssuer?.observe(key, { spec, resolutions, decision });
     try {
       const outcome = await act(decision, this.executor(key, as, spec, decision));
       if (!outcome.requeueAfterMs) return outcome;
@@ -220,7 +227,8 @@ export class Reconciler {
     return issuerVerdict(as, this.deps.issuerPolicy, this.deps.issuers.olderClaimant(key));
   }
 
-  private async resolve(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole): Promise<RefResolution> {
+  /** `saIssuer`: the AuthServer is the cluster's service-account issuer, whose signing key is kept like signing.enabled ones. */
+  private async resolve(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole, saIssuer: boolean): Promise<RefResolution> {
     const { deps } = this;
     const namespace = as.metadata.namespace ?? '';
     const requirePrivate = role === 'SignAndVerify';
@@ -228,7 +236,7 @@ export class Reconciler {
     // While the watch reports the version already parsed, the Secret has not changed: no GET.
     const known = deps.secretVersion(namespace, secretName);
     const cached = this.parsed.get(`${namespace}/${secretName}`);
-    let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer))) ? cached : undefined;
+    let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer), saIssuer)) ? cached : undefined;
     if (!entry) {
       const secret = await readSecret(deps.core, namespace, secretName);
       if (!secret) {
@@ -238,13 +246,13 @@ export class Reconciler {
           : `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; the leader replica generates it`;
         return { secretName, role, missing: true, outcome: { ok: false, reason: 'SecretNotFound', message } };
       }
-      entry = this.load(secret, requirePrivate, spec, authServer);
+      entry = this.load(secret, requirePrivate, spec, authServer, saIssuer);
     }
     const { custody } = entry;
-    const variant = variantOf(requirePrivate, spec, maySign(custody, authServer));
+    const variant = variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer);
     const outcome = outcomeOf(entry.results.get(variant)!, custody.generated);
     if (role !== 'SignAndVerify') return { secretName, role, outcome };
-    const refusal = signingRefusal(custody, authServer, secretName, spec.signing.enabled);
+    const refusal = signingRefusal(custody, authServer, secretName, spec.signing.enabled || saIssuer);
     const held = { rotatable: mayRotate(custody, authServer), exportable: mayExport(custody, authServer), ...(refusal !== undefined ? { refusal } : {}) };
     // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
     if (!held.rotatable || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome, ...held };
@@ -354,7 +362,7 @@ export class Reconciler {
     return true;
   }
 
-  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string): ParsedSecret {
+  private load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean): ParsedSecret {
     const id = `${secret.namespace}/${secret.name}`;
     let entry = this.parsed.get(id);
     if (!entry || entry.version !== secret.resourceVersion) {
@@ -365,12 +373,13 @@ export class Reconciler {
       this.parsed.set(id, entry);
     }
     const signable = maySign(entry.custody, authServer);
-    const variant = variantOf(requirePrivate, spec, signable);
-    // The private half stays in memory only for the signing service (spec.signing.enabled) and a
-    // Secret it may sign with (key-custody.ts); a shared secret is accepted only then.
-    const keepPrivate = keepsPrivate(requirePrivate, spec, signable);
+    const variant = variantOf(requirePrivate, spec, signable, saIssuer);
+    // The private half stays in memory only for the signing service (spec.signing.enabled) or the
+    // cluster's service-account issuer, and only of a Secret it may sign with (key-custody.ts); a
+    // shared secret is accepted only with the signing service.
+    const keepPrivate = keepsPrivate(requirePrivate, spec, signable, saIssuer);
     const parse = (data: Record<string, Buffer>): LoadResult<AnyLoadedKey> => {
-      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate });
+      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate && spec.signing.enabled });
       return result.ok && !keepPrivate && isPublishable(result.key) ? { ok: true, key: { ...result.key, privateKey: undefined } } : result;
     };
     if (!entry.results.has(variant)) entry.results.set(variant, parse(secret.data));
@@ -390,7 +399,7 @@ export class Reconciler {
    * held for it: those of a Secret it no longer signs with, or of an AuthServer whose signing was
    * turned off or that was deleted, are dropped from the parse cache at once.
    */
-  private updateSigning(key: string, current: { spec: EffectiveSpec; resolutions: RefResolution[]; servedOnIssuer: boolean } | undefined): void {
+  private updateSigning(key: string, current: { spec: EffectiveSpec; resolutions: RefResolution[]; servedOnIssuer: boolean; holdsPrivate?: boolean } | undefined): void {
     const [namespace = '', name = ''] = key.split('/');
     const signing = current?.resolutions.find((r) => r.role === 'SignAndVerify');
     const usable = signing?.outcome.ok && signing.refusal === undefined ? signing : undefined;
@@ -402,7 +411,7 @@ export class Reconciler {
     });
     if (entry) this.deps.signingKeys?.set(namespace, name, entry);
     else this.deps.signingKeys?.delete(namespace, name);
-    const held = entry && signing ? `${namespace}/${signing.secretName}` : undefined;
+    const held = (entry || current?.holdsPrivate) && signing ? `${namespace}/${signing.secretName}` : undefined;
     const before = this.privateHeld.get(key);
     if (before !== undefined && before !== held) {
       const parsed = this.parsed.get(before);
@@ -435,12 +444,12 @@ export class Reconciler {
 /** The parse variant that keeps a private key for the signing service. */
 const SIGNING_VARIANT = '/signing';
 
-function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean): boolean {
-  return requirePrivate && spec.signing.enabled && signable;
+function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): boolean {
+  return requirePrivate && signable && (spec.signing.enabled || saIssuer);
 }
 
-function variantOf(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean): string {
-  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, signable) ? SIGNING_VARIANT : ''}`;
+function variantOf(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): string {
+  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, signable, saIssuer) ? SIGNING_VARIANT : ''}`;
 }
 
 function outcomeOf(result: LoadResult<AnyLoadedKey>, generated: boolean): RefOutcome {

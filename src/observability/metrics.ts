@@ -79,6 +79,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       name: 'signet_signing_cache_lookups_total', help: 'Token and access review cache lookups, by cache (authentication, authorization) and result (hit, miss).',
       labelNames: ['cache', 'result'] as const, registers,
     }),
+    // The kube-apiserver's service-account token signer (DESIGN §12).
+    saSignerListening: new Gauge({ name: 'signet_sa_signer_listening', help: '1 while the ExternalJWTSigner socket is served (--service-account-signer-socket).', registers }),
+    saSignerSign: new Counter({ name: 'signet_sa_signer_sign_total', help: 'Sign calls from the kube-apiserver, by result (ok or the gRPC status).', labelNames: ['result'] as const, registers }),
+    saSignerSignDuration: new Histogram({
+      name: 'signet_sa_signer_sign_duration_seconds', help: 'Time to answer a Sign call.', registers,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1],
+    }),
+    saSignerFetchKeys: new Counter({ name: 'signet_sa_signer_fetch_keys_total', help: 'FetchKeys calls from the kube-apiserver, by result (ok, error).', labelNames: ['result'] as const, registers }),
   };
 }
 

@@ -29,6 +29,7 @@ describe('parseConfig', () => {
       allowInsecureIssuers: false,
       issuerHostPolicy: undefined,
       signing: undefined,
+      serviceAccountSigner: undefined,
       statusKeySecret: { namespace: 'default', name: 'signet-status-key' },
     };
     expect(parseConfig([], {})).toEqual(expected);

@@ -64,7 +64,7 @@ const sample: DeepRequired<Omit<AuthServer, 'metadata'>> & { metadata: V1ObjectM
     issuerURI: 'https://login.example.com/team-a',
     tokenSignature: {
       signAndVerifyKeyRef: { name: 'login-key-2026-11' },
-      extraVerifyKeyRefs: [{ name: 'login-key-2026-10' }, { name: 'login-key-2026-12' }],
+      extraVerifyKeyRefs: [{ name: 'login-key-2026-10', excludeFromDiscovery: false }, { name: 'login-key-2026-12', excludeFromDiscovery: true }],
       keyGeneration: { mode: 'IfMissing', algorithm: 'ES256', rsaKeySize: 3072, deletionPolicy: 'Delete' },
       keyIdFormat: 'SecretName',
       rotation: { period: '720h', publishAhead: '24h', retainFor: '168h' },

@@ -32,13 +32,14 @@ it('renders a PrometheusRule only when prometheusRule.enabled', async () => {
   expect(rule.metadata.name).toBe('signet');
   expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual([
     'SignetAuthServerNotReady', 'SignetSigningKeyTooOld', 'SignetNextKeyNotActivated', 'SignetNoLeader', 'SignetJwksErrors', 'SignetJwksNotFound', 'SignetWatchRestarts',
+    'SignetServiceAccountSignerNotCalled',
     'SignetTlsCertificateExpiresSoon',
   ]);
 });
 
 it('passes promtool check rules', async () => {
   const r = await promtool(['check', 'rules', 'rules.yaml'], dir);
-  expect(r.output).toContain('SUCCESS: 8 rules found');
+  expect(r.output).toContain('SUCCESS: 9 rules found');
   expect(r.code).toBe(0);
 });
 
