@@ -252,7 +252,8 @@ export class Reconciler {
     const variant = variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer);
     const outcome = outcomeOf(entry.results.get(variant)!, custody.generated);
     if (role !== 'SignAndVerify') return { secretName, role, outcome };
-    const refusal = signingRefusal(custody, authServer, secretName, spec.signing.enabled || saIssuer);
+    const signer = spec.signing.enabled ? 'signing-service' : saIssuer ? 'service-account-signer' : undefined;
+    const refusal = signingRefusal(custody, authServer, secretName, signer);
     const held = { rotatable: mayRotate(custody, authServer), exportable: mayExport(custody, authServer), ...(refusal !== undefined ? { refusal } : {}) };
     // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
     if (!held.rotatable || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome, ...held };
