@@ -127,11 +127,28 @@ function kubeconfig(server: string, caPem: string, token: string): string {
   ].join('\n');
 }
 
+const logFiles = new WeakMap<ChildProcess, string>();
+
+/** The last lines of a log file: what a failed start prints, since CI keeps no temporary files. */
+function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function logTail(child: ChildProcess): string {
+  const file = logFiles.get(child);
+  return file ? tail(file) : '';
+}
+
 function startProcess(bin: string, args: string[], logFile: string, detached: boolean): ChildProcess {
   const fd = openSync(logFile, 'a');
   // Own process group: teardown kills the group, so nothing a binary forks is left behind.
   const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
   if (detached) child.unref();
+  logFiles.set(child, logFile);
   return child;
 }
 
@@ -139,7 +156,7 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
   const until = Date.now() + deadlineMs;
   for (;;) {
     const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
-    if (dead) throw new Error(`${what}: ${dead.spawnfile} exited (${dead.exitCode ?? dead.signalCode})`);
+    if (dead) throw new Error(`${what}: ${dead.spawnfile} exited (${dead.exitCode ?? dead.signalCode}); its log ends:\n${logTail(dead)}`);
     if (await check().catch(() => false)) return;
     if (Date.now() > until) throw new Error(`${what}: not ready after ${deadlineMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
@@ -209,9 +226,25 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     await waitFor('etcd', 30_000, () => httpGetOk(`${etcdUrl}/health`), children);
     log(`etcd ready after ${Date.now() - t0} ms`);
 
-    const server = `https://${podsAddress ?? '127.0.0.1'}:${apiPort}`;
-    children.push(startProcess(join(bin, 'kube-apiserver'), apiServerArgs(etcdUrl, apiPort, pki, podsAddress), join(dataDir, 'kube-apiserver.log'), !!opts.detached));
-    await waitFor('kube-apiserver', 60_000, () => httpsGetOk(`${server}/readyz`, cert, token), children);
+    // A port found free can be taken by a parallel test before the API server binds it: try another.
+    let server = '';
+    for (let attempt = 1; ; attempt++) {
+      const port = attempt === 1 ? apiPort : await freePort();
+      server = `https://${podsAddress ?? '127.0.0.1'}:${port}`;
+      const apiLog = join(dataDir, 'kube-apiserver.log');
+      const apiServer = startProcess(join(bin, 'kube-apiserver'), apiServerArgs(etcdUrl, port, pki, podsAddress), apiLog, !!opts.detached);
+      try {
+        await waitFor('kube-apiserver', 60_000, () => httpsGetOk(`${server}/readyz`, cert, token), [...children, apiServer]);
+        children.push(apiServer);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || apiServer.exitCode === null || !/address already in use/.test(tail(apiLog))) {
+          children.push(apiServer);
+          throw err;
+        }
+        log(`kube-apiserver: port ${port} was taken, trying another`);
+      }
+    }
     log(`kube-apiserver ready after ${Date.now() - t0} ms`);
 
     const kubeconfigPath = join(dataDir, 'kubeconfig');
