@@ -165,6 +165,18 @@ export class Reconciler {
     }
   }
 
+  /**
+   * True when the watch delivers the very object our last status write made: the reconcile that
+   * wrote it already decided from everything in it, so another would decide the same. The write
+   * is forgotten (the informer now holds it). A status anyone else wrote has another version.
+   */
+  caughtUp(key: string, as: AuthServer): boolean {
+    const mine = this.written.get(key);
+    if (!mine || mine.object.metadata.resourceVersion !== as.metadata.resourceVersion) return false;
+    this.written.delete(key);
+    return true;
+  }
+
   /** The AuthServer to reconcile: the informer's, unless our own status write is newer. */
   /** The injected clock (tests), else the system's. */
   private now(): Date {
