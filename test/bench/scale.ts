@@ -20,8 +20,11 @@
 // Then how each figure grows from 1,000 to 10,000 (10× is linear). Bounded: each step stops
 // creating and waiting at its deadline and prints what it reached; the join has a deadline too.
 // SIGNET_BENCH_SCALE_SIZES=1000,5000 runs fewer steps. SIGNET_BENCH_OPERATOR_JS=dist/main.js runs
-// the operator as the image does.
+// the operator as the image does. SIGNET_BENCH_HEAP_SNAPSHOT=DIR writes a V8 heap snapshot of the
+// operator into DIR at 0 issuers and after the last step (support/heap-diff.ts compares them).
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js';
 import { ACCEPT_JSON, ACCEPT_METADATA, getJson } from '../../src/kube/stream.js';
@@ -52,6 +55,8 @@ const UNRELATED_DEADLINE_MS = 10 * 60_000;
 const JOIN_DEADLINE_MS = 4 * 60_000;
 const OPERATOR_ARGS = ['--leader-elect', '--log-level', 'info'];
 const TARGET_MARGINAL_KIB = 20;
+const SNAPSHOT_DIR = process.env.SIGNET_BENCH_HEAP_SNAPSHOT;
+const SNAPSHOT_DEADLINE_MS = 3 * 60_000;
 
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
 const ns = (i: number): string => `bench-scale-${i % NAMESPACES}`;
@@ -126,6 +131,23 @@ async function createIssuer(cluster: BenchCluster, pool: PoolKey[], i: number): 
   }));
 }
 
+/** A heap snapshot of the operator (it was started with --heapsnapshot-signal); resolves to its file once written. */
+async function heapSnapshot(op: RunningOperator, dir: string): Promise<string | undefined> {
+  const before = new Set(readdirSync(dir));
+  op.process.kill('SIGUSR2');
+  const deadline = performance.now() + SNAPSHOT_DEADLINE_MS;
+  let size = -1;
+  while (performance.now() < deadline) {
+    await sleep(1000);
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const now = statSync(path.join(dir, file)).size;
+    if (now === size && now > 0) return path.join(dir, file);
+    size = now;
+  }
+  return undefined;
+}
+
 const f1 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(1));
 const kib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024).toFixed(1) : 'n/a');
 
@@ -170,11 +192,13 @@ async function run(): Promise<void> {
     console.log(`[${elapsed()}] created ${unrelated} unrelated Secrets in ${((performance.now() - unrelatedStart) / 1000).toFixed(1)} s`);
     if (unrelated < UNRELATED_SECRETS) notes.push(`only ${unrelated} of ${UNRELATED_SECRETS} unrelated Secrets were created within the deadline`);
 
-    op = await startBenchOperator(OPERATOR_ARGS);
+    if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
+    op = await startBenchOperator(OPERATOR_ARGS, SNAPSHOT_DIR ? { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } } : {});
     const opPid = op.process.pid ?? 0;
     const zero: Row = { issuers: 0, mem: await settledRss(op.metricsPort) };
     rows.push(zero);
     console.log(`[${elapsed()}] operator ready in ${(op.startMs / 1000).toFixed(1)} s; settled RSS ${mib(zero.mem.rss)}, heap used ${mib(zero.mem.heapUsed)}, external ${mib(zero.mem.external)}`);
+    if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at 0 issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
 
     const pool = await poolReady;
     const load = chooseLoadTool();
@@ -246,6 +270,7 @@ async function run(): Promise<void> {
       rows.push(row);
       if (row.readyS === undefined) break;
     }
+    if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at ${rows[rows.length - 1]?.issuers} issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
     console.log(`[${elapsed()}] operator: ${logSummary(op.logs)}`);
   } finally {
     await stopBenchOperator(other);
