@@ -9,7 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 cache=test/node/.cache
 base=$(bash test/node/base-image.sh)
-inputs=$( { echo "$base"; sha256sum Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json;
+inputs=$( { echo "$base"; sha256sum Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json scripts/bundle.mjs;
   find src bin -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-12)
 image=localhost/signet:e2e-$inputs
 archive=$cache/image-$inputs.tar

@@ -15,6 +15,7 @@ import { issuerClaim, servedIssuer, type IssuerPolicy } from './issuer-ownership
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { readinessOf } from './readiness.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
+import { keyOnly } from './trim.js';
 import { GENERATION_CONCURRENCY, limitConcurrency } from './generation-limit.js';
 
 
@@ -76,7 +77,7 @@ export class Controller {
         onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'authservers', reason }),
       }));
       this.secretInformers.set(ns, new Informer<KubernetesObject>({
-        kc, log, name: `secrets${ns ? `/${ns}` : ''}`, metadataOnly: true,
+        kc, log, name: `secrets${ns ? `/${ns}` : ''}`, metadataOnly: true, keep: keyOnly,
         path: `/api/v1${nsPath}/secrets`,
         onChange: (_type, obj) => this.onSecret(obj),
         onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'secrets', reason }),
@@ -185,7 +186,8 @@ export class Controller {
       this.secretIndex.set(ns, name, referencedSecretNames(obj));
       for (const s of before) if (!this.secretIndex.isReferenced(ns, s)) this.reconciler.forgetSecret(ns, s);
     }
-    this.queue.add(key);
+    // Our own status write coming back needs no reconcile (at 10,000 AuthServers, half the work).
+    if (type !== 'update' || !this.reconciler.caughtUp(key, obj)) this.queue.add(key);
     for (const k of affected) this.queue.add(k);
   }
 

@@ -20,6 +20,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   path: string;
   /** Ask for PartialObjectMetadata: labels and annotations, no data. */
   metadataOnly?: boolean;
+  /** What the cache keeps of each object (default trimForCache). */
+  keep?: (obj: T) => T;
   onChange: (type: ChangeType, obj: T, old: T | undefined) => void;
   log: Logger;
   onRestart?: (reason: string) => void;
@@ -62,7 +64,11 @@ export class Informer<T extends KubernetesObject> {
   private loop: Promise<void> | undefined;
   private syncedOnce = false;
 
-  constructor(private readonly opts: InformerOptions<T>) {}
+  private readonly keep: (obj: T) => T;
+
+  constructor(private readonly opts: InformerOptions<T>) {
+    this.keep = opts.keep ?? trimForCache;
+  }
 
   /** True once the first list has been delivered. */
   get synced(): boolean {
@@ -125,7 +131,7 @@ export class Informer<T extends KubernetesObject> {
       if (cont) q.set('continue', cont);
       const page = await this.listPage(q);
       // A PartialObjectMetadataList with no items says "items": null.
-      for (const item of page.items ?? []) fresh.set(objectKey(item), trimForCache(item));
+      for (const item of page.items ?? []) fresh.set(objectKey(item), this.keep(item));
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? '';
     } while (cont);
@@ -176,7 +182,7 @@ export class Informer<T extends KubernetesObject> {
         }
         rv = e.object.metadata?.resourceVersion ?? rv;
         if (e.type === 'BOOKMARK') return;
-        const obj = trimForCache(e.object);
+        const obj = this.keep(e.object);
         const key = objectKey(obj);
         const before = this.cache.get(key);
         if (e.type === 'DELETED') {

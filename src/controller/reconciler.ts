@@ -3,6 +3,7 @@
 // after a crash half-way, converges on the same state, and a key is generated only when its
 // Secret is confirmed missing by the API server.
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
 import { API_VERSION, EXPORTABLE_ANNOTATION, KID_ANNOTATION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
@@ -101,6 +102,8 @@ export class Reconciler {
    * reconcile right after a write must not decide (and serve) from the status before it.
    */
   private readonly written = new Map<string, { basedOn: string | undefined; object: AuthServer }>();
+  /** The status being written now and the object it was decided from: its watch event may come before the answer. */
+  private readonly writing = new Map<string, { status: AuthServerStatus; from: AuthServer }>();
   /** The Secret (namespace/name) whose private key is parsed and kept for each signing AuthServer. */
   private readonly privateHeld = new Map<string, string>();
 
@@ -165,6 +168,25 @@ export class Reconciler {
     }
   }
 
+  /**
+   * True when the watch delivers the very object our last status write made: the reconcile that
+   * wrote it already decided from everything in it, so another would decide the same. The write
+   * is forgotten (the informer now holds it). A status anyone else wrote has another version.
+   */
+  caughtUp(key: string, as: AuthServer): boolean {
+    const mine = this.written.get(key);
+    if (mine && mine.object.metadata.resourceVersion === as.metadata.resourceVersion) {
+      this.written.delete(key);
+      return true;
+    }
+    // The answer is not in yet: the same object but for exactly the status being written.
+    const pending = this.writing.get(key);
+    if (!pending) return false;
+    const { metadata } = pending.from;
+    return as.metadata.generation === metadata.generation && isDeepStrictEqual(as.metadata.labels, metadata.labels) &&
+      isDeepStrictEqual(as.metadata.annotations, metadata.annotations) && isDeepStrictEqual(as.status, JSON.parse(JSON.stringify(pending.status)));
+  }
+
   /** The AuthServer to reconcile: the informer's, unless our own status write is newer. */
   /** The injected clock (tests), else the system's. */
   private now(): Date {
@@ -204,14 +226,20 @@ export class Reconciler {
       writeStatus: async (status) => {
         const promoting = decision.change?.kind === 'Promote' ? { namespace, authserver: as.metadata.name, step: 'Promote' } : undefined;
         if (promoting) deps.log.info('rotation step: writing status (the replaced key into retiredKeys)', promoting);
+        this.writing.set(key, { status, from: as });
         try {
           const stored = await writeStatus(deps.custom, as, status);
-          this.written.set(key, { basedOn: as.metadata.resourceVersion, object: { ...as, metadata: { ...as.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? status } });
+          // Unless the watch has brought it already: then the informer holds what this would.
+          if (deps.getAuthServer(key)?.metadata.resourceVersion !== stored.metadata.resourceVersion) {
+            this.written.set(key, { basedOn: as.metadata.resourceVersion, object: { ...as, metadata: { ...as.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? status } });
+          }
           return true;
         } catch (err) {
           // The informer brings the newer object and with it another reconcile.
           if (isConflict(err)) return false;
           throw err;
+        } finally {
+          this.writing.delete(key);
         }
       },
       record: (e) => this.record(as, e.type, e.reason, e.message),

@@ -1,4 +1,5 @@
-// What the informers keep of each object: everything but what is large and never read here.
+// What the informers keep of each object: everything but what is large and never read here, and of
+// a Secret only what identifies its version (keyOnly).
 // `kubectl apply` stores the whole applied object in an annotation, so for a Secret created that
 // way the annotation holds its key material, which the metadata-only watch must not keep (the
 // private half is never kept in memory). managedFields only record who set which field.
@@ -18,4 +19,15 @@ export function trimForCache<T extends KubernetesObject>(obj: T): T {
     else delete metadata.annotations;
   }
   return { ...obj, metadata };
+}
+
+/**
+ * Name, namespace and resourceVersion only: what the controller reads of a Secret from its watch
+ * (which AuthServers to requeue, and whether the version it parsed is still current). Labels and
+ * annotations are read with the data when a reconcile needs the Secret, so the thousands of
+ * unrelated Secrets in a cluster (Helm releases, tokens) cost a few strings each.
+ */
+export function keyOnly<T extends KubernetesObject>(obj: T): T {
+  const { name, namespace, resourceVersion } = obj.metadata ?? {};
+  return { metadata: { name, namespace, resourceVersion } } as T;
 }

@@ -92,7 +92,8 @@ export function strongETag(body: Buffer): string {
 }
 
 /** A public document (JWKS or discovery): cacheable by anyone, readable cross-origin. */
-export function preparePublicDocument(body: Buffer, contentType: string, cacheMaxAgeSeconds: number): PreparedResponse {
+export function preparePublicDocument(content: Buffer, contentType: string, cacheMaxAgeSeconds: number): PreparedResponse {
+  const body = ownAllocation(content);
   const etag = strongETag(body);
   const cacheControl = `public, max-age=${sanitizeMaxAge(cacheMaxAgeSeconds)}`;
   // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control the 200 would have had.
@@ -109,6 +110,18 @@ export function preparePublicDocument(body: Buffer, contentType: string, cacheMa
     headers: ['Content-Type', contentType, 'Content-Length', String(body.length), ...common],
     notModifiedHeaders: common,
   };
+}
+
+/**
+ * A copy of the bytes in a memory block of their own. A small Buffer made from a string is a slice
+ * of a shared 8 KiB pool, and a slice keeps its whole parent alive: a stored body that outlives the
+ * others cut from the same block would hold up to 8 KiB for its 1 KiB (and so would a slice of a
+ * larger response read from the API).
+ */
+function ownAllocation(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }
 
 /** A fixed error answer with a small JSON body, never cached. */

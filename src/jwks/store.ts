@@ -19,9 +19,12 @@ import { absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js'
 
 export type { PreparedResponse } from './documents.js';
 
-/** What the store holds for one AuthServer. */
+/**
+ * What the store holds for one AuthServer. The keys are kept only as serialized in the JWKS body:
+ * the store never reads them again, and 10,000 issuers' key objects would cost more than the bytes.
+ */
 export interface StoredIssuer {
-  readonly doc: IssuerDocument;
+  readonly doc: Omit<IssuerDocument, 'keys'>;
   readonly jwks: PreparedResponse;
   /** Present when discovery is enabled. */
   readonly discovery?: PreparedResponse;
@@ -32,6 +35,9 @@ export interface StoredIssuer {
   readonly routes: readonly string[];
 }
 
+/** What the store keeps of an AuthServer: its claims give its routes (built only when asked for). */
+type Entry = Omit<StoredIssuer, 'routes'> & { readonly claims: readonly Claim[] };
+
 /** Host key of the routes that answer whatever the Host header says. */
 const ANY_HOST = '*';
 
@@ -39,10 +45,6 @@ interface Claim {
   host: string;
   path: string;
   response: PreparedResponse;
-}
-
-interface Entry extends StoredIssuer {
-  claims: Claim[];
 }
 
 export class JwksStore {
@@ -70,10 +72,11 @@ export class JwksStore {
    */
   set(doc: IssuerDocument): void {
     const id = entryId(doc.namespace, doc.name);
-    const snapshot: IssuerDocument = { ...doc, keys: doc.keys.map((k) => ({ ...k })) };
-    const jwks = preparePublicDocument(jwksBody(snapshot.keys), JWKS_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds);
+    const { keys, ...settings } = doc;
+    const snapshot: Omit<IssuerDocument, 'keys'> = settings;
+    const jwks = preparePublicDocument(jwksBody(keys), JWKS_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds);
     const discovery = snapshot.discoveryEnabled
-      ? preparePublicDocument(discoveryBody(snapshot.issuerURI, snapshot.keys), JSON_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds)
+      ? preparePublicDocument(discoveryBody(snapshot.issuerURI, keys), JSON_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds)
       : undefined;
 
     const claims: Claim[] = [{ host: ANY_HOST, path: hostIndependentJwksPath(snapshot.namespace, snapshot.name), response: jwks }];
@@ -87,13 +90,7 @@ export class JwksStore {
 
     const previous = this.entries.get(id);
     if (previous) this.release(id, previous);
-    const entry: Entry = {
-      doc: snapshot,
-      jwks,
-      discovery,
-      routes: claims.map((c) => c.host + c.path),
-      claims,
-    };
+    const entry: Entry = { doc: snapshot, jwks, discovery, claims };
     this.entries.set(id, entry);
     for (const claim of claims) {
       this.servedBy.set(claim.host + claim.path, id);
@@ -114,8 +111,8 @@ export class JwksStore {
   get(namespace: string, name: string): StoredIssuer | undefined {
     const entry = this.entries.get(entryId(namespace, name));
     if (!entry) return undefined;
-    const { doc, jwks, discovery, routes } = entry;
-    return { doc, jwks, discovery, routes };
+    const { doc, jwks, discovery, claims } = entry;
+    return { doc, jwks, discovery, routes: claims.map((c) => c.host + c.path) };
   }
 
   /**

@@ -1,24 +1,40 @@
-// Scale: 10 → 100 → 1,000 AuthServers across 10 namespaces, each with 3 user-provided RSA-2048 keys
-// (its own 3 Secrets), in a cluster that also holds 2,000 unrelated 100 KiB Opaque Secrets (like
-// Helm release Secrets). Targets: operator RSS under 300 MiB after 1,000 issuers, and not growing
-// with unrelated Secrets (the operator watches Secrets as metadata only).
+// Scale (issue 21): 0 → 1,000 → 5,000 → 10,000 AuthServers across 10 namespaces, each with 3
+// user-provided RSA-2048 keys (its own 3 Secrets, signing disabled: public keys only), in a cluster
+// that also holds 2,000 unrelated 100 KiB Opaque Secrets (like Helm release Secrets).
 //
 // A control plane of its own. The unrelated Secrets are created first (16 at a time); then the
-// operator starts cluster-wide and its RSS is read once /readyz is 200. Each growth step creates
-// the missing Secrets and AuthServers (16 at a time) and measures: time from its first create until
-// every AuthServer is Ready for its generation (a cluster-wide list every 250 ms), the operator's
-// RSS after a settle (5 readings 1 s apart, the last one), and JWKS throughput for one issuer
-// (test/bench/support/load.ts: wrk or autocannon, 50 connections, 5 s, unpinned) on the
-// host-independent path. Bounded: each step stops creating and waiting at its deadline and
-// prints what it reached.
+// operator starts cluster-wide with leader election (the leader) and its memory is read once
+// settled: the 0 row. Each growth step creates the missing Secrets and AuthServers (CONCURRENCY at
+// a time, as fast as the API server takes them: a cold start of many) and measures
+//   - time from its first create until every AuthServer is Ready for its generation (a
+//     cluster-wide list every 250 ms), the operator's reconciles during the step and their rate,
+//     and reconciles per new AuthServer (1.0 when no AuthServer reconciles again for its own
+//     status write; every extra one is counted);
+//   - the operator's RSS, V8 heap used and external memory after a settle (5 readings 1 s apart,
+//     the last one; a global GC is not forced), and the marginal cost per issuer against the 0 row;
+//   - JWKS throughput for one issuer (test/bench/support/load.ts, 50 connections, 5 s);
+//   - a joining replica (--leader-elect, a follower): spawn to its first /readyz 200 (readiness =
+//     every issuer served), against the reference a bare LIST gives in the same run: every
+//     AuthServer (JSON) plus every Secret's metadata (PartialObjectMetadataList), 500 a page, timed
+//     just before and just after the join (target: join ≤ 2 × LIST + 1 s).
+// Then how each figure grows from 1,000 to 10,000 (10× is linear). Bounded: each step stops
+// creating and waiting at its deadline and prints what it reached; the join has a deadline too.
+// SIGNET_BENCH_SCALE_SIZES=1000,5000 runs fewer steps. SIGNET_BENCH_OPERATOR_JS=dist/main.js runs
+// the operator as the image does. SIGNET_BENCH_HEAP_SNAPSHOT=DIR writes a V8 heap snapshot of the
+// operator into DIR at 0 issuers and after the last step (support/heap-diff.ts compares them).
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js';
+import { ACCEPT_JSON, ACCEPT_METADATA, getJson } from '../../src/kube/stream.js';
+import { kubeConfig } from '../support/kube.js';
+import { metricValue } from '../support/metrics.js';
 import type { RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
   MIB, createIdempotent, keySecret, loadWindow, logSummary, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
-  startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type PoolKey,
+  startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type OperatorMemory, type PoolKey,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
 import { processCpuSeconds } from './support/tools.js';
@@ -28,7 +44,7 @@ const UNRELATED_SECRETS = 2_000;
 const UNRELATED_BYTES = 100 * 1024;
 const KEY_POOL = 60;
 const KEYS_PER_AUTHSERVER = 3;
-const SIZES = [10, 100, 1_000];
+const SIZES = (process.env.SIGNET_BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const CONCURRENCY = 16;
 const READY_POLL_MS = 250;
 const LOAD_CONNECTIONS = 50;
@@ -36,27 +52,31 @@ const LOAD_SECONDS = 5;
 /** Per growth step, creates and waiting for Ready together. */
 const STEP_DEADLINE_MS = 8 * 60_000;
 const UNRELATED_DEADLINE_MS = 10 * 60_000;
-const TARGET_RSS_MIB = 300;
+const JOIN_DEADLINE_MS = 4 * 60_000;
+const OPERATOR_ARGS = ['--leader-elect', '--log-level', 'info'];
+const TARGET_MARGINAL_KIB = 20;
+const SNAPSHOT_DIR = process.env.SIGNET_BENCH_HEAP_SNAPSHOT;
+const SNAPSHOT_DEADLINE_MS = 3 * 60_000;
 
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
 const ns = (i: number): string => `bench-scale-${i % NAMESPACES}`;
 const asName = (i: number): string => `issuer-${i}`;
 const secretName = (i: number, k: number): string => `issuer-${i}-key-${k}`;
 
-interface StepResult {
+interface Row {
   issuers: number;
-  created: number;
-  createS: number;
-  readyS: number | undefined;
-  ready: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  heapTotalBytes: number;
-  externalBytes: number;
-  apiserverRssBytes: number;
-  operatorCpuS: number;
-  load: LoadResult | undefined;
-  loadError?: string;
+  mem: OperatorMemory;
+  readyS?: number;
+  createS?: number;
+  ready?: number;
+  reconciles?: number;
+  extraReconciles?: number;
+  operatorCpuS?: number;
+  load?: LoadResult;
+  listS?: number;
+  joinS?: number;
+  joinRss?: number;
+  joinNote?: string;
 }
 
 function isReadyForGeneration(as: AuthServer): boolean {
@@ -64,55 +84,101 @@ function isReadyForGeneration(as: AuthServer): boolean {
   return ready?.status === 'True' && as.status?.observedGeneration === as.metadata.generation;
 }
 
-/** A sample's value; 0 when absent (a labelled counter appears only once incremented). */
-function metricLine(text: string, name: string, labels: Record<string, string> = {}): number {
-  const line = text.split('\n').find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line ? Number(line.split(' ').pop()) : 0;
+async function reconcileCount(op: RunningOperator): Promise<number> {
+  return metricValue((await operatorMetrics(op.metricsPort)).text, 'signet_reconcile_duration_seconds_count') ?? NaN;
 }
 
-async function operatorSummary(op: RunningOperator): Promise<string> {
-  const { text, loopLagP99 } = await operatorMetrics(op.metricsPort);
-  const sum = metricLine(text, 'signet_reconcile_duration_seconds_sum');
-  const count = metricLine(text, 'signet_reconcile_duration_seconds_count');
-  const le = (b: string): number => metricLine(text, 'signet_reconcile_duration_seconds_bucket', { le: b });
-  return `reconciles ${count} (success ${metricLine(text, 'signet_reconciles_total', { result: 'success' })}, error ${metricLine(text, 'signet_reconciles_total', { result: 'error' })}, ` +
-    `conflict ${metricLine(text, 'signet_reconciles_total', { result: 'conflict' })}), mean ${((sum / count) * 1000).toFixed(1)} ms, ≤50 ms ${le('0.05')}, ≤250 ms ${le('0.25')}, ≤1 s ${le('1')}; ` +
-    `queue depth ${metricLine(text, 'signet_workqueue_depth')}, retries ${metricLine(text, 'signet_workqueue_retries_total')}; event-loop lag p99 ${(loopLagP99 * 1000).toFixed(1)} ms`;
+/** The reference: what any replica must read at least, one paged LIST of each, timed. */
+async function bareList(): Promise<{ seconds: number; authServers: number; secrets: number }> {
+  const kc = kubeConfig();
+  const started = performance.now();
+  const count = async (path: string, accept: string): Promise<number> => {
+    let n = 0;
+    let cont: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: '500', ...(cont && { continue: cont }) });
+      const page = await getJson<{ items: unknown[] | null; metadata: { continue?: string } }>(kc, `${path}?${q.toString()}`, accept, AbortSignal.timeout(60_000));
+      n += page.items?.length ?? 0;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return n;
+  };
+  const [authServers, secrets] = await Promise.all([count(`/apis/${GROUP}/${VERSION}/${PLURAL}`, ACCEPT_JSON), count('/api/v1/secrets', ACCEPT_METADATA)]);
+  return { seconds: (performance.now() - started) / 1000, authServers, secrets };
 }
+
+async function createIssuer(cluster: BenchCluster, pool: PoolKey[], i: number): Promise<void> {
+  const { core, custom } = cluster.clients;
+  const namespace = ns(i);
+  for (let k = 0; k < KEYS_PER_AUTHSERVER; k++) {
+    // Three distinct pool keys per AuthServer (KEY_POOL is a multiple of 3), so no duplicate kids.
+    const key = pool[(KEYS_PER_AUTHSERVER * i + k) % KEY_POOL] as PoolKey;
+    await createIdempotent(() => core.createNamespacedSecret({ namespace, body: keySecret(namespace, secretName(i, k), key.pkcs8) }));
+  }
+  await createIdempotent(() => custom.createNamespacedCustomObject({
+    ...api, namespace,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`, kind: 'AuthServer', metadata: { name: asName(i), namespace },
+      spec: {
+        issuerURI: `https://issuer-${i}.bench.example.com/${namespace}`,
+        tokenSignature: {
+          signAndVerifyKeyRef: { name: secretName(i, 0) },
+          extraVerifyKeyRefs: [{ name: secretName(i, 1) }, { name: secretName(i, 2) }],
+          keyGeneration: { mode: 'Never' },
+        },
+      },
+    },
+  }));
+}
+
+/** A heap snapshot of the operator (it was started with --heapsnapshot-signal); resolves to its file once written. */
+async function heapSnapshot(op: RunningOperator, dir: string): Promise<string | undefined> {
+  const before = new Set(readdirSync(dir));
+  op.process.kill('SIGUSR2');
+  const deadline = performance.now() + SNAPSHOT_DEADLINE_MS;
+  let size = -1;
+  while (performance.now() < deadline) {
+    await sleep(1000);
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const now = statSync(path.join(dir, file)).size;
+    if (now === size && now > 0) return path.join(dir, file);
+    size = now;
+  }
+  return undefined;
+}
+
+const f1 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(1));
+const kib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024).toFixed(1) : 'n/a');
 
 async function run(): Promise<void> {
-  heading(`Scale: 10 → 100 → 1,000 AuthServers (3 keys each) beside ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated 100 KiB Secrets`);
+  heading(`Scale: 0 → ${SIZES.map((s) => s.toLocaleString('en-US')).join(' → ')} AuthServers (3 keys each, public only) beside ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated 100 KiB Secrets`);
   console.log(`machine: ${machine()}`);
-  console.log(`operator: ${operatorCommand()}`);
+  console.log(`operator: ${operatorCommand()} ${OPERATOR_ARGS.join(' ')}`);
   const t0 = performance.now();
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   const poolReady = rsaKeyPool(KEY_POOL);
   let cluster: BenchCluster | undefined;
   let op: BenchOperator | undefined;
-  let empty: BenchOperator | undefined;
-  const results: StepResult[] = [];
-  let rssEmpty: number;
-  let rssAtReady: number;
-  let rssStart: number;
-  let unrelatedCreated: number;
+  let other: BenchOperator | undefined;
+  const rows: Row[] = [];
   const notes: string[] = [];
+  let rssEmpty: number;
   try {
     cluster = await startBenchCluster();
-    const { core, custom } = cluster.clients;
+    const { core } = cluster.clients;
     const apiserverPid = cluster.cp.pgids[1] ?? 0;
     for (let i = 0; i < NAMESPACES; i++) await core.createNamespace({ body: { metadata: { name: ns(i) } } });
 
-    // Reference: the operator on a cluster with no Secrets of interest yet.
-    empty = await startBenchOperator([]);
-    rssEmpty = (await settledRss(empty.metricsPort, 3)).rss;
-    await stopBenchOperator(empty);
-    empty = undefined;
-    console.log(`[${elapsed()}] operator RSS with no unrelated Secrets (reference): ${mib(rssEmpty)}`);
+    other = await startBenchOperator(OPERATOR_ARGS);
+    rssEmpty = (await settledRss(other.metricsPort, 3)).rss;
+    await stopBenchOperator(other);
+    other = undefined;
+    console.log(`[${elapsed()}] operator RSS with no Secrets at all (reference): ${mib(rssEmpty)}`);
 
-    // 2,000 unrelated Secrets first.
+    const unrelatedDeadline = performance.now() + UNRELATED_DEADLINE_MS;
     const unrelatedStart = performance.now();
-    const unrelatedDeadline = unrelatedStart + UNRELATED_DEADLINE_MS;
-    unrelatedCreated = await mapLimit(Array.from({ length: UNRELATED_SECRETS }, (_, i) => i), CONCURRENCY, async (i) => {
+    const unrelated = await mapLimit(Array.from({ length: UNRELATED_SECRETS }, (_, i) => i), CONCURRENCY, async (i) => {
       const namespace = ns(i);
       await createIdempotent(() => core.createNamespacedSecret({
         namespace,
@@ -123,132 +189,147 @@ async function run(): Promise<void> {
         },
       }));
     }, () => performance.now() > unrelatedDeadline);
-    const unrelatedS = (performance.now() - unrelatedStart) / 1000;
-    console.log(`[${elapsed()}] created ${unrelatedCreated} unrelated Secrets (${mib(unrelatedCreated * UNRELATED_BYTES)} of data) in ${unrelatedS.toFixed(1)} s (${(unrelatedCreated / unrelatedS).toFixed(0)}/s); kube-apiserver RSS ${mib(processRss(apiserverPid))}`);
-    if (unrelatedCreated < UNRELATED_SECRETS) notes.push(`only ${unrelatedCreated} of ${UNRELATED_SECRETS} unrelated Secrets were created within ${UNRELATED_DEADLINE_MS / 60_000} min`);
+    console.log(`[${elapsed()}] created ${unrelated} unrelated Secrets in ${((performance.now() - unrelatedStart) / 1000).toFixed(1)} s`);
+    if (unrelated < UNRELATED_SECRETS) notes.push(`only ${unrelated} of ${UNRELATED_SECRETS} unrelated Secrets were created within the deadline`);
 
-    op = await startBenchOperator([]);
+    if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
+    op = await startBenchOperator(OPERATOR_ARGS, SNAPSHOT_DIR ? { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } } : {});
     const opPid = op.process.pid ?? 0;
-    rssAtReady = (await operatorMetrics(op.metricsPort)).rss;
-    rssStart = (await settledRss(op.metricsPort, 3)).rss;
-    console.log(`[${elapsed()}] operator (cluster-wide) ready ${(op.startMs / 1000).toFixed(1)} s after spawn; RSS at /readyz ${mib(rssAtReady)}, settled ${mib(rssStart)} (VmRSS ${mib(processRss(opPid))})`);
+    const zero: Row = { issuers: 0, mem: await settledRss(op.metricsPort) };
+    rows.push(zero);
+    console.log(`[${elapsed()}] operator ready in ${(op.startMs / 1000).toFixed(1)} s; settled RSS ${mib(zero.mem.rss)}, heap used ${mib(zero.mem.heapUsed)}, external ${mib(zero.mem.external)}`);
+    if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at 0 issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
 
-    const pool: PoolKey[] = await poolReady;
+    const pool = await poolReady;
     const load = chooseLoadTool();
-    if (load.note) console.log(`note: ${load.note}`);
     const jwksUrl = `http://127.0.0.1:${op.jwksPort}/authservers/${ns(0)}/${asName(0)}/oauth2/jwks`;
-
     let existing = 0;
     for (const size of SIZES) {
       const indices = Array.from({ length: size - existing }, (_, k) => existing + k);
       const stepStart = performance.now();
       const deadline = stepStart + STEP_DEADLINE_MS;
       const cpuBefore = await processCpuSeconds(opPid);
+      const reconcilesBefore = await reconcileCount(op);
       let createsDoneAt: number | undefined;
-      const creating = mapLimit(indices, CONCURRENCY, async (i) => {
-        const namespace = ns(i);
-        for (let k = 0; k < KEYS_PER_AUTHSERVER; k++) {
-          // Three distinct pool keys per AuthServer (KEY_POOL is a multiple of 3), so no duplicate kids.
-          const key = pool[(KEYS_PER_AUTHSERVER * i + k) % KEY_POOL] as PoolKey;
-          await createIdempotent(() => core.createNamespacedSecret({ namespace, body: keySecret(namespace, secretName(i, k), key.pkcs8) }));
-        }
-        await createIdempotent(() => custom.createNamespacedCustomObject({
-          ...api, namespace,
-          body: {
-            apiVersion: `${GROUP}/${VERSION}`, kind: 'AuthServer', metadata: { name: asName(i), namespace },
-            spec: {
-              issuerURI: `https://issuer-${i}.bench.example.com/${namespace}`,
-              tokenSignature: {
-                signAndVerifyKeyRef: { name: secretName(i, 0) },
-                extraVerifyKeyRefs: [{ name: secretName(i, 1) }, { name: secretName(i, 2) }],
-                keyGeneration: { mode: 'Never' },
-              },
-            },
-          },
-        }));
-      }, () => performance.now() > deadline).then((n) => {
-        createsDoneAt = performance.now();
-        return n;
-      });
-
+      const creating = mapLimit(indices, CONCURRENCY, (i) => createIssuer(cluster as BenchCluster, pool, i), () => performance.now() > deadline)
+        .then((n) => { createsDoneAt = performance.now(); return n; });
       let ready = 0;
       let readyAt: number | undefined;
       let lastLog = stepStart;
       for (;;) {
-        const listed = (await custom.listClusterCustomObject({ ...api }).catch(() => undefined)) as { items?: AuthServer[] } | undefined;
+        const listed = (await cluster.clients.custom.listClusterCustomObject({ ...api }).catch(() => undefined)) as { items?: AuthServer[] } | undefined;
         if (listed) ready = (listed.items ?? []).filter(isReadyForGeneration).length;
         const now = performance.now();
-        if (createsDoneAt !== undefined && ready >= existing + (await creating)) {
-          readyAt = now;
-          break;
-        }
+        if (createsDoneAt !== undefined && ready >= existing + (await creating)) { readyAt = now; break; }
         if (now > deadline) break;
-        if (now - lastLog > 10_000) {
+        if (now - lastLog > 15_000) {
           lastLog = now;
-          const depth = await operatorMetrics(op.metricsPort).then((m) => metricLine(m.text, 'signet_workqueue_depth'), () => NaN);
-          console.log(`[${elapsed()}]   ${size} step: ${ready} Ready so far${createsDoneAt === undefined ? ', still creating' : ''}; operator work queue depth ${depth}`);
+          console.log(`[${elapsed()}]   ${size} step: ${ready} Ready${createsDoneAt === undefined ? ', still creating' : ''}`);
         }
         await sleep(READY_POLL_MS);
       }
       const created = await creating;
       existing += created;
-      const createS = ((createsDoneAt ?? performance.now()) - stepStart) / 1000;
-      const readyS = readyAt === undefined ? undefined : (readyAt - stepStart) / 1000;
-      console.log(`[${elapsed()}] ${existing} AuthServers: creates took ${createS.toFixed(1)} s, ` +
-        `${readyS === undefined ? `only ${ready} Ready at the ${STEP_DEADLINE_MS / 60_000} min deadline` : `all Ready ${readyS.toFixed(1)} s after the first create`}`);
-      if (readyS === undefined || created < indices.length) {
-        notes.push(`${size} step: stopped at the ${STEP_DEADLINE_MS / 60_000} min deadline with ${existing} of ${size} AuthServers created and ${ready} Ready`);
-      }
-      console.log(`[${elapsed()}]   operator: ${await operatorSummary(op)}`);
-      const cpuAfter = await processCpuSeconds(opPid);
-
-      const settled = await settledRss(op.metricsPort);
-      const step: StepResult = {
-        issuers: existing, created, createS, readyS, ready,
-        rssBytes: settled.rss, heapUsedBytes: settled.heapUsed, heapTotalBytes: settled.heapTotal, externalBytes: settled.external, apiserverRssBytes: processRss(apiserverPid), operatorCpuS: cpuAfter - cpuBefore,
-        load: undefined,
+      const row: Row = {
+        issuers: existing, mem: zero.mem, ready,
+        createS: ((createsDoneAt ?? performance.now()) - stepStart) / 1000,
+        ...(readyAt !== undefined && { readyS: (readyAt - stepStart) / 1000 }),
       };
-      console.log(`[${elapsed()}]   RSS readings ${settled.readings.map((r) => (r / MIB).toFixed(1)).join(', ')} MiB (V8 heap used ${mib(settled.heapUsed)} of ${mib(settled.heapTotal)}, external ${mib(settled.external)}); operator CPU during the step ${step.operatorCpuS.toFixed(1)} s`);
+      // Settle first: reconciles still running after Ready (a second one per AuthServer) count too.
+      row.mem = await settledRss(op.metricsPort);
+      row.reconciles = (await reconcileCount(op)) - reconcilesBefore;
+      row.extraReconciles = row.reconciles - created;
+      row.operatorCpuS = (await processCpuSeconds(opPid)) - cpuBefore;
+      console.log(`[${elapsed()}] ${existing} AuthServers: creates ${f1(row.createS)} s, ` +
+        `${row.readyS === undefined ? `only ${ready} Ready at the deadline` : `all Ready ${f1(row.readyS)} s after the first create`}; ` +
+        `${row.reconciles} reconciles (${(row.reconciles / created).toFixed(2)} per new AuthServer), operator CPU ${f1(row.operatorCpuS)} s; ` +
+        `RSS ${mib(row.mem.rss)}, heap used ${mib(row.mem.heapUsed)}, external ${mib(row.mem.external)}; kube-apiserver RSS ${mib(processRss(apiserverPid))}`);
+      if (row.readyS === undefined || created < indices.length) notes.push(`${size} step: stopped at the ${STEP_DEADLINE_MS / 60_000} min deadline with ${existing} created and ${ready} Ready`);
       try {
-        const loadSeen = await loadWindow(op.metricsPort);
-        step.load = await runLoad(load.tool, { url: jwksUrl, host: `127.0.0.1:${op.jwksPort}`, connections: LOAD_CONNECTIONS, durationS: LOAD_SECONDS });
-        console.log(`[${elapsed()}]   JWKS ${load.tool}: ${Math.round(step.load.rps)} req/s, p50 ${step.load.p50Ms.toFixed(2)} ms, p99 ${step.load.p99Ms.toFixed(2)} ms, non-2xx ${step.load.non2xx}, errors ${step.load.errors}`);
-        console.log(`[${elapsed()}]   ${await loadSeen()}`);
+        const seen = await loadWindow(op.metricsPort);
+        row.load = await runLoad(load.tool, { url: jwksUrl, host: `127.0.0.1:${op.jwksPort}`, connections: LOAD_CONNECTIONS, durationS: LOAD_SECONDS });
+        console.log(`[${elapsed()}]   JWKS ${load.tool}: ${Math.round(row.load.rps)} req/s, p99 ${row.load.p99Ms.toFixed(2)} ms, non-2xx ${row.load.non2xx}; ${await seen()}`);
       } catch (err) {
-        step.loadError = (err as Error).message;
-        console.log(`[${elapsed()}]   JWKS load failed: ${step.loadError}`);
+        console.log(`[${elapsed()}]   JWKS load failed: ${(err as Error).message}`);
       }
-      results.push(step);
-      if (readyS === undefined) break;
+      const before = await bareList();
+      try {
+        other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS });
+        row.joinS = other.startMs / 1000;
+        row.joinRss = (await operatorMetrics(other.metricsPort)).rss;
+      } catch (err) {
+        row.joinNote = `no /readyz 200 within ${JOIN_DEADLINE_MS / 1000} s`;
+        console.log(`[${elapsed()}]   joining replica: ${(err as Error).message.split('\n')[0]}`);
+      }
+      await stopBenchOperator(other);
+      other = undefined;
+      const after = await bareList();
+      row.listS = (before.seconds + after.seconds) / 2;
+      console.log(`[${elapsed()}]   bare LIST of ${before.authServers} AuthServers + ${before.secrets} Secrets' metadata: ${before.seconds.toFixed(2)} s before the join, ${after.seconds.toFixed(2)} s after; ` +
+        `joining replica ready in ${row.joinS === undefined ? row.joinNote : `${row.joinS.toFixed(2)} s (RSS at ready ${mib(row.joinRss ?? NaN)})`}`);
+      rows.push(row);
+      if (row.readyS === undefined) break;
     }
+    if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at ${rows[rows.length - 1]?.issuers} issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
     console.log(`[${elapsed()}] operator: ${logSummary(op.logs)}`);
   } finally {
-    await stopBenchOperator(empty);
+    await stopBenchOperator(other);
     await stopBenchOperator(op);
     await stopBenchCluster(cluster);
   }
+  report(rows, rssEmpty, notes);
+}
 
-  console.log(`\nOperator RSS (signet_process_process_resident_memory_bytes), ${operatorCommand()}, cluster-wide:`);
-  console.log(`  no unrelated Secrets (reference run, settled)                ${mib(rssEmpty)}`);
-  console.log(`  ${unrelatedCreated.toLocaleString('en-US')} unrelated 100 KiB Secrets present, at /readyz       ${mib(rssAtReady)}`);
-  console.log(`  ${unrelatedCreated.toLocaleString('en-US')} unrelated 100 KiB Secrets present, settled          ${mib(rssStart)}`);
-  console.log(`  growth from unrelated Secrets: ${mib(rssStart - rssEmpty)}  (target: not growing with unrelated Secrets)`);
-  console.log(`\n  issuers  time-to-Ready  (creates)  RSS MiB  heap used/total MiB  external MiB  op CPU s  JWKS req/s  p99 ms  apiserver RSS MiB`);
-  for (const r of results) {
-    console.log(`  ${String(r.issuers).padStart(7)}  ${(r.readyS === undefined ? `>${STEP_DEADLINE_MS / 1000} s (${r.ready})` : `${r.readyS.toFixed(1)} s`).padStart(13)}  ${`${r.createS.toFixed(1)} s`.padStart(9)}  ` +
-      `${(r.rssBytes / MIB).toFixed(1).padStart(7)}  ${`${(r.heapUsedBytes / MIB).toFixed(1)}/${(r.heapTotalBytes / MIB).toFixed(1)}`.padStart(19)}  ${(r.externalBytes / MIB).toFixed(1).padStart(12)}  ${r.operatorCpuS.toFixed(1).padStart(8)}  ` +
-      `${(r.load ? Math.round(r.load.rps).toLocaleString('en-US') : 'n/a').padStart(10)}  ${(r.load ? r.load.p99Ms.toFixed(2) : 'n/a').padStart(6)}  ${(r.apiserverRssBytes / MIB).toFixed(0).padStart(17)}`);
+function report(rows: Row[], rssEmpty: number, notes: string[]): void {
+  const zero = rows[0];
+  if (!zero) return;
+  console.log(`\nOperator memory (${operatorCommand()}), cluster-wide, ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated Secrets present; no Secrets at all: RSS ${mib(rssEmpty)}`);
+  console.log('  issuers  RSS MiB  heap used MiB  external MiB  marginal KiB/issuer (RSS, heap, external)  all Ready s  creates s  reconciles/s  per AS  join s  LIST s  join target s  JWKS req/s  p99 ms');
+  for (const r of rows) {
+    const n = r.issuers;
+    const marginal = n === 0 ? '' : `${kib((r.mem.rss - zero.mem.rss) / n)}, ${kib((r.mem.heapUsed - zero.mem.heapUsed) / n)}, ${kib((r.mem.external - zero.mem.external) / n)}`;
+    const joinTarget = r.listS === undefined ? undefined : 2 * r.listS + 1;
+    console.log(`  ${String(n).padStart(7)}  ${f1(r.mem.rss / MIB).padStart(7)}  ${f1(r.mem.heapUsed / MIB).padStart(13)}  ${f1(r.mem.external / MIB).padStart(12)}  ${marginal.padStart(42)}  ` +
+      `${(r.readyS === undefined ? (n === 0 ? '' : `>${STEP_DEADLINE_MS / 1000} (${r.ready})`) : f1(r.readyS)).padStart(11)}  ${(r.createS === undefined ? '' : f1(r.createS)).padStart(9)}  ` +
+      `${(r.reconciles === undefined || r.readyS === undefined ? '' : f1(r.reconciles / r.readyS)).padStart(12)}  ${(r.reconciles === undefined ? '' : (r.reconciles / (n - (rows[rows.indexOf(r) - 1]?.issuers ?? 0))).toFixed(2)).padStart(6)}  ` +
+      `${(r.joinS === undefined ? (r.joinNote ? 'none' : '') : r.joinS.toFixed(2)).padStart(6)}  ${(r.listS === undefined ? '' : r.listS.toFixed(2)).padStart(6)}  ${(joinTarget === undefined ? '' : joinTarget.toFixed(2)).padStart(13)}  ` +
+      `${(r.load ? Math.round(r.load.rps).toLocaleString('en-US') : '').padStart(10)}  ${(r.load ? r.load.p99Ms.toFixed(2) : '').padStart(6)}`);
   }
-  const last = results[results.length - 1];
-  if (last && last.issuers === SIZES[SIZES.length - 1]) {
-    console.log(`  RSS after ${last.issuers.toLocaleString('en-US')} issuers: ${mib(last.rssBytes)}  ${verdict(last.rssBytes < TARGET_RSS_MIB * MIB, `< ${TARGET_RSS_MIB} MiB`)}`);
+  const grown = rows.filter((r) => r.issuers > 0);
+  const last = grown[grown.length - 1];
+  if (last) {
+    const per = (last.mem.rss - zero.mem.rss) / last.issuers / 1024;
+    console.log(`  marginal RSS at ${last.issuers.toLocaleString('en-US')}: ${per.toFixed(1)} KiB/issuer  ${verdict(per <= TARGET_MARGINAL_KIB, `≤ ${TARGET_MARGINAL_KIB} KiB`)}`);
+    if (last.joinS !== undefined && last.listS !== undefined) console.log(`  join at ${last.issuers.toLocaleString('en-US')}: ${last.joinS.toFixed(2)} s  ${verdict(last.joinS <= 2 * last.listS + 1, `≤ 2 × LIST + 1 s = ${(2 * last.listS + 1).toFixed(2)} s`)}`);
+    if (last.readyS !== undefined && last.createS !== undefined) console.log(`  cold start at ${last.issuers.toLocaleString('en-US')}: all Ready ${last.readyS.toFixed(1)} s  ${verdict(last.readyS <= last.createS + 10, `≤ creates + 10 s = ${(last.createS + 10).toFixed(1)} s`)}`);
+    const extra = grown.reduce((sum, r) => sum + Math.max(0, r.extraReconciles ?? 0), 0);
+    console.log(`  reconciles beyond one per new AuthServer (its own status write, or a retry): ${extra}  ${verdict(extra === 0, 'none')}`);
+  }
+  const first = grown.find((r) => r.issuers === 1_000);
+  const tenK = grown.find((r) => r.issuers === 10_000);
+  if (first && tenK) {
+    const g = (name: string, a: number | undefined, b: number | undefined, linear = 10): void => {
+      if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || a === 0) return;
+      const ratio = b / a;
+      console.log(`  growth 1,000 → 10,000 of ${name}: ${a.toFixed(2)} → ${b.toFixed(2)} (×${ratio.toFixed(2)}; ×${linear} is linear${ratio > linear * 1.1 ? ': FASTER THAN LINEAR' : ''})`);
+    };
+    g('RSS above the 0 row (MiB)', (first.mem.rss - zero.mem.rss) / MIB, (tenK.mem.rss - zero.mem.rss) / MIB);
+    g('heap used above the 0 row (MiB)', (first.mem.heapUsed - zero.mem.heapUsed) / MIB, (tenK.mem.heapUsed - zero.mem.heapUsed) / MIB);
+    g('external above the 0 row (MiB)', (first.mem.external - zero.mem.external) / MIB, (tenK.mem.external - zero.mem.external) / MIB);
+    g('join time (s)', first.joinS, tenK.joinS);
+    g('bare LIST (s)', first.listS, tenK.listS);
+    // The steps add 1,000 and then 5,000 issuers: their cost per issuer added stays flat when linear.
+    const prev = (r: Row): number => rows[rows.indexOf(r) - 1]?.issuers ?? 0;
+    const perAdded = (r: Row): number | undefined => (r.readyS === undefined ? undefined : (r.readyS * 1000) / (r.issuers - prev(r)));
+    g('all-Ready time per issuer added in the step (ms)', perAdded(first), perAdded(tenK), 1);
+    g('joining replica RSS (MiB)', (first.joinRss ?? NaN) / MIB, (tenK.joinRss ?? NaN) / MIB);
   }
   for (const n of notes) console.log(`  note: ${n}`);
 }
 
 const bench: Bench = {
   name: 'scale',
-  description: `time-to-Ready, RSS and JWKS throughput at 10/100/1,000 AuthServers beside ${UNRELATED_SECRETS} unrelated Secrets; target RSS < ${TARGET_RSS_MIB} MiB`,
+  description: `memory, cold start, joining-replica readiness and JWKS throughput at 0/${SIZES.join('/')} AuthServers beside ${UNRELATED_SECRETS} unrelated Secrets; targets ≤ ${TARGET_MARGINAL_KIB} KiB per issuer, join ≤ 2 × LIST + 1 s`,
   run,
 };
 export default bench;

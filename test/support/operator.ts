@@ -31,6 +31,8 @@ export interface OperatorLaunch {
   env?: NodeJS.ProcessEnv;
   /** Called right after the spawn, before the wait for /readyz: for a caller that watches the start-up itself. */
   onSpawn?: (op: RunningOperator) => void;
+  /** How long to wait for /readyz before killing it (default 30 s). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
       if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);
       const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
       return res.status === 200;
-    }, { what: 'operator /readyz', timeoutMs: 30_000, intervalMs: 100 });
+    }, { what: 'operator /readyz', timeoutMs: launch.readyTimeoutMs ?? 30_000, intervalMs: 100 });
   } catch (err) {
     await op.kill();
     throw new Error(`${(err as Error).message}\noperator logs:\n${logs.slice(-20).join('\n')}`, { cause: err });

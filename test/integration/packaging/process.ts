@@ -16,7 +16,8 @@ export function requireDist(dir = repoRoot): string {
 
 /** The environment of the container: the test runner's NODE_OPTIONS (jest's ESM flags) left out. */
 function runtimeEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '--enable-source-maps' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  delete env.NODE_OPTIONS;
   delete env.KUBECONFIG;
   return env;
 }

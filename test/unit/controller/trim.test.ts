@@ -1,7 +1,7 @@
 // The informers keep neither the last-applied-configuration annotation (kubectl apply puts the
 // whole Secret, key material included, in it) nor managedFields; everything else is kept.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { trimForCache } from '../../../src/controller/trim.js';
+import { keyOnly, trimForCache } from '../../../src/controller/trim.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const applied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'k' }, data: { 'key.pem': 'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t' } });
@@ -37,4 +37,11 @@ it('leaves no empty annotations behind when last-applied was the only one', () =
 it('returns an object with nothing to drop as it is', () => {
   const plain: KubernetesObject = { metadata: { name: 'p', annotations: { a: 'b' } } };
   expect(trimForCache(plain)).toBe(plain);
+});
+
+it('keeps only name, namespace and resourceVersion of a Secret for the Secret watch', () => {
+  const kept = keyOnly(secret);
+  expect(kept).toEqual({ metadata: { name: 'k', namespace: 'a', resourceVersion: '7' } });
+  expect(JSON.stringify(kept)).not.toContain('LS0tLS1CRUdJTi');
+  expect(secret.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'signet' });
 });
