@@ -8,7 +8,8 @@ import { API_VERSION, EXPORTABLE_ANNOTATION, KID_ANNOTATION, KIND, type AuthServ
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
-import { generateKid, generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/symmetric.js';
+import { ALGORITHM_TABLE, isSymmetricAlgorithm } from '../api/algorithms.js';
+import { generateKid, generateSecret, isPublishable } from '../keys/symmetric.js';
 import type { AnyLoadedKey, LoadResult, PublicJwk } from '../keys/types.js';
 import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -300,7 +301,7 @@ export class Reconciler {
       if (created) {
         deps.metrics.keysGenerated.inc({ algorithm });
         deps.log.info('generated key', { namespace, authserver: as.metadata.name, secret: secretName, algorithm });
-        const size = algorithm.startsWith('RS') || algorithm.startsWith('PS') ? `${rsaKeySize}-bit ` : '';
+        const size = ALGORITHM_TABLE[algorithm].family === 'RSA' ? `${rsaKeySize}-bit ` : '';
         await this.record(as, 'Normal', 'KeyGenerated', `Generated a ${size}${algorithm} key in Secret "${secretName}" (deletionPolicy ${deletionPolicy})`);
       }
       return undefined;

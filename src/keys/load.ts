@@ -2,6 +2,7 @@
 // microseconds, and the private key's self-test signature costs about a millisecond (RSA 4096: a few).
 // It never throws: anything unexpected becomes a KeyParseError.
 import { createPublicKey } from 'node:crypto';
+import { curvesOf, SYMMETRIC_ALGORITHMS } from '../api/algorithms.js';
 import { ALGORITHM_ANNOTATION } from '../api/types.js';
 import { JWK_JSON, PUB_PEM, TLS_KEY } from './data-keys.js';
 import { parseSecretData } from './parse.js';
@@ -19,7 +20,7 @@ function result(outcome: Outcome<AnyLoadedKey>): LoadResult<AnyLoadedKey> {
 function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<LoadedSymmetricKey> {
   const dataKey = Object.hasOwn(input.data, SECRET) ? SECRET : JWK_JSON;
   const where = dataKeyRef(dataKey);
-  const what = 'holds a symmetric key (a shared secret, HS256/HS384/HS512), which is never published';
+  const what = `holds a symmetric key (a shared secret, ${SYMMETRIC_ALGORITHMS.join('/')}), which is never published`;
   if (!input.requirePrivate) {
     return refuse('UnsupportedKeyType', input.secretName, where, what, 'A verify-only ref needs a public key: reference this Secret from signAndVerifyKeyRef of an AuthServer with spec.signing.enabled, or put an asymmetric key in it.');
   }
@@ -89,7 +90,7 @@ export function loadKey(input: SecretKeyInput | SigningKeyInput): LoadResult<Any
       problem: {
         reason: 'KeyParseError',
         message: `Secret "${input.secretName}" key material (key.pem, pub.pem, tls.key/tls.crt or jwk.json) could not be read (${errorCode(err)}). ` +
-          'Check that the Secret holds one unencrypted RSA, EC or Ed25519 key in one of those data keys.',
+          `Check that the Secret holds one unencrypted RSA, EC or ${curvesOf('OKP').join(' or ')} key in one of those data keys.`,
       },
     };
   }

@@ -2,6 +2,7 @@
 // refusal that says what was found instead and how to fix it.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { NODE_KEY_TYPES } from '../api/algorithms.js';
 import { KEY_TYPE_BY_OID, keyAlgorithmOid, pemBody } from './der.js';
 import { scanPem } from './pem.js';
 import type { PemBlock, PemScan } from './pem.js';
@@ -104,7 +105,6 @@ function pickOne(secret: string, dataKey: string, want: 'private' | 'public', bl
   return refuse('KeyParseError', secret, where, `holds no ${want} key`, `Put ${EXPECTED[want]} in ${dataKey}.`);
 }
 
-const SUPPORTED_TYPES = new Set(['rsa', 'ec', 'ed25519']);
 
 /**
  * PKCS#8 and SPKI name their algorithm up front: a type Signet refuses is refused here, before OpenSSL
@@ -119,7 +119,7 @@ function screenAlgorithm(secret: string, dataKey: string, block: PemBlock): Refu
       `Export the key again, e.g. \`${structure === 'pkcs8' ? `openssl pkey -in original.pem -out ${dataKey}` : `openssl pkey -in key.pem -pubout -out ${dataKey}`}\`, and copy the whole file.`);
   }
   const type = KEY_TYPE_BY_OID[oid] ?? 'unknown';
-  return SUPPORTED_TYPES.has(type) ? undefined : unsupportedType(secret, dataKeyRef(dataKey), type);
+  return NODE_KEY_TYPES.has(type) ? undefined : unsupportedType(secret, dataKeyRef(dataKey), type);
 }
 
 function decodeRefusal(secret: string, dataKey: string, what: string, err: unknown, fix: string): Refusal {

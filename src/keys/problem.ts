@@ -1,6 +1,7 @@
 // One shape for every refusal, so that each message names the Secret and the data key the same way
 // and ends with how to fix it. Messages are built from fixed text, data key names and sanitised
 // tokens only: nothing read from the key material ever reaches them.
+import { curvesOf, MAX_RSA_BITS, MIN_RSA_BITS } from '../api/algorithms.js';
 import type { KeyProblem, KeyProblemReason } from './types.js';
 
 export type Refusal = { ok: false; problem: KeyProblem };
@@ -40,7 +41,7 @@ export function errorCode(err: unknown): string {
 }
 
 /** What Signet publishes, for messages that refuse a key type. */
-export const SUPPORTED_KEYS = 'Signet supports RSA (2048 to 8192 bits), EC P-256/P-384/P-521 and Ed25519 keys';
+export const SUPPORTED_KEYS = `Signet supports RSA (${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits), EC ${curvesOf('EC').join('/')} and ${curvesOf('OKP').join('/')} keys`;
 
 /** "an RSA key", "a P-256 key": the article as the name is spoken. */
 export function withArticle(name: string): string {

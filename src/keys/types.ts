@@ -1,16 +1,17 @@
 // What the keys module gives the controller: a verdict on one Secret's key material.
 import type { KeyObject } from 'node:crypto';
-import type { Algorithm, KeyIdFormat, SymmetricAlgorithm } from '../api/types.js';
+import type { Algorithm, AsymmetricFamily, Curve, SymmetricAlgorithm } from '../api/algorithms.js';
+import type { KeyIdFormat } from '../api/types.js';
 
 /** A JWK holding public parameters only, ready to publish. */
 export interface PublicJwk {
-  kty: 'RSA' | 'EC' | 'OKP';
+  kty: AsymmetricFamily;
   kid: string;
   use: 'sig';
   alg: Algorithm;
   n?: string;
   e?: string;
-  crv?: 'P-256' | 'P-384' | 'P-521' | 'Ed25519';
+  crv?: Curve;
   x?: string;
   y?: string;
   x5c?: string[];
