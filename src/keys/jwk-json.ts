@@ -2,10 +2,11 @@
 // to OpenSSL; its kid and alg are kept for the caller, everything else is ignored.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
 import { curvesOf } from '../api/algorithms.js';
 import { stripBom } from './pem.js';
-import { accept, dataKeyRef, errorCode, quoteToken, refuse, withArticle } from './problem.js';
-import type { Outcome } from './problem.js';
+import { dataKeyRef, errorCode, quoteToken, refuse, withArticle } from './problem.js';
+import type { KeyResult } from './types.js';
 
 export interface JwkMaterial {
   privateKey?: KeyObject;
@@ -27,7 +28,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<JwkMaterial> {
+export function readJwk(secret: string, dataKey: string, buf: Buffer): KeyResult<JwkMaterial> {
   const where = dataKeyRef(dataKey);
   const parseError = (what: string, fix: string) => refuse('KeyParseError', secret, where, what, fix);
   const text = stripBom(buf).toString('utf8');
@@ -97,7 +98,7 @@ export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<J
   } catch (err) {
     return parseError(`holds ${withArticle(jwk.kty)} JWK that could not be imported (${errorCode(err)}): a member is corrupted or the point is not on the curve`, `Export the key again into ${dataKey}.`);
   }
-  return accept({
+  return ok({
     publicKey,
     ...(privateKey !== undefined && { privateKey }),
     ...(typeof jwk.kid === 'string' && { kid: jwk.kid }),

@@ -2,18 +2,14 @@
 // and ends with how to fix it. Messages are built from fixed text, data key names and sanitised
 // tokens only: nothing read from the key material ever reaches them.
 import { curvesOf, MAX_RSA_BITS, MIN_RSA_BITS } from '../api/algorithms.js';
-import type { KeyProblem, KeyProblemReason } from './types.js';
+import { fail, type Failed } from '../api/result.js';
+import type { KeyProblemReason } from './types.js';
 
-export type Refusal = { ok: false; problem: KeyProblem };
-export type Outcome<T> = { ok: true; value: T } | Refusal;
-
-export function accept<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
-}
+export type Refusal = Failed<KeyProblemReason>;
 
 /** `where` is the data key (or keys) at fault, e.g. `key.pem` or `annotation signet.dev/algorithm on key.pem`. */
 export function refuse(reason: KeyProblemReason, secretName: string, where: string, what: string, fix: string): Refusal {
-  return { ok: false, problem: { reason, message: `Secret "${secretName}" ${where}: ${what}. ${fix}` } };
+  return fail(reason, `Secret "${secretName}" ${where}: ${what}. ${fix}`);
 }
 
 /** `data key "key.pem"`: the usual `where`. */

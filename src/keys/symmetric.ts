@@ -4,13 +4,13 @@
 // caller refuses it unless the AuthServer has signing.enabled. Messages never quote the material.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
 import { ALGORITHM_TABLE, SYMMETRIC_ALGORITHMS, isSymmetricAlgorithm, type SymmetricAlgorithm } from '../api/algorithms.js';
 import { KID_ANNOTATION, type KeyIdFormat } from '../api/types.js';
 import { JWK_JSON, maxBytes } from './data-keys.js';
 import { stripBom } from './pem.js';
-import { accept, dataKeyRef, quoteToken, refuse } from './problem.js';
-import type { Outcome } from './problem.js';
-import type { AnyLoadedKey, LoadedKey } from './types.js';
+import { dataKeyRef, quoteToken, refuse } from './problem.js';
+import type { AnyLoadedKey, KeyResult, LoadedKey } from './types.js';
 
 /** The data key that holds a raw shared secret. */
 export const SECRET = 'secret';
@@ -55,13 +55,13 @@ interface RawSecret {
   jwkAlg?: string;
 }
 
-function readRaw(secretName: string, data: Record<string, Buffer>): Outcome<RawSecret> {
+function readRaw(secretName: string, data: Record<string, Buffer>): KeyResult<RawSecret> {
   if (Object.hasOwn(data, SECRET)) {
     const bytes = data[SECRET] ?? Buffer.alloc(0);
     if (bytes.length > maxBytes(SECRET)) {
       return refuse('KeyParseError', secretName, dataKeyRef(SECRET), `is ${bytes.length} bytes; Signet reads at most ${maxBytes(SECRET)} bytes from it`, `Put a random secret of ${Math.min(...SECRET_SIZES)} to ${Math.max(...SECRET_SIZES)} bytes in it.`);
     }
-    return accept({ bytes, dataKey: SECRET });
+    return ok({ bytes, dataKey: SECRET });
   }
   const where = dataKeyRef(JWK_JSON);
   const jwk = JSON.parse(stripBom(data[JWK_JSON] ?? Buffer.alloc(0)).toString('utf8')) as Record<string, unknown>;
@@ -77,7 +77,7 @@ function readRaw(secretName: string, data: Record<string, Buffer>): Outcome<RawS
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') {
     return refuse('KeyParseError', secretName, where, 'holds an "alg" that is not a string', `Fix or remove "alg" in ${JWK_JSON}.`);
   }
-  return accept({
+  return ok({
     bytes: Buffer.from(jwk.k, 'base64url'),
     dataKey: JWK_JSON,
     ...(typeof jwk.kid === 'string' && { jwkKid: jwk.kid }),
@@ -111,9 +111,9 @@ export interface SymmetricInput {
 }
 
 /** Reads a shared secret that holdsSymmetricKey() found; refuses an unknown algorithm or a short secret. */
-export function readSymmetricKey(input: SymmetricInput): Outcome<SymmetricKey> {
+export function readSymmetricKey(input: SymmetricInput): KeyResult<SymmetricKey> {
   const { secretName } = input;
-  let raw: Outcome<RawSecret>;
+  let raw: KeyResult<RawSecret>;
   try {
     raw = readRaw(secretName, input.data);
   } catch {
@@ -136,7 +136,7 @@ export function readSymmetricKey(input: SymmetricInput): Outcome<SymmetricKey> {
   }
   const recorded = input.annotations?.[KID_ANNOTATION];
   const kid = input.keyIdFormat === 'SecretName' ? secretName : jwkKid ?? recorded ?? saltedKid(bytes, input.uid ?? secretName);
-  return accept({ kid, algorithm, keySize: bytes.length * 8, secretKey: createSecretKey(bytes), dataKey });
+  return ok({ kid, algorithm, keySize: bytes.length * 8, secretKey: createSecretKey(bytes), dataKey });
 }
 
 /** A new random secret as long as the algorithm's hash, for keyGeneration.algorithm HS*. */

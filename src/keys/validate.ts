@@ -2,10 +2,12 @@
 // whether it fits, and whether the private half belongs to the published public half.
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
 import { ALGORITHM_TABLE, ASYMMETRIC_ALGORITHMS, CURVE_ROWS, MAX_RSA_BITS, MIN_RSA_BITS, isAlgorithm } from '../api/algorithms.js';
 import type { Algorithm, AsymmetricAlgorithm, AsymmetricFamily, Curve } from '../api/algorithms.js';
-import { accept, dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
-import type { Outcome, Refusal } from './problem.js';
+import { dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
+import type { Refusal } from './problem.js';
+import type { KeyResult } from './types.js';
 
 export interface KeyShape {
   family: AsymmetricFamily;
@@ -28,7 +30,7 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /** The key's family and size, or why it is not a key Signet publishes. */
-export function describeKey(secret: string, where: string, key: KeyObject): Outcome<KeyShape> {
+export function describeKey(secret: string, where: string, key: KeyObject): KeyResult<KeyShape> {
   const type = key.asymmetricKeyType ?? 'unknown';
   const details = key.asymmetricKeyDetails ?? {};
   switch (type) {
@@ -47,12 +49,12 @@ export function describeKey(secret: string, where: string, key: KeyObject): Outc
       if (e > MAX_RSA_EXPONENT) {
         return refuse('UnsupportedKeyType', secret, where, 'holds an RSA key with a public exponent above 2^31-1, which common verifiers refuse', `Create a new key with the usual exponent 65537, ${NEW_KEY_HINT}.`);
       }
-      return accept({ family: 'RSA', keySize: bits });
+      return ok({ family: 'RSA', keySize: bits });
     }
     default: {
       // A curve key: its type (and, for EC, its named curve) finds its row in the algorithm table.
       const row = CURVE_ROWS.find((r) => r.nodeType === type && (r.family !== 'EC' || r.namedCurve === details.namedCurve));
-      if (row !== undefined) return accept({ family: row.family, curve: row.curve as Curve, keySize: row.keySize });
+      if (row !== undefined) return ok({ family: row.family, curve: row.curve as Curve, keySize: row.keySize });
       if (type !== 'ec') return unsupportedType(secret, where, type);
       return refuse('UnsupportedKeyType', secret, where, `holds an EC key on curve ${quoteToken(details.namedCurve)}`,
         `${SUPPORTED_KEYS}: create one, e.g. \`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem\`.`);
@@ -98,11 +100,11 @@ function explicitChoice(dataKey: string, source: AlgorithmSource): AlgorithmChoi
 }
 
 /** The annotation, else the JWK's alg, else the key type's default; refused when unknown or unfit. */
-export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape, source: AlgorithmSource): Outcome<Algorithm> {
+export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape, source: AlgorithmSource): KeyResult<Algorithm> {
   const fits = algorithmsFor(shape);
   const byDefault = fits[0] ?? 'RS256';
   const choice = explicitChoice(dataKey, source);
-  if (choice === undefined) return accept(byDefault);
+  if (choice === undefined) return ok(byDefault);
   const { raw, where, setting } = choice;
   const keyName = `${withArticle(shape.curve ?? shape.family)} key`;
   if (!isAlgorithm(raw)) {
@@ -116,7 +118,7 @@ export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape
     return refuse('AlgorithmMismatch', secret, where, `names algorithm ${raw}, which does not fit ${keyName}`,
       `Set ${setting} to ${fits.length === 1 ? byDefault : `one of ${fits.join(', ')}`}, or remove it to use ${byDefault}.`);
   }
-  return accept(raw);
+  return ok(raw);
 }
 
 function spki(key: KeyObject): Buffer {
@@ -159,7 +161,7 @@ export interface PublicHalf {
  * and a signature made with the private key must verify with it (a corrupted d or CRT member fails here).
  * Returns the public key to publish.
  */
-export function checkPair(secret: string, dataKey: string, privateKey: KeyObject, shape: KeyShape, publicHalf?: PublicHalf): Outcome<KeyObject> {
+export function checkPair(secret: string, dataKey: string, privateKey: KeyObject, shape: KeyShape, publicHalf?: PublicHalf): KeyResult<KeyObject> {
   const derived = createPublicKey(privateKey);
   if (publicHalf !== undefined && !spki(derived).equals(spki(publicHalf.key))) {
     return publicHalf.dataKey === dataKey
@@ -183,5 +185,5 @@ export function checkPair(secret: string, dataKey: string, privateKey: KeyObject
     return refuse('KeyParseError', secret, where, `holds a private key that cannot sign (OpenSSL: ${errorCode(err)}): it is corrupted`, 'Export the key again and copy the whole file.');
   }
   if (!good) return corrupted('holds a private key whose public part does not belong to its private part (its signatures do not verify)');
-  return accept(derived);
+  return ok(derived);
 }

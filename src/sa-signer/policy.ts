@@ -4,6 +4,7 @@
 import type { EffectiveSpec } from '../api/defaults.js';
 import { formatDuration } from '../api/duration.js';
 import { acceptedBy } from '../api/algorithms.js';
+import type { Problem } from '../api/result.js';
 import type { Algorithm, Reason } from '../api/types.js';
 
 /** The algorithms the kube-apiserver accepts from an external signer (k8s.io/externaljwt apis/v1). */
@@ -11,10 +12,7 @@ const KUBE_APISERVER_ALGORITHMS: readonly Algorithm[] = acceptedBy('kubeExternal
 /** The kube-apiserver refuses to start below this Metadata.max_token_expiration_seconds. */
 export const MIN_MAX_TOKEN_EXPIRATION_SECONDS = 600;
 
-export interface IssuerProblem {
-  reason: Reason;
-  message: string;
-}
+export type IssuerProblem = Problem<Reason>;
 
 /** A key the issuer would publish or sign with: the signing ref's, its next key, the verify refs'. */
 export interface CandidateKey {

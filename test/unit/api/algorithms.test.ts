@@ -19,12 +19,12 @@ async function generatedAndLoaded(alg: Algorithm) {
     const secret = generateSecret(alg);
     const result = loadKey({ ...keyInput({ secret }, { annotations: algorithmAnnotation(alg) }), allowSymmetric: true });
     if (!result.ok) throw new Error(result.problem.message);
-    return { loaded: result.key, verifyKey: createSecretKey(secret) };
+    return { loaded: result.value, verifyKey: createSecretKey(secret) };
   }
   const material = await generateKeyMaterial(alg, 2048);
   const result = loadKey(keyInput({ 'key.pem': material['key.pem'], 'pub.pem': material['pub.pem'] }, { annotations: algorithmAnnotation(alg) }));
   if (!result.ok) throw new Error(result.problem.message);
-  return { loaded: result.key, verifyKey: await importJWK({ ...result.key.publicJwk }, alg) };
+  return { loaded: result.value, verifyKey: await importJWK({ ...result.value.publicJwk }, alg) };
 }
 
 describe.each(ALGORITHMS)('algorithm table row %s', (alg) => {
