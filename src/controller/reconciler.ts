@@ -4,6 +4,7 @@
 // Secret is confirmed missing by the API server.
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
+import { SignetError } from '../api/errors.js';
 import { fail, ok } from '../api/result.js';
 import { API_VERSION, EXPORTABLE_ANNOTATION, KID_ANNOTATION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
@@ -29,6 +30,7 @@ import {
 import { act, type Executor } from './act.js';
 import { decide, type Decision, type IssuerVerdict, type RefResolution, type SecretChange } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
+import type { ReconcileOutcome } from './outcome.js';
 import { custodyOf, mayExport, mayRotate, maySign, signingRefusal, type Custody } from './key-custody.js';
 import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 
@@ -57,18 +59,12 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-/** How a reconcile ended, for metrics and the work queue. */
-export interface ReconcileOutcome {
-  /** conflict: the status write lost to a newer object, whose watch event brings another reconcile. */
-  result: 'success' | 'conflict';
-  requeueAfterMs?: number;
-}
-
 /**
  * Thrown after status and events are written when a key could not be generated, so that the
  * work queue retries this AuthServer alone, with its own exponential backoff.
  */
-export class GenerationFailedError extends Error {
+export class GenerationFailedError extends SignetError {
+  override readonly code = 'ERR_SIGNET_GENERATION_FAILED';
   /** Why, by Secret name. */
   constructor(message: string, readonly failures: ReadonlyMap<string, string>) {
     super(message);

@@ -197,7 +197,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
       const signature = await this.opts.makeSignature(signer.alg, signer.privateKey, `${header}.${claims}`);
       return { header, signature: signature.toString('base64url') };
     } catch (err) {
-      result = err instanceof SignerError ? grpcStatus[err.code] : 'INTERNAL';
+      result = err instanceof SignerError ? grpcStatus[err.status] : 'INTERNAL';
       throw err;
     } finally {
       this.opts.metrics.saSignerSign.inc({ result });

@@ -9,8 +9,11 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isAlgorithm as isAlgorithmName, type Algorithm } from '../api/algorithms.js';
 import type { Keyring } from './keyring.js';
+import { SignetError } from '../api/errors.js';
 
-export class StateFileError extends Error {}
+export class StateFileError extends SignetError {
+  override readonly code = 'ERR_SIGNET_STATE_FILE';
+}
 
 const FORMAT = 'signet.dev/service-account-signer-state/v1';
 
