@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HostPolicyError, parseHostPolicy, type HostPolicy } from './api/host-policy.js';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.js';
+import { SignetError } from './api/errors.js';
 
 export interface Config {
   kubeconfig: string | undefined;
@@ -47,7 +48,9 @@ export interface HostPort {
   port: number;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends SignetError {
+  override readonly code = 'ERR_SIGNET_CONFIG';
+}
 
 export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace NS]... [--jwks-bind-address HOST:PORT]
                          [--jwks-tls-cert-file PATH --jwks-tls-key-file PATH]

@@ -3,6 +3,7 @@
 import { Minimatch } from 'minimatch';
 import { parse } from 'yaml';
 import { hostKey } from './route.js';
+import { SignetError } from './errors.js';
 
 /** One rule as written: the namespaces it applies to and the hosts it grants them (globs). */
 export interface HostPolicyRule {
@@ -15,7 +16,9 @@ interface CompiledRule {
   hosts: Minimatch[];
 }
 
-export class HostPolicyError extends Error {}
+export class HostPolicyError extends SignetError {
+  override readonly code = 'ERR_SIGNET_HOST_POLICY';
+}
 
 // `*` matches any characters, dots included (as Gateway API hostnames do); no comments or
 // negation, so that a pattern means what it shows.

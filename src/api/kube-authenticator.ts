@@ -1,13 +1,12 @@
 // Whether the kube-apiserver's structured JWT authenticator (AuthenticationConfiguration `jwt[]`,
 // GA in Kubernetes 1.34), the most common consumer of an issuer in a cluster, can use an
 // AuthServer. It accepts only an https issuer, finds the keys through
-// {issuer}/.well-known/openid-configuration, and verifies RS, PS and ES signatures only
-// (allowedSigningAlgs in k8s.io/apiserver's OIDC authenticator). docs/kube-apiserver.md explains.
+// {issuer}/.well-known/openid-configuration, and verifies only the algorithms the algorithm table
+// marks kubeAuthenticator (src/api/algorithms.ts). docs/kube-apiserver.md explains.
+import { acceptedBy } from './algorithms.js';
 import type { Algorithm, AuthServerStatus, KeyStatus } from './types.js';
 
-export const KUBE_AUTHENTICATOR_ALGORITHMS: readonly Algorithm[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512',
-];
+const KUBE_AUTHENTICATOR_ALGORITHMS: readonly Algorithm[] = acceptedBy('kubeAuthenticator');
 
 export interface KubeAuthenticatorInput {
   issuerURI: string;

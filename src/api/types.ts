@@ -1,6 +1,7 @@
 // The AuthServer API (DESIGN §1), described once. crds/authservers.signet.dev.yaml is the schema
 // the API server enforces; test/unit/api/crd-agreement.test.ts keeps the two in step.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { Algorithm, RsaKeySize } from './algorithms.js';
 
 export const GROUP = 'signet.dev';
 export const VERSION = 'v1alpha1';
@@ -30,20 +31,9 @@ export const EXPORTABLE_ANNOTATION = 'signet.dev/exportable';
 /** Annotation on a Secret holding a shared secret (HS*): its kid (random, written when Signet generates it). */
 export const KID_ANNOTATION = 'signet.dev/kid';
 
-/** Algorithms of keys that are published (JWKS, discovery). */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-] as const;
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
-/** Shared-secret algorithms: usable only through the signing service (spec.signing), never published. */
-export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export type SymmetricAlgorithm = (typeof SYMMETRIC_ALGORITHMS)[number];
-/** The algorithm table: every JWS algorithm Signet knows. */
-export const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
-
-export const RSA_KEY_SIZES = [2048, 3072, 4096] as const;
-export type RsaKeySize = (typeof RSA_KEY_SIZES)[number];
+// The algorithms and RSA key sizes are the algorithm table's (src/api/algorithms.ts); the CRD's enums follow it.
+export { ALGORITHMS, ASYMMETRIC_ALGORITHMS, RSA_KEY_SIZES, SYMMETRIC_ALGORITHMS } from './algorithms.js';
+export type { Algorithm, AsymmetricAlgorithm, RsaKeySize, SymmetricAlgorithm } from './algorithms.js';
 
 export const KEY_GENERATION_MODES = ['IfMissing', 'Never'] as const;
 export type KeyGenerationMode = (typeof KEY_GENERATION_MODES)[number];

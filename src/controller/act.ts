@@ -4,6 +4,7 @@
 import type { AuthServerStatus } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';
 import type { Decision, RecordedEvent, SecretChange } from './decide.js';
+import type { ReconcileOutcome } from './outcome.js';
 
 export interface Executor {
   /** Serves the document (every replica, leader or not). */
@@ -17,11 +18,6 @@ export interface Executor {
   record(event: RecordedEvent): Promise<void>;
 }
 
-export interface ActOutcome {
-  result: 'success' | 'conflict';
-  requeueAfterMs?: number;
-}
-
 /**
  * The order, for each kind of Secret change (at most one per reconcile):
  * - generate a missing Secret, generate the next key, record a manual request, emergency: the
@@ -33,7 +29,7 @@ export interface ActOutcome {
  * Events follow the write that they announce. After a Secret change the reconcile runs again at
  * once; otherwise it is due again when the next rotation transition is.
  */
-export async function act(decision: Decision, x: Executor): Promise<ActOutcome> {
+export async function act(decision: Decision, x: Executor): Promise<ReconcileOutcome> {
   x.serve(decision.document);
   if (!x.canWrite()) return { result: 'success', ...(decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {}) };
   const change = decision.change;

@@ -12,6 +12,7 @@ import { Informer, objectKey } from './informer.js';
 import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
 import { issuerClaim, servedIssuer, type IssuerPolicy } from './issuer-ownership.js';
+import type { ReconcileOutcome } from './outcome.js';
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { readinessOf } from './readiness.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
@@ -141,14 +142,14 @@ export class Controller {
     await this.queue.shutdown();
   }
 
-  private async handle(key: string): Promise<void | { requeueAfterMs: number }> {
+  private async handle(key: string): Promise<ReconcileOutcome> {
     const { metrics, log } = this.opts;
     const end = metrics.reconcileDuration.startTimer();
     try {
       const outcome = await this.reconciler.reconcile(key);
       metrics.reconciles.inc({ result: outcome.result });
       this.failures.delete(key);
-      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
+      return outcome;
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
       this.failures.set(key, (this.failures.get(key) ?? 0) + 1);

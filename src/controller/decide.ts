@@ -6,6 +6,7 @@ import { mergeConditions, readyCondition, type ConditionInput } from '../api/con
 import { jwksURIFor } from '../api/issuer.js';
 import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';
 import type { EffectiveSpec } from '../api/defaults.js';
+import type { Problem, Result } from '../api/result.js';
 import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason, RetiredKey } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';
 import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
@@ -13,14 +14,15 @@ import { ceilIso, decideRotation, type RotationChange, type SigningLayout } from
 import type { Sealer } from '../rotation/seal.js';
 import { readRequests } from '../rotation/secret-layout.js';
 
-export type RefOutcome =
-  | { ok: true; key: AnyLoadedKey; generated: boolean }
-  | { ok: false; reason: Reason; message: string };
+/** The ref's key as loadKey read it, or why there is none (a refusal, a missing Secret, a failed generation). */
+export type RefOutcome = Result<AnyLoadedKey, Reason>;
 
 export interface RefResolution {
   secretName: string;
   role: KeyRole;
   outcome: RefOutcome;
+  /** Signet generated the Secret (for any AuthServer; key-custody.ts). */
+  generated?: boolean;
   /** The Secret does not exist: with keyGeneration.mode IfMissing, the decision is to generate it. */
   missing?: boolean;
   /** The signing Secret's rotation layout (next key, Signet's record), when Signet generated it for this AuthServer. */
@@ -49,7 +51,7 @@ export interface DecisionInput {
   /** Public JWKs this process served, by kid: what a key replaced in place looked like. */
   jwkOf?: (kid: string) => RetiredKey['jwk'] | undefined;
   /** Why this AuthServer cannot be the cluster's service-account issuer (src/sa-signer/policy.ts), when it is that. */
-  issuerProblems?: ReadonlyArray<{ reason: Reason; message: string }>;
+  issuerProblems?: ReadonlyArray<Problem<Reason>>;
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: Sealer;
 }
@@ -102,10 +104,10 @@ function eventFor(reason: Reason): EventReason | undefined {
 function signingCondition(r: RefResolution | undefined): ConditionInput {
   if (!r) return { type: 'SignAndVerifyKeyResolved', status: 'False', reason: 'SecretNotFound', message: 'spec.tokenSignature.signAndVerifyKeyRef is not set' };
   if (r.outcome.ok) {
-    const k = r.outcome.key;
+    const k = r.outcome.value;
     return { type: 'SignAndVerifyKeyResolved', status: 'True', reason: 'Resolved', message: `Secret "${r.secretName}" (${k.dataKey}) holds a ${k.algorithm} key, kid "${k.kid}"` };
   }
-  return { type: 'SignAndVerifyKeyResolved', status: 'False', reason: r.outcome.reason, message: r.outcome.message };
+  return { type: 'SignAndVerifyKeyResolved', status: 'False', ...r.outcome.problem };
 }
 
 function extrasCondition(extras: RefResolution[]): ConditionInput {
@@ -114,8 +116,8 @@ function extrasCondition(extras: RefResolution[]): ConditionInput {
     const message = extras.length === 0 ? 'No extra verify keys are referenced' : `All ${extras.length} extra verify keys are resolved`;
     return { type: 'ExtraVerifyKeysResolved', status: 'True', reason: 'Resolved', message };
   }
-  const first = failed[0]!.outcome as { reason: Reason };
-  const message = failed.map((r) => (r.outcome.ok ? '' : r.outcome.message.replace(/\.$/, ''))).join('; ');
+  const first = (failed[0]!.outcome as { problem: Problem<Reason> }).problem;
+  const message = failed.map((r) => (r.outcome.ok ? '' : r.outcome.problem.message.replace(/\.$/, ''))).join('; ');
   const prefix = failed.length > 1 ? `${failed.length} of ${extras.length} verify keys are not served: ` : '';
   return { type: 'ExtraVerifyKeysResolved', status: 'False', reason: first.reason, message: prefix + message };
 }
@@ -127,13 +129,13 @@ export function decide(input: DecisionInput): Decision {
   const signing = resolutions.find((r) => r.role === 'SignAndVerify');
   const extras = resolutions.filter((r) => r.role === 'VerifyOnly');
 
-  const served = resolutions.filter((r): r is RefResolution & { outcome: { ok: true; key: AnyLoadedKey; generated: boolean } } => r.outcome.ok);
+  const served = resolutions.filter((r): r is RefResolution & { outcome: { ok: true; value: AnyLoadedKey } } => r.outcome.ok);
   const nowMs = input.nowMs ?? Date.parse(now);
   const signingServed = served.find((r) => r.role === 'SignAndVerify');
   const rotation = decideRotation({
     now: nowMs, spec, previous, requests: readRequests(authServer.metadata.annotations),
-    ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.key, generated: signingServed.rotatable === true, layout: signingServed.layout } } : {}),
-    served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.key.kid, generated: r.outcome.generated })),
+    ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.value, generated: signingServed.rotatable === true, layout: signingServed.layout } } : {}),
+    served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.value.kid, generated: r.generated === true })),
     jwkOf: input.jwkOf ?? (() => undefined),
     specChanged: previous.observedGeneration !== generation,
     owner: `${authServer.metadata.namespace ?? ''}/${authServer.metadata.name ?? ''}`,
@@ -143,12 +145,12 @@ export function decide(input: DecisionInput): Decision {
   const publishedSince = (kid: string): string => previous.keys?.find((k) => k.kid === kid)?.publishedSince ?? ceilIso(nowMs);
   const statusOf = (r: (typeof served)[number]): KeyStatus => ({
     secretName: r.secretName,
-    kid: r.outcome.key.kid,
+    kid: r.outcome.value.kid,
     role: r.role,
-    algorithm: r.outcome.key.algorithm,
-    keySize: r.outcome.key.keySize,
-    generated: r.outcome.generated,
-    publishedSince: publishedSince(r.outcome.key.kid),
+    algorithm: r.outcome.value.algorithm,
+    keySize: r.outcome.value.keySize,
+    generated: r.generated === true,
+    publishedSince: publishedSince(r.outcome.value.kid),
     state: r.role === 'SignAndVerify' ? 'Active' : 'Verify',
     ...(r.role === 'SignAndVerify' && spec.rotation.configured && rotation.activeSince !== undefined ? { activatesAt: ceilIso(rotation.activeSince) } : {}),
   });
@@ -158,7 +160,7 @@ export function decide(input: DecisionInput): Decision {
   const add = (status: KeyStatus, jwk: PublicJwk | undefined): void => {
     if (!entries.some((e) => e.status.kid === status.kid)) entries.push({ status, jwk });
   };
-  if (signingServed) add(statusOf(signingServed), signingServed.outcome.key.publicJwk);
+  if (signingServed) add(statusOf(signingServed), signingServed.outcome.value.publicJwk);
   const next = rotation.next;
   if (next && signingServed) {
     add({
@@ -166,7 +168,7 @@ export function decide(input: DecisionInput): Decision {
       generated: true, publishedSince: ceilIso(next.publishedSince), state: 'Next', activatesAt: ceilIso(next.activatesAt),
     }, next.key.publicJwk);
   }
-  for (const r of served) if (r.role === 'VerifyOnly') add(statusOf(r), r.outcome.key.publicJwk);
+  for (const r of served) if (r.role === 'VerifyOnly') add(statusOf(r), r.outcome.value.publicJwk);
   for (const k of rotation.retired) {
     const known = previous.keys?.find((p) => p.kid === k.kid);
     add({
@@ -186,13 +188,13 @@ export function decide(input: DecisionInput): Decision {
       : signingCondition(signing);
   const extrasCond = extrasCondition(extras);
   const checks: Array<Omit<ConditionInput, 'type'>> = [signingCond, extrasCond];
-  if (!issuer.ok) checks.unshift({ status: 'False', reason: issuer.reason, message: issuer.message });
+  if (!issuer.ok) checks.unshift({ status: 'False', ...issuer.problem });
   const [firstProblem] = input.issuerProblems ?? [];
   if (firstProblem) checks.push({ status: 'False', reason: firstProblem.reason, message: input.issuerProblems!.map((p) => p.message).join('; ') });
   const jwksURI = jwksURIFor(spec.issuerURI);
   const ready = readyCondition(checks, `Serving ${keys.length} key(s) at ${jwksURI}`);
 
-  const signingKeyID = signing?.outcome.ok ? signing.outcome.key.kid : undefined;
+  const signingKeyID = signing?.outcome.ok ? signing.outcome.value.kid : undefined;
   const status: AuthServerStatus = {
     observedGeneration: generation,
     issuerURI: spec.issuerURI,
@@ -212,7 +214,7 @@ export function decide(input: DecisionInput): Decision {
   events.push(...rotation.events);
   // A problem is announced once, when it first shows in status; an unchanged one stays quiet.
   const previousMessages = (previous.conditions ?? []).map((c) => c.message).join('\n');
-  const problems = [...resolutions.flatMap((r) => (r.outcome.ok ? [] : [{ reason: r.outcome.reason, message: r.outcome.message }])), ...(issuer.ok ? [] : [issuer])];
+  const problems: Array<Problem<Reason>> = [...resolutions.flatMap((r) => (r.outcome.ok ? [] : [r.outcome.problem])), ...(issuer.ok ? [] : [issuer.problem])];
   for (const p of problems) {
     const reason = eventFor(p.reason);
     if (reason && !previousMessages.includes(p.message.replace(/\.$/, ''))) events.push({ type: 'Warning', reason, message: p.message });
@@ -235,7 +237,7 @@ export function decide(input: DecisionInput): Decision {
 
   // Missing Secrets first: a rotation needs the signing key resolved. An AuthServer whose issuer is
   // refused has no effect on Secrets at all: it cannot be used to make Signet act for its author.
-  const missing = resolutions.filter((r) => r.missing && spec.keyGeneration.mode === 'IfMissing' && !(!r.outcome.ok && r.outcome.reason === 'GenerationFailed'));
+  const missing = resolutions.filter((r) => r.missing && spec.keyGeneration.mode === 'IfMissing' && !(!r.outcome.ok && r.outcome.problem.reason === 'GenerationFailed'));
   const wanted: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
   const change = issuer.ok ? wanted : undefined;
   // At most an hour ahead: setTimeout cannot wait past 24.8 days, and a clock that jumps is noticed.

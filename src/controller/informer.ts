@@ -9,6 +9,7 @@ import { ACCEPT_JSON, ACCEPT_METADATA, ACCEPT_METADATA_WATCH, ApiError, getJson,
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { trimForCache } from './trim.js';
 import type { Logger } from '../observability/logger.js';
+import { SignetError } from '../api/errors.js';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
@@ -44,8 +45,12 @@ interface ObjectList<T> {
   items: T[] | null;
 }
 
-class Gone extends Error {}
-class Silent extends Error {}
+class Gone extends SignetError {
+  override readonly code = 'ERR_SIGNET_WATCH_GONE';
+}
+class Silent extends SignetError {
+  override readonly code = 'ERR_SIGNET_WATCH_SILENT';
+}
 
 export function objectKey(o: KubernetesObject): string {
   return o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? '');

@@ -3,6 +3,7 @@
 // claiming a shared route keeps it. The IssuerIndex applies these to every AuthServer it sees.
 import type { HostPolicy } from '../api/host-policy.js';
 import { checkIssuer } from '../api/issuer.js';
+import { fail, ok, type Result } from '../api/result.js';
 import { routeKeys } from '../api/route.js';
 import { ALLOW_UNSAFE_ISSUER_ANNOTATION, type AuthServer } from '../api/types.js';
 
@@ -18,35 +19,33 @@ export interface IssuerPolicy {
 export const ISSUER_REASONS = ['InvalidIssuerURI', 'InsecureIssuerNotAllowed', 'IssuerNotAllowed', 'IssuerConflict'] as const;
 export type IssuerReason = (typeof ISSUER_REASONS)[number];
 
-export type IssuerVerdict = { ok: true } | { ok: false; reason: IssuerReason; message: string };
+export type IssuerVerdict = Result<undefined, IssuerReason>;
 
-type Admission = { ok: true; routes: string[] } | { ok: false; reason: IssuerReason; message: string };
+/** The route keys claimed, or why none may be. */
+type Admission = Result<string[], IssuerReason>;
 
 /** Everything but ownership: the issuer is valid and the policy lets this namespace claim it. */
 function admit(as: AuthServer, policy: IssuerPolicy): Admission {
   const uri = as.spec?.issuerURI ?? '';
   const check = checkIssuer(uri, as.metadata.annotations?.[ALLOW_UNSAFE_ISSUER_ANNOTATION] === 'true');
-  if (!check.ok) return { ok: false, reason: 'InvalidIssuerURI', message: check.message };
-  if (check.scheme === 'http' && !policy.allowInsecure) {
-    return {
-      ok: false, reason: 'InsecureIssuerNotAllowed',
-      message: `spec.issuerURI "${uri}" uses http, which this Signet does not allow; use https, or (development only) start Signet with --allow-insecure-issuers`,
-    };
+  if (!check.ok) return check;
+  const { scheme, hostname, route } = check.value;
+  if (scheme === 'http' && !policy.allowInsecure) {
+    return fail('InsecureIssuerNotAllowed',
+      `spec.issuerURI "${uri}" uses http, which this Signet does not allow; use https, or (development only) start Signet with --allow-insecure-issuers`);
   }
   const namespace = as.metadata.namespace ?? '';
-  if (policy.hostPolicy && !policy.hostPolicy.allows(namespace, check.hostname)) {
-    return {
-      ok: false, reason: 'IssuerNotAllowed',
-      message: `the issuer host policy does not grant host "${check.hostname}" to namespace "${namespace}"; use a host granted to this namespace, or ask a cluster admin to add a rule to the --issuer-host-policy file`,
-    };
+  if (policy.hostPolicy && !policy.hostPolicy.allows(namespace, hostname)) {
+    return fail('IssuerNotAllowed',
+      `the issuer host policy does not grant host "${hostname}" to namespace "${namespace}"; use a host granted to this namespace, or ask a cluster admin to add a rule to the --issuer-host-policy file`);
   }
-  return { ok: true, routes: routeKeys(check.route) };
+  return ok(routeKeys(route));
 }
 
 /** The route keys an AuthServer claims, or undefined when its issuer may not be served at all. */
 export function issuerClaim(as: AuthServer, policy: IssuerPolicy): string[] | undefined {
   const admission = admit(as, policy);
-  return admission.ok ? admission.routes : undefined;
+  return admission.ok ? admission.value : undefined;
 }
 
 /**
@@ -57,7 +56,7 @@ export function issuerVerdict(as: AuthServer, policy: IssuerPolicy, olderClaiman
   const admission = admit(as, policy);
   if (!admission.ok) return admission;
   if (olderClaimant !== undefined) {
-    return { ok: false, reason: 'IssuerConflict', message: `issuer "${as.spec.issuerURI}" is already claimed by the older AuthServer ${olderClaimant} (the same host and path, however spelled); choose another issuerURI or delete that AuthServer` };
+    return fail('IssuerConflict', `issuer "${as.spec.issuerURI}" is already claimed by the older AuthServer ${olderClaimant} (the same host and path, however spelled); choose another issuerURI or delete that AuthServer`);
   }
   return { ok: true };
 }

@@ -1,6 +1,7 @@
 // A de-duplicating work queue: a key waits at most once, is never processed by two workers at
 // once, and retries failures with per-key exponential backoff (the client-go workqueue contract).
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import type { ReconcileOutcome } from './outcome.js';
 
 export interface QueueOptions {
   concurrency: number;
@@ -10,8 +11,8 @@ export interface QueueOptions {
   onRetry?: (key: string) => void;
 }
 
-/** What a handler asks for: nothing (done), or to be run again after a delay. */
-export type HandlerResult = void | { requeueAfterMs: number };
+/** What a handler asks for: nothing (done), or to be run again after a delay (a reconcile's outcome). */
+export type HandlerResult = void | Pick<ReconcileOutcome, 'requeueAfterMs'>;
 
 export class WorkQueue {
   private readonly waiting: string[] = [];

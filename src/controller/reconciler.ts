@@ -5,12 +5,15 @@
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
+import { SignetError } from '../api/errors.js';
+import { fail, ok } from '../api/result.js';
 import { API_VERSION, EXPORTABLE_ANNOTATION, KID_ANNOTATION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { loadKey } from '../keys/load.js';
-import { generateKid, generateSecret, isPublishable, isSymmetricAlgorithm } from '../keys/symmetric.js';
-import type { AnyLoadedKey, LoadResult, PublicJwk } from '../keys/types.js';
+import { ALGORITHM_TABLE, isSymmetricAlgorithm } from '../api/algorithms.js';
+import { generateKid, generateSecret, isPublishable } from '../keys/symmetric.js';
+import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import { apiErrorMessage, isConflict } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import { createGeneratedSecret, patchGeneratedSecret, patchGeneratedSecretOperations, readSecret, type SecretSnapshot } from '../kube/secrets.js';
@@ -22,12 +25,13 @@ import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
 import type { Sealer } from '../rotation/seal.js';
 import { signingEntryFor, type SigningKeyStore } from '../signing/key-store.js';
 import {
-  NEXT_KEY_PEM, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteOperations, readRequests, readSecretRecord,
+  NEXT_KEY_DATA_KEYS, NEXT_KEY_PEM, emergencyChange, generateNextChange, initialAnnotations, nextKeyData, promoteOperations, readRequests, readSecretRecord,
   requestPromotionChange, type SecretChange as SecretPatch, type SecretRecord,
 } from '../rotation/secret-layout.js';
 import { act, type Executor } from './act.js';
-import { decide, type Decision, type IssuerVerdict, type RefOutcome, type RefResolution, type SecretChange } from './decide.js';
+import { decide, type Decision, type IssuerVerdict, type RefResolution, type SecretChange } from './decide.js';
 import type { IssuerIndex } from './issuer-index.js';
+import type { ReconcileOutcome } from './outcome.js';
 import { custodyOf, mayExport, mayRotate, maySign, signingRefusal, type Custody } from './key-custody.js';
 import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 
@@ -56,18 +60,12 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-/** How a reconcile ended, for metrics and the work queue. */
-export interface ReconcileOutcome {
-  /** conflict: the status write lost to a newer object, whose watch event brings another reconcile. */
-  result: 'success' | 'conflict';
-  requeueAfterMs?: number;
-}
-
 /**
  * Thrown after status and events are written when a key could not be generated, so that the
  * work queue retries this AuthServer alone, with its own exponential backoff.
  */
-export class GenerationFailedError extends Error {
+export class GenerationFailedError extends SignetError {
+  override readonly code = 'ERR_SIGNET_GENERATION_FAILED';
   /** Why, by Secret name. */
   constructor(message: string, readonly failures: ReadonlyMap<string, string>) {
     super(message);
@@ -84,7 +82,7 @@ interface ParsedSecret {
   /** Signet's rotation record in the Secret's annotations. */
   record: SecretRecord;
   /** Load results by variant (private half required, kid format); `next/…` for next.key.pem. */
-  results: Map<string, LoadResult<AnyLoadedKey>>;
+  results: Map<string, KeyResult<AnyLoadedKey>>;
 }
 
 export class Reconciler {
@@ -158,7 +156,7 @@ export class Reconciler {
       // Status says why (reason GenerationFailed), then the queue retries with its backoff.
       const failed = resolutions.map((r): RefResolution => {
         const message = err.failures.get(r.secretName);
-        return message === undefined ? r : { ...r, outcome: { ok: false, reason: 'GenerationFailed', message } };
+        return message === undefined ? r : { ...r, outcome: fail('GenerationFailed', message) };
       });
       // The issuer verdict again: ownership may have moved while the keys were generated, and the
       // store serves whatever verdict it is given last.
@@ -272,26 +270,27 @@ export class Reconciler {
         const message = spec.keyGeneration.mode === 'Never'
           ? `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; create it with a key.pem, or set spec.tokenSignature.keyGeneration.mode to IfMissing to let Signet generate it`
           : `Secret "${secretName}" (${refField}) does not exist in namespace "${namespace}"; the leader replica generates it`;
-        return { secretName, role, missing: true, outcome: { ok: false, reason: 'SecretNotFound', message } };
+        return { secretName, role, missing: true, outcome: fail('SecretNotFound', message) };
       }
       entry = this.load(secret, requirePrivate, spec, authServer, saIssuer);
     }
     const { custody } = entry;
     const variant = variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer);
-    const outcome = outcomeOf(entry.results.get(variant)!, custody.generated);
-    if (role !== 'SignAndVerify') return { secretName, role, outcome };
+    const outcome = entry.results.get(variant)!;
+    const { generated } = custody;
+    if (role !== 'SignAndVerify') return { secretName, role, outcome, generated };
     const signer = spec.signing.enabled ? 'signing-service' : saIssuer ? 'service-account-signer' : undefined;
     const refusal = signingRefusal(custody, authServer, secretName, signer);
     const held = { rotatable: mayRotate(custody, authServer), exportable: mayExport(custody, authServer), ...(refusal !== undefined ? { refusal } : {}) };
     // A shared secret (HS*) has no rotation layout: it is rotated by editing the refs.
-    if (!held.rotatable || (outcome.ok && !isPublishable(outcome.key))) return { secretName, role, outcome, ...held };
+    if (!held.rotatable || (outcome.ok && !isPublishable(outcome.value))) return { secretName, role, outcome, generated, ...held };
     const next = entry.results.get(`next/${variant}`);
     const layout: SigningLayout = {
       resourceVersion: entry.version,
       record: entry.record,
-      ...(next ? { next: next.ok && isPublishable(next.key) ? { ok: true, key: next.key } : { ok: false, message: next.ok ? 'next.key.pem: not an asymmetric key' : next.problem.message.replaceAll('"key.pem"', '"next.key.pem"').replaceAll('"pub.pem"', '"next.pub.pem"') } } : {}),
+      ...(next ? { next: !next.ok ? next : isPublishable(next.value) ? ok(next.value) : fail('UnsupportedKeyType', 'next.key.pem: not an asymmetric key') } : {}),
     };
-    return { secretName, role, outcome, layout, ...held };
+    return { secretName, role, outcome, generated, layout, ...held };
   }
 
   /** Generates missing Secrets (in parallel); a failure of any is thrown after all were tried. */
@@ -328,7 +327,7 @@ export class Reconciler {
       if (created) {
         deps.metrics.keysGenerated.inc({ algorithm });
         deps.log.info('generated key', { namespace, authserver: as.metadata.name, secret: secretName, algorithm });
-        const size = algorithm.startsWith('RS') || algorithm.startsWith('PS') ? `${rsaKeySize}-bit ` : '';
+        const size = ALGORITHM_TABLE[algorithm].family === 'RSA' ? `${rsaKeySize}-bit ` : '';
         await this.record(as, 'Normal', 'KeyGenerated', `Generated a ${size}${algorithm} key in Secret "${secretName}" (deletionPolicy ${deletionPolicy})`);
       }
       return undefined;
@@ -407,14 +406,14 @@ export class Reconciler {
     // cluster's service-account issuer, and only of a Secret it may sign with (key-custody.ts); a
     // shared secret is accepted only with the signing service.
     const keepPrivate = keepsPrivate(requirePrivate, spec, signable, saIssuer);
-    const parse = (data: Record<string, Buffer>): LoadResult<AnyLoadedKey> => {
-      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate && spec.signing.enabled });
-      return result.ok && !keepPrivate && isPublishable(result.key) ? { ok: true, key: { ...result.key, privateKey: undefined } } : result;
+    const parse = (data: Record<string, Buffer>, dataKeyNames?: Readonly<Record<string, string>>): KeyResult<AnyLoadedKey> => {
+      const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate && spec.signing.enabled, ...(dataKeyNames && { dataKeyNames }) });
+      return result.ok && !keepPrivate && isPublishable(result.value) ? ok({ ...result.value, privateKey: undefined }) : result;
     };
     if (!entry.results.has(variant)) entry.results.set(variant, parse(secret.data));
     // The pre-published next key of a rotation, in a Secret Signet generated.
     const next = mayRotate(entry.custody, authServer) ? nextKeyData(secret.data) : undefined;
-    if (next && !entry.results.has(`next/${variant}`)) entry.results.set(`next/${variant}`, parse(next));
+    if (next && !entry.results.has(`next/${variant}`)) entry.results.set(`next/${variant}`, parse(next, NEXT_KEY_DATA_KEYS));
     return entry;
   }
 
@@ -433,8 +432,8 @@ export class Reconciler {
     const signing = current?.resolutions.find((r) => r.role === 'SignAndVerify');
     const usable = signing?.outcome.ok && signing.refusal === undefined ? signing : undefined;
     const entry = current && signingEntryFor(current.spec, {
-      active: usable?.outcome.ok ? usable.outcome.key : undefined,
-      next: usable?.layout?.next?.ok ? usable.layout.next.key : undefined,
+      active: usable?.outcome.ok ? usable.outcome.value : undefined,
+      next: usable?.layout?.next?.ok ? usable.layout.next.value : undefined,
       servedOnIssuer: current.servedOnIssuer,
       exportable: usable?.exportable === true,
     });
@@ -479,10 +478,6 @@ function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, signable: bo
 
 function variantOf(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): string {
   return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, signable, saIssuer) ? SIGNING_VARIANT : ''}`;
-}
-
-function outcomeOf(result: LoadResult<AnyLoadedKey>, generated: boolean): RefOutcome {
-  return result.ok ? { ok: true, key: result.key, generated } : { ok: false, reason: result.problem.reason, message: result.problem.message };
 }
 
 /** When a key next changes state: a Next key signs, a Retired one leaves, an Active one is replaced. */

@@ -3,6 +3,7 @@
 // document changes, never per request.
 import { createHash } from 'node:crypto';
 import type { PublicJwk } from '../keys/types.js';
+import { ASYMMETRIC_FAMILIES } from '../api/algorithms.js';
 import { jwksURIFor } from '../api/issuer.js';
 
 export const JWKS_CONTENT_TYPE = 'application/jwk-set+json';
@@ -34,7 +35,7 @@ export interface PreparedResponse {
  */
 export const PUBLIC_JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y', 'x5c', 'x5t#S256'] as const;
 
-const PUBLISHABLE_KTY = new Set(['RSA', 'EC', 'OKP']);
+const PUBLISHABLE_KTY: ReadonlySet<string> = new Set(ASYMMETRIC_FAMILIES);
 
 /**
  * A copy of the key holding only the public members, in a fixed order, or undefined for a key that

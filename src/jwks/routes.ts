@@ -11,7 +11,7 @@ import { HOST_INDEPENDENT_PREFIX, type Route } from '../api/route.js';
  */
 export function issuerRoute(issuerURI: string): Route | undefined {
   const check = checkIssuer(issuerURI, true);
-  return check.ok ? check.route : undefined;
+  return check.ok ? check.value.route : undefined;
 }
 
 /** The host-independent JWKS path of an AuthServer. */

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Logger } from '../observability/logger.js';
+import { SignetError } from '../api/errors.js';
 
 /** TLS 1.2 or newer (DESIGN §3). */
 export const MIN_TLS_VERSION: tls.SecureVersion = 'TLSv1.2';
@@ -39,7 +40,8 @@ export interface TlsFilePaths {
 /** What `tls.createServer`/`server.setSecureContext` take. */
 export type TlsServerOptions = Pick<tls.SecureContextOptions, 'cert' | 'key' | 'minVersion' | 'ciphers' | 'honorCipherOrder'>;
 
-export class TlsFilesError extends Error {
+export class TlsFilesError extends SignetError {
+  override readonly code = 'ERR_SIGNET_TLS_FILES';
   /** `recheck`: the same files may be good later (a certificate not valid yet), so read them again. */
   constructor(message: string, readonly recheck = false) {
     super(message);

@@ -2,9 +2,11 @@
 // to OpenSSL; its kid and alg are kept for the caller, everything else is ignored.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
+import { curvesOf } from '../api/algorithms.js';
 import { stripBom } from './pem.js';
-import { accept, dataKeyRef, errorCode, quoteToken, refuse, withArticle } from './problem.js';
-import type { Outcome } from './problem.js';
+import { dataKeyRef, errorCode, quoteToken, refuse, withArticle } from './problem.js';
+import type { KeyResult } from './types.js';
 
 export interface JwkMaterial {
   privateKey?: KeyObject;
@@ -14,18 +16,19 @@ export interface JwkMaterial {
   alg?: string;
 }
 
-const SUPPORTED = 'Signet supports kty RSA, EC with crv P-256, P-384 or P-521, and OKP with crv Ed25519';
+const orList = (names: readonly string[]): string => (names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join(''));
+const SUPPORTED = `Signet supports kty RSA, EC with crv ${orList(curvesOf('EC'))}, and OKP with crv ${orList(curvesOf('OKP'))}`;
 const PUBLIC_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
 // Node's RSA import needs the CRT members; an RSA JWK with d alone cannot be used.
 const PRIVATE_MEMBERS: Record<string, readonly string[]> = { RSA: ['d', 'p', 'q', 'dp', 'dq', 'qi'], EC: ['d'], OKP: ['d'] };
-const CURVES: Record<string, readonly string[]> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
+const CURVES: Record<string, readonly string[]> = { EC: curvesOf('EC'), OKP: curvesOf('OKP') };
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<JwkMaterial> {
+export function readJwk(secret: string, dataKey: string, buf: Buffer): KeyResult<JwkMaterial> {
   const where = dataKeyRef(dataKey);
   const parseError = (what: string, fix: string) => refuse('KeyParseError', secret, where, what, fix);
   const text = stripBom(buf).toString('utf8');
@@ -95,7 +98,7 @@ export function readJwk(secret: string, dataKey: string, buf: Buffer): Outcome<J
   } catch (err) {
     return parseError(`holds ${withArticle(jwk.kty)} JWK that could not be imported (${errorCode(err)}): a member is corrupted or the point is not on the curve`, `Export the key again into ${dataKey}.`);
   }
-  return accept({
+  return ok({
     publicKey,
     ...(privateKey !== undefined && { privateKey }),
     ...(typeof jwk.kid === 'string' && { kid: jwk.kid }),

@@ -2,24 +2,32 @@
 // microseconds, and the private key's self-test signature costs about a millisecond (RSA 4096: a few).
 // It never throws: anything unexpected becomes a KeyParseError.
 import { createPublicKey } from 'node:crypto';
+import { curvesOf, SYMMETRIC_ALGORITHMS } from '../api/algorithms.js';
+import { fail, ok } from '../api/result.js';
 import { ALGORITHM_ANNOTATION } from '../api/types.js';
 import { JWK_JSON, PUB_PEM, TLS_KEY } from './data-keys.js';
 import { parseSecretData } from './parse.js';
 import { dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
-import type { Outcome } from './problem.js';
 import { toPublicJwk } from './public-jwk.js';
 import { holdsSymmetricKey, readSymmetricKey, SECRET } from './symmetric.js';
-import type { AnyLoadedKey, LoadedSymmetricKey, LoadResult, SecretKeyInput, SigningKeyInput } from './types.js';
+import type { AnyLoadedKey, KeyResult, LoadedKey, LoadedSymmetricKey, SecretKeyInput, SigningKeyInput } from './types.js';
 import { checkPair, chooseAlgorithm, describeKey } from './validate.js';
 
-function result(outcome: Outcome<AnyLoadedKey>): LoadResult<AnyLoadedKey> {
-  return outcome.ok ? { ok: true, key: outcome.value } : { ok: false, problem: outcome.problem };
+/**
+ * The refusal as the Secret names its data keys. Every message quotes a data key as "name", so the
+ * names of data read from elsewhere (the next key: "key.pem" is next.key.pem) are put back here.
+ */
+function named(result: KeyResult<AnyLoadedKey>, names: Readonly<Record<string, string>> | undefined): KeyResult<AnyLoadedKey> {
+  if (result.ok || names === undefined) return result;
+  let message = result.problem.message;
+  for (const [read, reported] of Object.entries(names)) message = message.replaceAll(`"${read}"`, `"${reported}"`);
+  return fail(result.problem.reason, message);
 }
 
-function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<LoadedSymmetricKey> {
+function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): KeyResult<LoadedSymmetricKey> {
   const dataKey = Object.hasOwn(input.data, SECRET) ? SECRET : JWK_JSON;
   const where = dataKeyRef(dataKey);
-  const what = 'holds a symmetric key (a shared secret, HS256/HS384/HS512), which is never published';
+  const what = `holds a symmetric key (a shared secret, ${SYMMETRIC_ALGORITHMS.join('/')}), which is never published`;
   if (!input.requirePrivate) {
     return refuse('UnsupportedKeyType', input.secretName, where, what, 'A verify-only ref needs a public key: reference this Secret from signAndVerifyKeyRef of an AuthServer with spec.signing.enabled, or put an asymmetric key in it.');
   }
@@ -30,10 +38,10 @@ function loadSymmetric(input: SecretKeyInput & Partial<SigningKeyInput>): Outcom
   const read = readSymmetricKey({ secretName: input.secretName, data: input.data, annotation: input.annotations?.[ALGORITHM_ANNOTATION], annotations: input.annotations, uid: input.uid, keyIdFormat: input.keyIdFormat });
   if (!read.ok) return read;
   const { kid, algorithm, keySize, secretKey } = read.value;
-  return { ok: true, value: { kid, algorithm, keySize, privateKey: secretKey, dataKey: read.value.dataKey } };
+  return ok({ kid, algorithm, keySize, privateKey: secretKey, dataKey: read.value.dataKey });
 }
 
-function load(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<AnyLoadedKey> {
+function load(input: SecretKeyInput & Partial<SigningKeyInput>): KeyResult<AnyLoadedKey> {
   const secret = input.secretName;
   if (holdsSymmetricKey(input.data ?? {})) return loadSymmetric(input);
   const parsed = parseSecretData(secret, input.data ?? {});
@@ -64,33 +72,25 @@ function load(input: SecretKeyInput & Partial<SigningKeyInput>): Outcome<AnyLoad
   // SecretName wins when asked for; otherwise a kid written in jwk.json is honoured, else the thumbprint.
   const kid = input.keyIdFormat === 'SecretName' ? secret : jwkKid;
   const publicJwk = toPublicJwk(published, { alg: algorithm.value, kid, certChain });
-  return {
-    ok: true,
-    value: {
-      kid: publicJwk.kid,
-      algorithm: algorithm.value,
-      keySize: shape.value.keySize,
-      publicJwk,
-      ...(privateKey !== undefined && { privateKey }),
-      dataKey,
-    },
-  };
+  return ok({
+    kid: publicJwk.kid,
+    algorithm: algorithm.value,
+    keySize: shape.value.keySize,
+    publicJwk,
+    ...(privateKey !== undefined && { privateKey }),
+    dataKey,
+  });
 }
 
 /** With allowSymmetric, a shared secret (HS*) is a key too; without, it is refused (UnsupportedKeyType). */
-export function loadKey(input: SigningKeyInput): LoadResult<AnyLoadedKey>;
-export function loadKey(input: SecretKeyInput): LoadResult;
-export function loadKey(input: SecretKeyInput | SigningKeyInput): LoadResult<AnyLoadedKey> {
+export function loadKey(input: SigningKeyInput): KeyResult<AnyLoadedKey>;
+export function loadKey(input: SecretKeyInput): KeyResult<LoadedKey>;
+export function loadKey(input: SecretKeyInput | SigningKeyInput): KeyResult<AnyLoadedKey> {
   try {
-    return result(load(input));
+    return named(load(input), input.dataKeyNames);
   } catch (err) {
-    return {
-      ok: false,
-      problem: {
-        reason: 'KeyParseError',
-        message: `Secret "${input.secretName}" key material (key.pem, pub.pem, tls.key/tls.crt or jwk.json) could not be read (${errorCode(err)}). ` +
-          'Check that the Secret holds one unencrypted RSA, EC or Ed25519 key in one of those data keys.',
-      },
-    };
+    return fail('KeyParseError',
+      `Secret "${input.secretName}" key material (key.pem, pub.pem, tls.key/tls.crt or jwk.json) could not be read (${errorCode(err)}). ` +
+      `Check that the Secret holds one unencrypted RSA, EC or ${curvesOf('OKP').join(' or ')} key in one of those data keys.`);
   }
 }

@@ -2,11 +2,12 @@
 // into KeyObjects. The first recognised data key decides: a broken key.pem is reported, never skipped
 // in favour of a later data key, so what is published is always what the preferred data key says.
 import type { KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
 import { ACCEPTED_DATA_KEYS, JWK_JSON, KEY_PEM, maxBytes, PUB_PEM, TLS_CRT, TLS_KEY } from './data-keys.js';
 import { readJwk } from './jwk-json.js';
 import { readCertChain, readPrivatePem, readPublicPem } from './pem-keys.js';
-import { accept, dataKeyRef, quoteToken, refuse } from './problem.js';
-import type { Outcome } from './problem.js';
+import { dataKeyRef, quoteToken, refuse } from './problem.js';
+import type { KeyResult } from './types.js';
 import type { PublicHalf } from './validate.js';
 
 export interface ParsedMaterial {
@@ -32,39 +33,39 @@ function present(data: Data, dataKey: string): boolean {
 }
 
 /** The bytes of a data key, refused before any parsing when they exceed its bound. */
-function bounded(secret: string, data: Data, dataKey: string): Outcome<Buffer> {
+function bounded(secret: string, data: Data, dataKey: string): KeyResult<Buffer> {
   const buf = data[dataKey] ?? Buffer.alloc(0);
   const limit = maxBytes(dataKey);
   if (buf.length > limit) {
     return refuse('KeyParseError', secret, dataKeyRef(dataKey), `is ${buf.length} bytes; Signet reads at most ${limit} bytes (${limit / 1024} KiB) from it`,
       `Put only the key material in ${dataKey}${dataKey === TLS_CRT ? ' (the leaf certificate and its chain)' : ' (one key)'}.`);
   }
-  return accept(buf);
+  return ok(buf);
 }
 
-function readPem(secret: string, data: Data, dataKey: string, read: (secret: string, dataKey: string, buf: Buffer) => Outcome<KeyObject>): Outcome<KeyObject> {
+function readPem(secret: string, data: Data, dataKey: string, read: (secret: string, dataKey: string, buf: Buffer) => KeyResult<KeyObject>): KeyResult<KeyObject> {
   const buf = bounded(secret, data, dataKey);
   return buf.ok ? read(secret, dataKey, buf.value) : buf;
 }
 
-function fromKeyPem(secret: string, data: Data): Outcome<ParsedMaterial> {
+function fromKeyPem(secret: string, data: Data): KeyResult<ParsedMaterial> {
   const privateKey = readPem(secret, data, KEY_PEM, readPrivatePem);
   if (!privateKey.ok) return privateKey;
-  if (!present(data, PUB_PEM)) return accept({ dataKey: KEY_PEM, privateKey: privateKey.value });
+  if (!present(data, PUB_PEM)) return ok({ dataKey: KEY_PEM, privateKey: privateKey.value });
   const publicKey = readPem(secret, data, PUB_PEM, readPublicPem);
   if (!publicKey.ok) return publicKey;
-  return accept({ dataKey: KEY_PEM, privateKey: privateKey.value, publicHalf: { key: publicKey.value, dataKey: PUB_PEM, fix: PUB_PEM_FIX } });
+  return ok({ dataKey: KEY_PEM, privateKey: privateKey.value, publicHalf: { key: publicKey.value, dataKey: PUB_PEM, fix: PUB_PEM_FIX } });
 }
 
-function fromPubPem(secret: string, data: Data): Outcome<ParsedMaterial> {
+function fromPubPem(secret: string, data: Data): KeyResult<ParsedMaterial> {
   const publicKey = readPem(secret, data, PUB_PEM, readPublicPem);
   if (!publicKey.ok) return publicKey;
-  return accept({ dataKey: PUB_PEM, publicHalf: { key: publicKey.value, dataKey: PUB_PEM, fix: PUB_PEM_FIX } });
+  return ok({ dataKey: PUB_PEM, publicHalf: { key: publicKey.value, dataKey: PUB_PEM, fix: PUB_PEM_FIX } });
 }
 
 // A kubernetes.io/tls Secret always has both; an Opaque Secret with only one of them is read too:
 // tls.key alone is a key without x5c, tls.crt alone a verify-only public key with x5c.
-function fromTls(secret: string, data: Data): Outcome<ParsedMaterial> {
+function fromTls(secret: string, data: Data): KeyResult<ParsedMaterial> {
   let privateKey: KeyObject | undefined;
   if (present(data, TLS_KEY)) {
     const key = readPem(secret, data, TLS_KEY, readPrivatePem);
@@ -72,14 +73,14 @@ function fromTls(secret: string, data: Data): Outcome<ParsedMaterial> {
     privateKey = key.value;
   }
   const dataKey = privateKey !== undefined ? TLS_KEY : TLS_CRT;
-  if (!present(data, TLS_CRT)) return accept({ dataKey, ...(privateKey !== undefined && { privateKey }) });
+  if (!present(data, TLS_CRT)) return ok({ dataKey, ...(privateKey !== undefined && { privateKey }) });
   const buf = bounded(secret, data, TLS_CRT);
   if (!buf.ok) return buf;
   const chain = readCertChain(secret, TLS_CRT, buf.value);
   if (!chain.ok) return chain;
   const [leaf] = chain.value;
   if (leaf === undefined) throw new Error('readCertChain returns at least one certificate');
-  return accept({
+  return ok({
     dataKey,
     ...(privateKey !== undefined && { privateKey }),
     publicHalf: { key: leaf.publicKey, dataKey: TLS_CRT, fix: TLS_CRT_FIX },
@@ -87,13 +88,13 @@ function fromTls(secret: string, data: Data): Outcome<ParsedMaterial> {
   });
 }
 
-function fromJwkJson(secret: string, data: Data): Outcome<ParsedMaterial> {
+function fromJwkJson(secret: string, data: Data): KeyResult<ParsedMaterial> {
   const buf = bounded(secret, data, JWK_JSON);
   if (!buf.ok) return buf;
   const jwk = readJwk(secret, JWK_JSON, buf.value);
   if (!jwk.ok) return jwk;
   const { privateKey, publicKey, kid, alg } = jwk.value;
-  return accept({
+  return ok({
     dataKey: JWK_JSON,
     ...(privateKey !== undefined && { privateKey }),
     publicHalf: { key: publicKey, dataKey: JWK_JSON, fix: JWK_FIX },
@@ -102,7 +103,7 @@ function fromJwkJson(secret: string, data: Data): Outcome<ParsedMaterial> {
   });
 }
 
-export function parseSecretData(secret: string, data: Data): Outcome<ParsedMaterial> {
+export function parseSecretData(secret: string, data: Data): KeyResult<ParsedMaterial> {
   if (present(data, KEY_PEM)) return fromKeyPem(secret, data);
   if (present(data, PUB_PEM)) return fromPubPem(secret, data);
   if (present(data, TLS_KEY) || present(data, TLS_CRT)) return fromTls(secret, data);

@@ -2,11 +2,14 @@
 // refusal that says what was found instead and how to fix it.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { ok } from '../api/result.js';
+import { NODE_KEY_TYPES } from '../api/algorithms.js';
 import { KEY_TYPE_BY_OID, keyAlgorithmOid, pemBody } from './der.js';
 import { scanPem } from './pem.js';
 import type { PemBlock, PemScan } from './pem.js';
-import { accept, dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
-import type { Outcome, Refusal } from './problem.js';
+import { dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
+import type { Refusal } from './problem.js';
+import type { KeyResult } from './types.js';
 import { unsupportedType } from './validate.js';
 
 type Want = 'private' | 'public' | 'certificate';
@@ -76,7 +79,7 @@ function labelRefusal(secret: string, dataKey: string, want: Want, blocks: PemBl
   return undefined;
 }
 
-function pickOne(secret: string, dataKey: string, want: 'private' | 'public', blocks: PemBlock[]): Outcome<PemBlock> {
+function pickOne(secret: string, dataKey: string, want: 'private' | 'public', blocks: PemBlock[]): KeyResult<PemBlock> {
   const where = dataKeyRef(dataKey);
   const labels = want === 'private' ? PRIVATE_LABELS : PUBLIC_LABELS;
   const found = blocks.filter((b) => labels.has(b.label));
@@ -84,7 +87,7 @@ function pickOne(secret: string, dataKey: string, want: 'private' | 'public', bl
     return refuse('KeyParseError', secret, where, `holds ${found.length} ${want} keys`, `Put exactly one ${want} key in ${dataKey}.`);
   }
   const [one] = found;
-  if (one !== undefined) return accept(one);
+  if (one !== undefined) return ok(one);
   const has = (pred: (l: string) => boolean): boolean => blocks.some((b) => pred(b.label));
   if (has((l) => l === 'CERTIFICATE' || l === 'TRUSTED CERTIFICATE')) {
     return want === 'private'
@@ -104,7 +107,6 @@ function pickOne(secret: string, dataKey: string, want: 'private' | 'public', bl
   return refuse('KeyParseError', secret, where, `holds no ${want} key`, `Put ${EXPECTED[want]} in ${dataKey}.`);
 }
 
-const SUPPORTED_TYPES = new Set(['rsa', 'ec', 'ed25519']);
 
 /**
  * PKCS#8 and SPKI name their algorithm up front: a type Signet refuses is refused here, before OpenSSL
@@ -119,20 +121,20 @@ function screenAlgorithm(secret: string, dataKey: string, block: PemBlock): Refu
       `Export the key again, e.g. \`${structure === 'pkcs8' ? `openssl pkey -in original.pem -out ${dataKey}` : `openssl pkey -in key.pem -pubout -out ${dataKey}`}\`, and copy the whole file.`);
   }
   const type = KEY_TYPE_BY_OID[oid] ?? 'unknown';
-  return SUPPORTED_TYPES.has(type) ? undefined : unsupportedType(secret, dataKeyRef(dataKey), type);
+  return NODE_KEY_TYPES.has(type) ? undefined : unsupportedType(secret, dataKeyRef(dataKey), type);
 }
 
 function decodeRefusal(secret: string, dataKey: string, what: string, err: unknown, fix: string): Refusal {
   return refuse('KeyParseError', secret, dataKeyRef(dataKey), `${what} could not be decoded (OpenSSL: ${errorCode(err)}): it is corrupted or truncated`, fix);
 }
 
-function blocksOf(secret: string, dataKey: string, want: Want, buf: Buffer): Outcome<PemBlock[]> {
+function blocksOf(secret: string, dataKey: string, want: Want, buf: Buffer): KeyResult<PemBlock[]> {
   const scan = scanPem(buf);
   if (scan.kind !== 'pem') return scanRefusal(secret, dataKey, want, scan);
-  return labelRefusal(secret, dataKey, want, scan.blocks) ?? accept(scan.blocks);
+  return labelRefusal(secret, dataKey, want, scan.blocks) ?? ok(scan.blocks);
 }
 
-export function readPrivatePem(secret: string, dataKey: string, buf: Buffer): Outcome<KeyObject> {
+export function readPrivatePem(secret: string, dataKey: string, buf: Buffer): KeyResult<KeyObject> {
   const blocks = blocksOf(secret, dataKey, 'private', buf);
   if (!blocks.ok) return blocks;
   const block = pickOne(secret, dataKey, 'private', blocks.value);
@@ -141,13 +143,13 @@ export function readPrivatePem(secret: string, dataKey: string, buf: Buffer): Ou
   if (screened !== undefined) return screened;
   try {
     // Only the chosen block goes to OpenSSL, so an `EC PARAMETERS` block or a certificate beside it is harmless.
-    return accept(createPrivateKey({ key: block.value.text, format: 'pem' }));
+    return ok(createPrivateKey({ key: block.value.text, format: 'pem' }));
   } catch (err) {
     return decodeRefusal(secret, dataKey, `its ${block.value.label} block`, err, `Export the key again, e.g. \`openssl pkey -in original.pem -out ${dataKey}\`, and copy the whole file.`);
   }
 }
 
-export function readPublicPem(secret: string, dataKey: string, buf: Buffer): Outcome<KeyObject> {
+export function readPublicPem(secret: string, dataKey: string, buf: Buffer): KeyResult<KeyObject> {
   const blocks = blocksOf(secret, dataKey, 'public', buf);
   if (!blocks.ok) return blocks;
   const block = pickOne(secret, dataKey, 'public', blocks.value);
@@ -155,14 +157,14 @@ export function readPublicPem(secret: string, dataKey: string, buf: Buffer): Out
   const screened = screenAlgorithm(secret, dataKey, block.value);
   if (screened !== undefined) return screened;
   try {
-    return accept(createPublicKey({ key: block.value.text, format: 'pem' }));
+    return ok(createPublicKey({ key: block.value.text, format: 'pem' }));
   } catch (err) {
     return decodeRefusal(secret, dataKey, `its ${block.value.label} block`, err, `Derive the public key again with \`openssl pkey -in key.pem -pubout -out ${dataKey}\`.`);
   }
 }
 
 /** The certificate chain of tls.crt, leaf first. */
-export function readCertChain(secret: string, dataKey: string, buf: Buffer): Outcome<X509Certificate[]> {
+export function readCertChain(secret: string, dataKey: string, buf: Buffer): KeyResult<X509Certificate[]> {
   const blocks = blocksOf(secret, dataKey, 'certificate', buf);
   if (!blocks.ok) return blocks;
   const where = dataKeyRef(dataKey);
@@ -181,5 +183,5 @@ export function readCertChain(secret: string, dataKey: string, buf: Buffer): Out
       return decodeRefusal(secret, dataKey, `certificate ${i + 1} of the chain`, err, `Copy the whole certificate chain into ${dataKey} again.`);
     }
   }
-  return accept(chain);
+  return ok(chain);
 }

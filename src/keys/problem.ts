@@ -1,18 +1,15 @@
 // One shape for every refusal, so that each message names the Secret and the data key the same way
 // and ends with how to fix it. Messages are built from fixed text, data key names and sanitised
 // tokens only: nothing read from the key material ever reaches them.
-import type { KeyProblem, KeyProblemReason } from './types.js';
+import { curvesOf, MAX_RSA_BITS, MIN_RSA_BITS } from '../api/algorithms.js';
+import { fail, type Failed } from '../api/result.js';
+import type { KeyProblemReason } from './types.js';
 
-export type Refusal = { ok: false; problem: KeyProblem };
-export type Outcome<T> = { ok: true; value: T } | Refusal;
-
-export function accept<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
-}
+export type Refusal = Failed<KeyProblemReason>;
 
 /** `where` is the data key (or keys) at fault, e.g. `key.pem` or `annotation signet.dev/algorithm on key.pem`. */
 export function refuse(reason: KeyProblemReason, secretName: string, where: string, what: string, fix: string): Refusal {
-  return { ok: false, problem: { reason, message: `Secret "${secretName}" ${where}: ${what}. ${fix}` } };
+  return fail(reason, `Secret "${secretName}" ${where}: ${what}. ${fix}`);
 }
 
 /** `data key "key.pem"`: the usual `where`. */
@@ -40,7 +37,7 @@ export function errorCode(err: unknown): string {
 }
 
 /** What Signet publishes, for messages that refuse a key type. */
-export const SUPPORTED_KEYS = 'Signet supports RSA (2048 to 8192 bits), EC P-256/P-384/P-521 and Ed25519 keys';
+export const SUPPORTED_KEYS = `Signet supports RSA (${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits), EC ${curvesOf('EC').join('/')} and ${curvesOf('OKP').join('/')} keys`;
 
 /** "an RSA key", "a P-256 key": the article as the name is spoken. */
 export function withArticle(name: string): string {

@@ -2,13 +2,14 @@
 // exported object, so a private member cannot reach the JWKS whatever the KeyObject holds.
 import { createHash, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import type { Algorithm } from '../api/types.js';
+import { curvesOf, type Algorithm } from '../api/algorithms.js';
 import { thumbprint } from './thumbprint.js';
 import type { PublicJwk } from './types.js';
 
 export type PublicMembers = Pick<PublicJwk, 'kty' | 'n' | 'e' | 'crv' | 'x' | 'y'>;
 
-const CURVES = new Set<string>(['P-256', 'P-384', 'P-521', 'Ed25519']);
+const EC_CURVES: ReadonlySet<string> = new Set(curvesOf('EC'));
+const OKP_CURVES: ReadonlySet<string> = new Set(curvesOf('OKP'));
 
 function member(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw new Error(`public JWK: member ${name} is missing`);
@@ -16,11 +17,11 @@ function member(value: unknown, name: string): string {
 }
 
 function curve(value: unknown): NonNullable<PublicJwk['crv']> {
-  if (typeof value !== 'string' || !CURVES.has(value)) throw new Error('public JWK: unsupported curve');
+  if (typeof value !== 'string' || !(EC_CURVES.has(value) || OKP_CURVES.has(value))) throw new Error('public JWK: unsupported curve');
   return value as NonNullable<PublicJwk['crv']>;
 }
 
-/** kty and the public parameters of an RSA, EC (P-256/384/521) or Ed25519 key; throws for anything else. */
+/** kty and the public parameters of an RSA, EC or OKP key on a curve of the algorithm table; throws for anything else. */
 export function publicMembers(key: KeyObject): PublicMembers {
   // A private KeyObject would export d, p, q...; reduce it to its public half first.
   let exported: JsonWebKey;
@@ -36,7 +37,7 @@ export function publicMembers(key: KeyObject): PublicMembers {
       return { kty: 'EC', crv: curve(exported.crv), x: member(exported.x, 'x'), y: member(exported.y, 'y') };
     case 'OKP': {
       const crv = curve(exported.crv);
-      if (crv !== 'Ed25519') throw new Error('public JWK: unsupported OKP curve');
+      if (!OKP_CURVES.has(crv)) throw new Error('public JWK: unsupported OKP curve');
       return { kty: 'OKP', crv, x: member(exported.x, 'x') };
     }
     default:

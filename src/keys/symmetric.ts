@@ -1,21 +1,25 @@
-// Shared-secret keys (HS256/HS384/HS512, DESIGN §2): the AAM default and KrakenD's HS256. Read from a
+// Shared-secret keys (HS*, DESIGN §2): the AAM default and KrakenD's HS256. Read from a
 // data key `secret` (raw bytes) or a jwk.json with kty "oct", generated for keyGeneration.algorithm
 // HS*. Such a key cannot be published, so it is usable only through the signing service (§9): the
 // caller refuses it unless the AuthServer has signing.enabled. Messages never quote the material.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { KID_ANNOTATION, SYMMETRIC_ALGORITHMS, type KeyIdFormat, type SymmetricAlgorithm } from '../api/types.js';
+import { ok } from '../api/result.js';
+import { ALGORITHM_TABLE, SYMMETRIC_ALGORITHMS, isSymmetricAlgorithm, type SymmetricAlgorithm } from '../api/algorithms.js';
+import { KID_ANNOTATION, type KeyIdFormat } from '../api/types.js';
 import { JWK_JSON, maxBytes } from './data-keys.js';
 import { stripBom } from './pem.js';
-import { accept, dataKeyRef, quoteToken, refuse } from './problem.js';
-import type { Outcome } from './problem.js';
-import type { AnyLoadedKey, LoadedKey } from './types.js';
+import { dataKeyRef, quoteToken, refuse } from './problem.js';
+import type { AnyLoadedKey, KeyResult, LoadedKey } from './types.js';
 
 /** The data key that holds a raw shared secret. */
 export const SECRET = 'secret';
 
-/** Bytes of secret each algorithm needs at least: as long as its hash (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES: Record<SymmetricAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 };
+/** Bytes of secret an algorithm needs at least (its row in the algorithm table). */
+function minSecretBytes(algorithm: SymmetricAlgorithm): number {
+  return ALGORITHM_TABLE[algorithm].minSecretBytes;
+}
+const SECRET_SIZES = SYMMETRIC_ALGORITHMS.map(minSecretBytes);
 
 export interface SymmetricKey {
   kid: string;
@@ -24,10 +28,6 @@ export interface SymmetricKey {
   keySize: number;
   secretKey: KeyObject;
   dataKey: string;
-}
-
-export function isSymmetricAlgorithm(value: string): value is SymmetricAlgorithm {
-  return (SYMMETRIC_ALGORITHMS as readonly string[]).includes(value);
 }
 
 /**
@@ -55,13 +55,13 @@ interface RawSecret {
   jwkAlg?: string;
 }
 
-function readRaw(secretName: string, data: Record<string, Buffer>): Outcome<RawSecret> {
+function readRaw(secretName: string, data: Record<string, Buffer>): KeyResult<RawSecret> {
   if (Object.hasOwn(data, SECRET)) {
     const bytes = data[SECRET] ?? Buffer.alloc(0);
     if (bytes.length > maxBytes(SECRET)) {
-      return refuse('KeyParseError', secretName, dataKeyRef(SECRET), `is ${bytes.length} bytes; Signet reads at most ${maxBytes(SECRET)} bytes from it`, 'Put a random secret of 32 to 64 bytes in it.');
+      return refuse('KeyParseError', secretName, dataKeyRef(SECRET), `is ${bytes.length} bytes; Signet reads at most ${maxBytes(SECRET)} bytes from it`, `Put a random secret of ${Math.min(...SECRET_SIZES)} to ${Math.max(...SECRET_SIZES)} bytes in it.`);
     }
-    return accept({ bytes, dataKey: SECRET });
+    return ok({ bytes, dataKey: SECRET });
   }
   const where = dataKeyRef(JWK_JSON);
   const jwk = JSON.parse(stripBom(data[JWK_JSON] ?? Buffer.alloc(0)).toString('utf8')) as Record<string, unknown>;
@@ -77,7 +77,7 @@ function readRaw(secretName: string, data: Record<string, Buffer>): Outcome<RawS
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') {
     return refuse('KeyParseError', secretName, where, 'holds an "alg" that is not a string', `Fix or remove "alg" in ${JWK_JSON}.`);
   }
-  return accept({
+  return ok({
     bytes: Buffer.from(jwk.k, 'base64url'),
     dataKey: JWK_JSON,
     ...(typeof jwk.kid === 'string' && { jwkKid: jwk.kid }),
@@ -111,9 +111,9 @@ export interface SymmetricInput {
 }
 
 /** Reads a shared secret that holdsSymmetricKey() found; refuses an unknown algorithm or a short secret. */
-export function readSymmetricKey(input: SymmetricInput): Outcome<SymmetricKey> {
+export function readSymmetricKey(input: SymmetricInput): KeyResult<SymmetricKey> {
   const { secretName } = input;
-  let raw: Outcome<RawSecret>;
+  let raw: KeyResult<RawSecret>;
   try {
     raw = readRaw(secretName, input.data);
   } catch {
@@ -129,19 +129,19 @@ export function readSymmetricKey(input: SymmetricInput): Outcome<SymmetricKey> {
     return refuse('AlgorithmMismatch', secretName, dataKeyRef(dataKey), `holds a shared secret, but ${setting} names algorithm ${quoteToken(algorithm)}`,
       `Set ${setting} to one of ${SYMMETRIC_ALGORITHMS.join(', ')}, or remove it to use HS256.`);
   }
-  const min = MIN_SECRET_BYTES[algorithm];
+  const min = minSecretBytes(algorithm);
   if (bytes.length < min) {
     return refuse('KeyTooWeak', secretName, dataKeyRef(dataKey), `holds a ${bytes.length}-byte shared secret; ${algorithm} needs at least ${min} bytes`,
       `Create a longer one, e.g. \`head -c ${min} /dev/urandom > secret\` and \`kubectl create secret generic ${secretName} --from-file=secret\`.`);
   }
   const recorded = input.annotations?.[KID_ANNOTATION];
   const kid = input.keyIdFormat === 'SecretName' ? secretName : jwkKid ?? recorded ?? saltedKid(bytes, input.uid ?? secretName);
-  return accept({ kid, algorithm, keySize: bytes.length * 8, secretKey: createSecretKey(bytes), dataKey });
+  return ok({ kid, algorithm, keySize: bytes.length * 8, secretKey: createSecretKey(bytes), dataKey });
 }
 
 /** A new random secret as long as the algorithm's hash, for keyGeneration.algorithm HS*. */
 export function generateSecret(algorithm: SymmetricAlgorithm): Buffer {
-  return randomBytes(MIN_SECRET_BYTES[algorithm]);
+  return randomBytes(minSecretBytes(algorithm));
 }
 
 /** Whether a loaded key is an asymmetric one, which has a JWK to publish. */

@@ -1,16 +1,18 @@
 // What the keys module gives the controller: a verdict on one Secret's key material.
 import type { KeyObject } from 'node:crypto';
-import type { Algorithm, KeyIdFormat, SymmetricAlgorithm } from '../api/types.js';
+import type { Algorithm, AsymmetricFamily, Curve, SymmetricAlgorithm } from '../api/algorithms.js';
+import type { Problem, Result } from '../api/result.js';
+import type { KeyIdFormat } from '../api/types.js';
 
 /** A JWK holding public parameters only, ready to publish. */
 export interface PublicJwk {
-  kty: 'RSA' | 'EC' | 'OKP';
+  kty: AsymmetricFamily;
   kid: string;
   use: 'sig';
   alg: Algorithm;
   n?: string;
   e?: string;
-  crv?: 'P-256' | 'P-384' | 'P-521' | 'Ed25519';
+  crv?: Curve;
   x?: string;
   y?: string;
   x5c?: string[];
@@ -38,12 +40,10 @@ export type KeyProblemReason =
   | 'AlgorithmMismatch';
 
 /** Why a Secret's material was refused; the message names the Secret and data key and says how to fix it. */
-export interface KeyProblem {
-  reason: KeyProblemReason;
-  message: string;
-}
+export type KeyProblem = Problem<KeyProblemReason>;
 
-export type LoadResult<K = LoadedKey> = { ok: true; key: K } | { ok: false; problem: KeyProblem };
+/** A verdict of keys/: the value, or the KeyProblem. */
+export type KeyResult<T> = Result<T, KeyProblemReason>;
 
 /** A shared secret (HS*, DESIGN §2): it signs through the signing service only and has nothing to publish. */
 export interface LoadedSymmetricKey {
@@ -78,6 +78,11 @@ export interface SecretKeyInput {
   /** The signing ref needs the private half; a verify-only ref does not. */
   requirePrivate: boolean;
   keyIdFormat: KeyIdFormat;
+  /**
+   * The names to report for the data keys read, when `data` holds them under other names: for the
+   * next key of a rotation, "key.pem" and "pub.pem" are the Secret's next.key.pem and next.pub.pem.
+   */
+  dataKeyNames?: Readonly<Record<string, string>>;
   /** The Secret's uid: salts the kid of a shared secret that has none recorded, so the kid is no hash of the secret alone. */
   uid?: string;
 }

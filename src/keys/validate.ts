@@ -2,32 +2,24 @@
 // whether it fits, and whether the private half belongs to the published public half.
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { ALGORITHMS, ASYMMETRIC_ALGORITHMS } from '../api/types.js';
-import type { Algorithm } from '../api/types.js';
-import { accept, dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
-import type { Outcome, Refusal } from './problem.js';
-
-export type Curve = 'P-256' | 'P-384' | 'P-521' | 'Ed25519';
+import { ok } from '../api/result.js';
+import { ALGORITHM_TABLE, ASYMMETRIC_ALGORITHMS, CURVE_ROWS, MAX_RSA_BITS, MIN_RSA_BITS, isAlgorithm } from '../api/algorithms.js';
+import type { Algorithm, AsymmetricAlgorithm, AsymmetricFamily, Curve } from '../api/algorithms.js';
+import { dataKeyRef, errorCode, quoteToken, refuse, SUPPORTED_KEYS, withArticle } from './problem.js';
+import type { Refusal } from './problem.js';
+import type { KeyResult } from './types.js';
 
 export interface KeyShape {
-  family: 'RSA' | 'EC' | 'OKP';
+  family: AsymmetricFamily;
   curve?: Curve;
   /** RSA modulus bits; 256/384/521 for the curves; 256 for Ed25519. */
   keySize: number;
 }
 
-export const MIN_RSA_BITS = 2048;
-// Above this a single signature costs too much for a reconcile, and few verifiers accept it.
-export const MAX_RSA_BITS = 8192;
 // Go's crypto/rsa, a common verifier, refuses exponents above 2^31-1.
 const MAX_RSA_EXPONENT = 2n ** 31n - 1n;
 
 const NEW_KEY_HINT = 'e.g. `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem`';
-const EC_CURVES: Record<string, { curve: Curve; size: number }> = {
-  prime256v1: { curve: 'P-256', size: 256 },
-  secp384r1: { curve: 'P-384', size: 384 },
-  secp521r1: { curve: 'P-521', size: 521 },
-};
 
 const TYPE_NAMES: Record<string, string> = {
   dsa: 'a DSA key', dh: 'a Diffie-Hellman key', x25519: 'an X25519 (key agreement) key', x448: 'an X448 (key agreement) key',
@@ -38,7 +30,7 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /** The key's family and size, or why it is not a key Signet publishes. */
-export function describeKey(secret: string, where: string, key: KeyObject): Outcome<KeyShape> {
+export function describeKey(secret: string, where: string, key: KeyObject): KeyResult<KeyShape> {
   const type = key.asymmetricKeyType ?? 'unknown';
   const details = key.asymmetricKeyDetails ?? {};
   switch (type) {
@@ -57,20 +49,16 @@ export function describeKey(secret: string, where: string, key: KeyObject): Outc
       if (e > MAX_RSA_EXPONENT) {
         return refuse('UnsupportedKeyType', secret, where, 'holds an RSA key with a public exponent above 2^31-1, which common verifiers refuse', `Create a new key with the usual exponent 65537, ${NEW_KEY_HINT}.`);
       }
-      return accept({ family: 'RSA', keySize: bits });
+      return ok({ family: 'RSA', keySize: bits });
     }
-    case 'ec': {
-      const curve = EC_CURVES[details.namedCurve ?? ''];
-      if (curve === undefined) {
-        return refuse('UnsupportedKeyType', secret, where, `holds an EC key on curve ${quoteToken(details.namedCurve)}`,
-          `${SUPPORTED_KEYS}: create one, e.g. \`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem\`.`);
-      }
-      return accept({ family: 'EC', curve: curve.curve, keySize: curve.size });
+    default: {
+      // A curve key: its type (and, for EC, its named curve) finds its row in the algorithm table.
+      const row = CURVE_ROWS.find((r) => r.nodeType === type && (r.family !== 'EC' || r.namedCurve === details.namedCurve));
+      if (row !== undefined) return ok({ family: row.family, curve: row.curve as Curve, keySize: row.keySize });
+      if (type !== 'ec') return unsupportedType(secret, where, type);
+      return refuse('UnsupportedKeyType', secret, where, `holds an EC key on curve ${quoteToken(details.namedCurve)}`,
+        `${SUPPORTED_KEYS}: create one, e.g. \`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem\`.`);
     }
-    case 'ed25519':
-      return accept({ family: 'OKP', curve: 'Ed25519', keySize: 256 });
-    default:
-      return unsupportedType(secret, where, type);
   }
 }
 
@@ -79,19 +67,12 @@ export function unsupportedType(secret: string, where: string, type: string): Re
   return refuse('UnsupportedKeyType', secret, where, `holds ${TYPE_NAMES[type] ?? 'a key of a type Signet does not know'}`, `${SUPPORTED_KEYS}: create one, ${NEW_KEY_HINT}.`);
 }
 
-export function isAlgorithm(value: string): value is Algorithm {
-  return (ALGORITHMS as readonly string[]).includes(value);
-}
-
-/** The algorithms a key of this shape can sign with, the first being its default. */
-export function algorithmsFor(shape: KeyShape): readonly Algorithm[] {
-  switch (shape.curve) {
-    case 'P-256': return ['ES256'];
-    case 'P-384': return ['ES384'];
-    case 'P-521': return ['ES512'];
-    case 'Ed25519': return ['EdDSA'];
-    case undefined: return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-  }
+/** The algorithms a key of this shape can sign with, in table order, the first being its default. */
+export function algorithmsFor(shape: KeyShape): readonly AsymmetricAlgorithm[] {
+  return ASYMMETRIC_ALGORITHMS.filter((a) => {
+    const row = ALGORITHM_TABLE[a];
+    return row.family === shape.family && ('curve' in row ? row.curve : undefined) === shape.curve;
+  });
 }
 
 export interface AlgorithmSource {
@@ -119,11 +100,11 @@ function explicitChoice(dataKey: string, source: AlgorithmSource): AlgorithmChoi
 }
 
 /** The annotation, else the JWK's alg, else the key type's default; refused when unknown or unfit. */
-export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape, source: AlgorithmSource): Outcome<Algorithm> {
+export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape, source: AlgorithmSource): KeyResult<Algorithm> {
   const fits = algorithmsFor(shape);
   const byDefault = fits[0] ?? 'RS256';
   const choice = explicitChoice(dataKey, source);
-  if (choice === undefined) return accept(byDefault);
+  if (choice === undefined) return ok(byDefault);
   const { raw, where, setting } = choice;
   const keyName = `${withArticle(shape.curve ?? shape.family)} key`;
   if (!isAlgorithm(raw)) {
@@ -132,12 +113,12 @@ export function chooseAlgorithm(secret: string, dataKey: string, shape: KeyShape
     return refuse('AlgorithmMismatch', secret, where, `names algorithm ${quoteToken(raw)}, which Signet does not support${why}`,
       `${near !== undefined ? `Did you mean ${near}? ` : ''}Set ${setting} to one of the supported algorithms ${ASYMMETRIC_ALGORITHMS.join(', ')}; for ${keyName} that is ${fits.join(', ')}.`);
   }
-  if (!fits.includes(raw)) {
+  if (!(fits as readonly Algorithm[]).includes(raw)) {
     // HS* (symmetric.ts) needs a shared secret, not a key pair.
     return refuse('AlgorithmMismatch', secret, where, `names algorithm ${raw}, which does not fit ${keyName}`,
       `Set ${setting} to ${fits.length === 1 ? byDefault : `one of ${fits.join(', ')}`}, or remove it to use ${byDefault}.`);
   }
-  return accept(raw);
+  return ok(raw);
 }
 
 function spki(key: KeyObject): Buffer {
@@ -180,7 +161,7 @@ export interface PublicHalf {
  * and a signature made with the private key must verify with it (a corrupted d or CRT member fails here).
  * Returns the public key to publish.
  */
-export function checkPair(secret: string, dataKey: string, privateKey: KeyObject, shape: KeyShape, publicHalf?: PublicHalf): Outcome<KeyObject> {
+export function checkPair(secret: string, dataKey: string, privateKey: KeyObject, shape: KeyShape, publicHalf?: PublicHalf): KeyResult<KeyObject> {
   const derived = createPublicKey(privateKey);
   if (publicHalf !== undefined && !spki(derived).equals(spki(publicHalf.key))) {
     return publicHalf.dataKey === dataKey
@@ -195,7 +176,8 @@ export function checkPair(secret: string, dataKey: string, privateKey: KeyObject
   if (shape.family === 'RSA' && !rsaMembersAgree(privateKey)) {
     return corrupted('holds an RSA private key whose members (n, d, p, q, dp, dq, qi) do not belong together');
   }
-  const hash = shape.family === 'OKP' ? null : 'sha256';
+  const [probeAlg = 'RS256'] = algorithmsFor(shape);
+  const hash = ALGORITHM_TABLE[probeAlg].digest;
   let good: boolean;
   try {
     good = verify(hash, PROBE, derived, sign(hash, PROBE, privateKey));
@@ -203,5 +185,5 @@ export function checkPair(secret: string, dataKey: string, privateKey: KeyObject
     return refuse('KeyParseError', secret, where, `holds a private key that cannot sign (OpenSSL: ${errorCode(err)}): it is corrupted`, 'Export the key again and copy the whole file.');
   }
   if (!good) return corrupted('holds a private key whose public part does not belong to its private part (its signatures do not verify)');
-  return accept(derived);
+  return ok(derived);
 }

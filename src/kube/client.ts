@@ -9,15 +9,20 @@ import {
 } from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
+import { SignetError } from '../api/errors.js';
 
 /** The deadline of one request to the API server when nothing shorter is asked for. */
 export const API_TIMEOUT_MS = 30_000;
 
 /** A request got no complete answer within its deadline. */
-export class DeadlineExceededError extends Error {}
+export class DeadlineExceededError extends SignetError {
+  override readonly code = 'ERR_SIGNET_DEADLINE_EXCEEDED';
+}
 
 /** A write was refused before sending: this replica may not write (it is not the leader). */
-export class NotLeaderError extends Error {}
+export class NotLeaderError extends SignetError {
+  override readonly code = 'ERR_SIGNET_NOT_LEADER';
+}
 
 export interface ClientOptions {
   /** From sending the request to having read the whole response. */

@@ -5,12 +5,14 @@ import https from 'node:https';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { API_TIMEOUT_MS, DeadlineExceededError } from './client.js';
+import { SignetError } from '../api/errors.js';
 
 export const ACCEPT_JSON = 'application/json';
 export const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 export const ACCEPT_METADATA_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
-export class ApiError extends Error {
+export class ApiError extends SignetError {
+  override readonly code = 'ERR_SIGNET_KUBE_API';
   constructor(readonly statusCode: number, message: string) {
     super(message);
   }

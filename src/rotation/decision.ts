@@ -4,7 +4,7 @@
 import type { EffectiveSpec } from '../api/defaults.js';
 import { formatDuration } from '../api/duration.js';
 import type { Algorithm, AuthServerStatus, EventReason, RetiredKey } from '../api/types.js';
-import type { AnyLoadedKey, LoadedKey } from '../keys/types.js';
+import type { AnyLoadedKey, KeyResult, LoadedKey } from '../keys/types.js';
 import { notPrePublished } from './pre-publication.js';
 import { promotedUnseen, replacedInPlace, retain, type Replaced, type ServedRef } from './retention.js';
 import { trustedRetired, type Sealer } from './seal.js';
@@ -17,7 +17,7 @@ export interface SigningLayout {
   resourceVersion: string;
   record: SecretRecord;
   /** next.key.pem, when present: parsed, or why it could not be. */
-  next?: { ok: true; key: LoadedKey } | { ok: false; message: string };
+  next?: KeyResult<LoadedKey>;
 }
 
 export interface RotationView {
@@ -83,7 +83,7 @@ export function decideRotation(view: RotationView): RotationDecision {
       managed: signing.generated,
       activeKid: signing.key.kid,
       ...signing.layout?.record,
-      ...(nextLoaded?.ok ? { nextKid: nextLoaded.key.kid } : {}),
+      ...(nextLoaded?.ok ? { nextKid: nextLoaded.value.kid } : {}),
     },
   });
 
@@ -132,13 +132,13 @@ export function decideRotation(view: RotationView): RotationDecision {
 
   let next: RotationDecision['next'];
   if (nextLoaded?.ok && timeline.next) {
-    next = { key: nextLoaded.key, publishedSince: timeline.next.publishedSince, activatesAt: timeline.next.activatesAt };
-    const wasNext = previousKeys.some((k) => k.kid === nextLoaded.key.kid && k.state === 'Next');
+    next = { key: nextLoaded.value, publishedSince: timeline.next.publishedSince, activatesAt: timeline.next.activatesAt };
+    const wasNext = previousKeys.some((k) => k.kid === nextLoaded.value.kid && k.state === 'Next');
     if (!wasNext && !(tr?.kind === 'Promote')) {
-      events.push({ type: 'Normal', reason: 'NextKeyPublished', message: `Published the next signing key, kid "${nextLoaded.key.kid}" (Secret "${signing?.secretName}", next.key.pem); it signs from ${ceilIso(next.activatesAt)}` });
+      events.push({ type: 'Normal', reason: 'NextKeyPublished', message: `Published the next signing key, kid "${nextLoaded.value.kid}" (Secret "${signing?.secretName}", next.key.pem); it signs from ${ceilIso(next.activatesAt)}` });
     }
   } else if (nextLoaded && !nextLoaded.ok) {
-    events.push({ type: 'Warning', reason: 'KeyInvalid', message: nextLoaded.message });
+    events.push({ type: 'Warning', reason: 'KeyInvalid', message: nextLoaded.problem.message });
   }
 
   if (signing && previous.signingKeyID !== undefined) {

@@ -49,6 +49,9 @@ export function readSecretRecord(annotations: Readonly<Record<string, string>>):
   return record;
 }
 
+/** How loadKey names the data keys of nextKeyData() in its messages. */
+export const NEXT_KEY_DATA_KEYS: Readonly<Record<string, string>> = { 'key.pem': NEXT_KEY_PEM, 'pub.pem': NEXT_PUB_PEM };
+
 /** The next key's data, as loadKey reads a Secret: the same layout under other data keys. */
 export function nextKeyData(data: Readonly<Record<string, Buffer>>): Record<string, Buffer> | undefined {
   const key = data[NEXT_KEY_PEM];

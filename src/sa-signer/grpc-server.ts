@@ -6,10 +6,13 @@ import * as protoLoader from '@grpc/proto-loader';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SignetError } from '../api/errors.js';
 
 /** A refusal the kube-apiserver shows as it is: a gRPC status code and a message that says what to fix. */
-export class SignerError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+/** `status`: the gRPC status the kube-apiserver is answered with. */
+export class SignerError extends SignetError {
+  override readonly code = 'ERR_SIGNET_SIGNER';
+  constructor(readonly status: grpc.status, message: string) {
     super(message);
   }
 }
@@ -76,7 +79,7 @@ function unary<Req, Res>(run: (req: Req, deadlineMs: number) => Promise<Res>): g
     run(call.request, deadlineOf(call)).then(
       (res) => callback(null, res),
       (err: unknown) => callback({
-        code: err instanceof SignerError ? err.code : grpc.status.INTERNAL,
+        code: err instanceof SignerError ? err.status : grpc.status.INTERNAL,
         details: err instanceof Error ? err.message : String(err),
       }),
     );

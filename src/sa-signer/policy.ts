@@ -3,17 +3,16 @@
 // signer keeps serving its last good keyring while there are any.
 import type { EffectiveSpec } from '../api/defaults.js';
 import { formatDuration } from '../api/duration.js';
+import { acceptedBy } from '../api/algorithms.js';
+import type { Problem } from '../api/result.js';
 import type { Algorithm, Reason } from '../api/types.js';
 
 /** The algorithms the kube-apiserver accepts from an external signer (k8s.io/externaljwt apis/v1). */
-export const KUBE_APISERVER_ALGORITHMS: readonly Algorithm[] = ['RS256', 'ES256', 'ES384', 'ES512'];
+const KUBE_APISERVER_ALGORITHMS: readonly Algorithm[] = acceptedBy('kubeExternalSigner');
 /** The kube-apiserver refuses to start below this Metadata.max_token_expiration_seconds. */
 export const MIN_MAX_TOKEN_EXPIRATION_SECONDS = 600;
 
-export interface IssuerProblem {
-  reason: Reason;
-  message: string;
-}
+export type IssuerProblem = Problem<Reason>;
 
 /** A key the issuer would publish or sign with: the signing ref's, its next key, the verify refs'. */
 export interface CandidateKey {

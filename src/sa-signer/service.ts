@@ -90,8 +90,8 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
   problems(spec: EffectiveSpec, resolutions: readonly RefResolution[]): IssuerProblem[] {
     const keys = resolutions.flatMap((r) => {
       if (!r.outcome.ok) return [];
-      const own = { secretName: r.secretName, kid: r.outcome.key.kid, algorithm: r.outcome.key.algorithm };
-      const next = r.layout?.next?.ok ? [{ secretName: r.secretName, kid: r.layout.next.key.kid, algorithm: r.layout.next.key.algorithm }] : [];
+      const own = { secretName: r.secretName, kid: r.outcome.value.kid, algorithm: r.outcome.value.algorithm };
+      const next = r.layout?.next?.ok ? [{ secretName: r.secretName, kid: r.layout.next.value.kid, algorithm: r.layout.next.value.algorithm }] : [];
       return [own, ...next];
     });
     return issuerProblems({ authServer: this.opts.authServer, spec, keys, observedIssuer: this.observedIssuer });
@@ -114,7 +114,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
     }
     const { keyring, candidate } = keyringFrom({
       spec, status: decision.status, served: decision.document.keys,
-      refs: resolutions.map((r) => ({ secretName: r.secretName, key: r.outcome.ok ? r.outcome.key : undefined })),
+      refs: resolutions.map((r) => ({ secretName: r.secretName, key: r.outcome.ok ? r.outcome.value : undefined })),
     });
     // An AuthServer with nothing to verify (its Secrets are not there yet) would take away every key.
     if (keyring.keys.length === 0) return;
@@ -197,7 +197,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
       const signature = await this.opts.makeSignature(signer.alg, signer.privateKey, `${header}.${claims}`);
       return { header, signature: signature.toString('base64url') };
     } catch (err) {
-      result = err instanceof SignerError ? grpcStatus[err.code] : 'INTERNAL';
+      result = err instanceof SignerError ? grpcStatus[err.status] : 'INTERNAL';
       throw err;
     } finally {
       this.opts.metrics.saSignerSign.inc({ result });

@@ -7,10 +7,13 @@ import { createPrivateKey } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ALGORITHMS, type Algorithm } from '../api/types.js';
+import { isAlgorithm as isAlgorithmName, type Algorithm } from '../api/algorithms.js';
 import type { Keyring } from './keyring.js';
+import { SignetError } from '../api/errors.js';
 
-export class StateFileError extends Error {}
+export class StateFileError extends SignetError {
+  override readonly code = 'ERR_SIGNET_STATE_FILE';
+}
 
 const FORMAT = 'signet.dev/service-account-signer-state/v1';
 
@@ -48,7 +51,7 @@ export function encodeState(authServer: string, k: Keyring): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isAlgorithm = (v: unknown): v is Algorithm => typeof v === 'string' && (ALGORITHMS as readonly string[]).includes(v);
+const isAlgorithm = (v: unknown): v is Algorithm => typeof v === 'string' && isAlgorithmName(v);
 
 /** The keyring in a state file's text; throws StateFileError naming what is wrong (never key material). */
 export function decodeState(text: string, path: string, authServer: string): Keyring {

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { FairQueue, QueueFullError } from './fair-queue.js';
 import { inspectToken } from './token-shape.js';
+import { SignetError } from '../api/errors.js';
 
 /** The longest time an answer is reused. */
 export const MAX_CACHE_MS = 10_000;
@@ -30,7 +31,9 @@ export const DEFAULT_MAX_QUEUED_REVIEWS = 1_000;
 export const DEFAULT_MAX_QUEUED_REVIEWS_PER_SOURCE = 100;
 
 /** The API server is not asked: too many reviews are waiting already. */
-export class ReviewsBusyError extends Error {}
+export class ReviewsBusyError extends SignetError {
+  override readonly code = 'ERR_SIGNET_REVIEWS_BUSY';
+}
 
 export interface Identity {
   username: string;

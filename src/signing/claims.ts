@@ -3,6 +3,7 @@
 // `iat` is now, `exp` defaults to iat + defaultTokenLifetime and may neither pass iat +
 // maxTokenLifetime nor lie in the past, `jti` is a random 128-bit value when absent.
 import { formatDuration } from '../api/duration.js';
+import { fail, ok, type Result } from '../api/result.js';
 
 export interface ClaimsContext {
   issuer: string;
@@ -24,24 +25,24 @@ export type ClaimsRule =
   | 'nbf_not_numeric'
   | 'jti_not_string';
 
-export type ClaimsResult =
-  | { ok: true; claims: Record<string, unknown>; exp: number }
-  | { ok: false; rule: ClaimsRule; message: string };
+export interface SignableClaims {
+  claims: Record<string, unknown>;
+  exp: number;
+}
+
+/** The claims to sign, or the rule broken (its reason, answered as `rule`). */
+export type ClaimsResult = Result<SignableClaims, ClaimsRule>;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function broken(rule: ClaimsRule, message: string): ClaimsResult {
-  return { ok: false, rule, message };
-}
-
 /** The claims to sign, or the rule they break. `where` names them in messages ("claims", "document.access_token"). */
 export function applyClaimRules(input: unknown, ctx: ClaimsContext, where = 'the claims'): ClaimsResult {
-  if (!isObject(input)) return broken('claims_not_object', `${where} must be a JSON object of claims`);
+  if (!isObject(input)) return fail('claims_not_object', `${where} must be a JSON object of claims`);
   const iss = input.iss;
   if (iss !== undefined && iss !== ctx.issuer) {
-    return broken('iss_mismatch', `${where}: "iss" must be this AuthServer's issuer "${ctx.issuer}" or absent`);
+    return fail('iss_mismatch', `${where}: "iss" must be this AuthServer's issuer "${ctx.issuer}" or absent`);
   }
   const iat = ctx.now;
   const max = iat + Math.floor(ctx.maxLifetimeMs / 1000);
@@ -50,19 +51,19 @@ export function applyClaimRules(input: unknown, ctx: ClaimsContext, where = 'the
     exp = iat + Math.floor(ctx.defaultLifetimeMs / 1000);
   } else {
     if (typeof input.exp !== 'number' || !Number.isFinite(input.exp)) {
-      return broken('exp_not_numeric', `${where}: "exp" must be a NumericDate (seconds since 1970-01-01 UTC)`);
+      return fail('exp_not_numeric', `${where}: "exp" must be a NumericDate (seconds since 1970-01-01 UTC)`);
     }
     exp = input.exp;
-    if (exp <= iat) return broken('exp_in_past', `${where}: "exp" ${exp} is not in the future (now is ${iat})`);
+    if (exp <= iat) return fail('exp_in_past', `${where}: "exp" ${exp} is not in the future (now is ${iat})`);
     if (exp > max) {
-      return broken('exp_beyond_max_lifetime', `${where}: "exp" ${exp} is ${exp - iat} s after iat; this AuthServer's signing.maxTokenLifetime is ${formatDuration(ctx.maxLifetimeMs)}`);
+      return fail('exp_beyond_max_lifetime', `${where}: "exp" ${exp} is ${exp - iat} s after iat; this AuthServer's signing.maxTokenLifetime is ${formatDuration(ctx.maxLifetimeMs)}`);
     }
   }
   if (input.nbf !== undefined && (typeof input.nbf !== 'number' || !Number.isFinite(input.nbf))) {
-    return broken('nbf_not_numeric', `${where}: "nbf" must be a NumericDate (seconds since 1970-01-01 UTC)`);
+    return fail('nbf_not_numeric', `${where}: "nbf" must be a NumericDate (seconds since 1970-01-01 UTC)`);
   }
   if (input.jti !== undefined && (typeof input.jti !== 'string' || input.jti === '')) {
-    return broken('jti_not_string', `${where}: "jti" must be a non-empty string or absent`);
+    return fail('jti_not_string', `${where}: "jti" must be a non-empty string or absent`);
   }
   // Copied with fromEntries: members added to a spread copy cost V8 about a microsecond each, and
   // Object.assign would take an own "__proto__" member for the prototype instead of a claim.
@@ -71,7 +72,7 @@ export function applyClaimRules(input: unknown, ctx: ClaimsContext, where = 'the
   claims.iat = iat;
   claims.exp = exp;
   if (input.jti === undefined) claims.jti = ctx.newJti();
-  return { ok: true, claims, exp };
+  return ok({ claims, exp });
 }
 
 /**
@@ -107,20 +108,22 @@ export interface SignFieldsRequest {
   full: boolean;
 }
 
-export type SignFieldsParse = { ok: true; request: SignFieldsRequest } | { ok: false; rule: string; message: string };
+export type SignFieldsRule = 'body_not_object' | 'document_not_object' | 'keys_to_sign_invalid' | 'too_many_keys_to_sign' | 'full_not_boolean';
+
+export type SignFieldsParse = Result<SignFieldsRequest, SignFieldsRule>;
 
 /** KrakenD's signer shape: `{"document": {...}, "keysToSign": ["access_token"], "full": false}`. */
 export function parseSignFields(body: unknown): SignFieldsParse {
-  if (!isObject(body)) return { ok: false, rule: 'body_not_object', message: 'the body must be a JSON object {"document": {...}, "keysToSign": [...], "full": false}' };
-  if (!isObject(body.document)) return { ok: false, rule: 'document_not_object', message: '"document" must be a JSON object' };
+  if (!isObject(body)) return fail('body_not_object', 'the body must be a JSON object {"document": {...}, "keysToSign": [...], "full": false}');
+  if (!isObject(body.document)) return fail('document_not_object', '"document" must be a JSON object');
   const keys = body.keysToSign;
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === 'string' && k !== '')) {
-    return { ok: false, rule: 'keys_to_sign_invalid', message: '"keysToSign" must be a non-empty array of member names of "document"' };
+    return fail('keys_to_sign_invalid', '"keysToSign" must be a non-empty array of member names of "document"');
   }
   const members = new Set(keys);
   if (members.size > MAX_KEYS_TO_SIGN) {
-    return { ok: false, rule: 'too_many_keys_to_sign', message: `"keysToSign" names ${members.size} members; at most ${MAX_KEYS_TO_SIGN} may be signed in one request` };
+    return fail('too_many_keys_to_sign', `"keysToSign" names ${members.size} members; at most ${MAX_KEYS_TO_SIGN} may be signed in one request`);
   }
-  if (body.full !== undefined && typeof body.full !== 'boolean') return { ok: false, rule: 'full_not_boolean', message: '"full" must be true or false' };
-  return { ok: true, request: { document: body.document, keysToSign: [...members], full: body.full === true } };
+  if (body.full !== undefined && typeof body.full !== 'boolean') return fail('full_not_boolean', '"full" must be true or false');
+  return ok({ document: body.document, keysToSign: [...members], full: body.full === true });
 }

@@ -6,8 +6,11 @@
 // Bounds: `concurrency` running; at most `maxQueuedPerSource` waiting for one source and
 // `maxQueued` in all. Beyond either the work is refused at once (QueueFullError), which costs
 // nothing, rather than held.
+import { SignetError } from '../api/errors.js';
 
-export class QueueFullError extends Error {}
+export class QueueFullError extends SignetError {
+  override readonly code = 'ERR_SIGNET_QUEUE_FULL';
+}
 
 export interface FairQueueOptions {
   concurrency: number;

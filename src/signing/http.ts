@@ -3,14 +3,16 @@
 import type http from 'node:http';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './claims.js';
 import type { TokenType } from './jws.js';
+import { SignetError } from '../api/errors.js';
 
 /** Bodies above this get 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly extra: { headers?: string[]; body?: Record<string, unknown> } = {}) {
+/** `code`: the answer's `error` member (invalid_request, unauthorized…), as stable as any other code. */
+export class HttpError extends SignetError {
+  constructor(readonly status: number, override readonly code: string, message: string, readonly extra: { headers?: string[]; body?: Record<string, unknown> } = {}) {
     super(message);
   }
 }

@@ -22,7 +22,7 @@ import { answerClientErrors } from '../jwks/server.js';
 import type { TlsFiles } from '../jwks/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity } from './access.js';
-import { applyClaimRules, parseSignFields, type ClaimsContext } from './claims.js';
+import { applyClaimRules, parseSignFields, type ClaimsContext, type ClaimsResult } from './claims.js';
 import { FairQueue, QueueFullError } from './fair-queue.js';
 import { bearerToken, busy, HttpError, parseJson, readJsonBody, tokenType, unauthorized } from './http.js';
 import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
@@ -105,8 +105,8 @@ function jtiSource(): () => string {
   };
 }
 
-function claimsError(rule: string, message: string): HttpError {
-  return new HttpError(400, 'invalid_claims', message, { body: { rule } });
+function claimsError({ problem }: ClaimsResult & { ok: false }): HttpError {
+  return new HttpError(400, 'invalid_claims', problem.message, { body: { rule: problem.reason } });
 }
 
 export function createSigningHandler(deps: SigningServerDeps): http.RequestListener {
@@ -217,22 +217,22 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
     const ctx = contextFor(entry);
     if (action === 'sign') {
       const checked = applyClaimRules(body, ctx);
-      if (!checked.ok) throw claimsError(checked.rule, checked.message);
-      const token = await jws.compact(checked.claims, key, typ);
+      if (!checked.ok) throw claimsError(checked);
+      const token = await jws.compact(checked.value.claims, key, typ);
       observer?.signed(namespace, name, key.alg, 1);
-      send(res, 200, { token, kid: key.kid, alg: key.alg, expiresAt: new Date(checked.exp * 1000).toISOString() });
+      send(res, 200, { token, kid: key.kid, alg: key.alg, expiresAt: new Date(checked.value.exp * 1000).toISOString() });
       return;
     }
 
     const parsed = parseSignFields(body);
-    if (!parsed.ok) throw new HttpError(400, 'invalid_request', parsed.message, { body: { rule: parsed.rule } });
-    const { document, keysToSign, full } = parsed.request;
+    if (!parsed.ok) throw new HttpError(400, 'invalid_request', parsed.problem.message, { body: { rule: parsed.problem.reason } });
+    const { document, keysToSign, full } = parsed.value;
     const claims: Array<[string, Record<string, unknown>]> = [];
     for (const member of keysToSign) {
       if (!Object.hasOwn(document, member)) continue; // as KrakenD: a member the document lacks is left out
       const checked = applyClaimRules(document[member], ctx, `document.${member}`);
-      if (!checked.ok) throw claimsError(checked.rule, checked.message);
-      claims.push([member, checked.claims]);
+      if (!checked.ok) throw claimsError(checked);
+      claims.push([member, checked.value.claims]);
     }
     const signed = await Promise.all(claims.map(([, c]) => (full ? jws.flattened(c, key, typ) : jws.compact(c, key, typ))));
     const out: Record<string, unknown> = { ...document };

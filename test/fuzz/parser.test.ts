@@ -258,7 +258,7 @@ describe(`loadKey fuzz (${SECONDS}s, FUZZ_SEED=${SEED})`, () => {
       const reason = result.ok ? 'ok' : result.problem.reason;
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       if (result.ok) {
-        const extra = Object.keys(result.key.publicJwk).filter((k) => !PUBLISHABLE.has(k));
+        const extra = Object.keys(result.value.publicJwk).filter((k) => !PUBLISHABLE.has(k));
         if (extra.length > 0) failures.push(`${where()}: published ${extra.join(', ')}`);
       } else if (result.problem.message.includes('-----BEGIN') || /[A-Za-z0-9+/=_-]{40,}/.test(result.problem.message)) {
         failures.push(`${where()}: message echoes material: ${result.problem.message.slice(0, 200)}`);

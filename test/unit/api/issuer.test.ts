@@ -5,13 +5,14 @@ import { routeKeys } from '../../../src/api/route.js';
 
 /** The accepted issuer as host (the explicit-port spelling) and path. */
 function accepted(check: IssuerCheck): { host: string; path: string } {
-  if (!check.ok) throw new Error(`refused: ${check.message}`);
-  return { host: check.route.hosts[0] ?? '', path: check.route.path };
+  if (!check.ok) throw new Error(`refused: ${check.problem.message}`);
+  return { host: check.value.route.hosts[0] ?? '', path: check.value.route.path };
 }
 
 function refused(check: IssuerCheck): string {
-  if (check.ok) throw new Error(`accepted: ${check.route.hosts.join(',')}${check.route.path}`);
-  return check.message;
+  if (check.ok) throw new Error(`accepted: ${check.value.route.hosts.join(',')}${check.value.route.path}`);
+  expect(check.problem.reason).toBe('InvalidIssuerURI');
+  return check.problem.message;
 }
 
 describe('checkIssuer', () => {
@@ -33,13 +34,13 @@ describe('checkIssuer', () => {
 
   it('gives the same route to spellings of one issuer, so that they conflict', () => {
     const spellings = ['https://login.example.com/team-a', 'https://Login.Example.com:443/team-a/', 'HTTPS://LOGIN.EXAMPLE.COM/team-a//', 'https://login.example.com.:443/team-a'];
-    const routes = new Set(spellings.map((u) => { const c = checkIssuer(u, false); return c.ok ? routeKeys(c.route).join(' ') : c.message; }));
+    const routes = new Set(spellings.map((u) => { const c = checkIssuer(u, false); return c.ok ? routeKeys(c.value.route).join(' ') : c.problem.message; }));
     expect([...routes]).toEqual(['login.example.com:443/team-a login.example.com/team-a']);
   });
 
   it('reports the scheme and the host name a host policy matches', () => {
-    expect(checkIssuer('http://Dev.Example.com:8080/x', true)).toMatchObject({ ok: true, scheme: 'http', hostname: 'dev.example.com' });
-    expect(checkIssuer('https://LOGIN.example.com./x', false)).toMatchObject({ ok: true, scheme: 'https', hostname: 'login.example.com' });
+    expect(checkIssuer('http://Dev.Example.com:8080/x', true)).toMatchObject({ ok: true, value: { scheme: 'http', hostname: 'dev.example.com' } });
+    expect(checkIssuer('https://LOGIN.example.com./x', false)).toMatchObject({ ok: true, value: { scheme: 'https', hostname: 'login.example.com' } });
   });
 
   it.each([

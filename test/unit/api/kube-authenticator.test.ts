@@ -63,14 +63,14 @@ describe('decide: the NotUsableByKubeAPIServer warning', () => {
   const key = (pem: string): LoadedKey => {
     const r = loadKey({ secretName: 'login-key', data: { 'key.pem': Buffer.from(pem) }, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' });
     if (!r.ok) throw new Error(r.problem.message);
-    return r.key;
+    return r.value;
   };
   const edKey = key(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   const ecKey = key(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 
   function run(spec: AuthServerSpec, k: LoadedKey, status?: AuthServerStatus, generation = 1): Decision {
     const as: AuthServer = { apiVersion: 'signet.dev/v1alpha1', kind: 'AuthServer', metadata: { name: 'login', namespace: 'team-a', generation }, spec, ...(status ? { status } : {}) };
-    return decide({ authServer: as, spec: effectiveSpec(spec), resolutions: [{ secretName: 'login-key', role: 'SignAndVerify', outcome: { ok: true, key: k, generated: true } }], issuer: { ok: true }, now: '2026-11-02T10:00:00Z', sealer: testSealer });
+    return decide({ authServer: as, spec: effectiveSpec(spec), resolutions: [{ secretName: 'login-key', role: 'SignAndVerify', outcome: { ok: true, value: k }, generated: true }], issuer: { ok: true }, now: '2026-11-02T10:00:00Z', sealer: testSealer });
   }
   const spec: AuthServerSpec = { issuerURI: HTTPS, tokenSignature: { signAndVerifyKeyRef: { name: 'login-key' } } };
   const warnings = (d: Decision): string[] => d.events.filter((e) => e.reason === 'NotUsableByKubeAPIServer').map((e) => `${e.type}: ${e.message}`);

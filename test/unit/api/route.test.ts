@@ -8,8 +8,8 @@ import { doc, rsaKey } from '../jwks/helpers.js';
 
 function keys(uri: string): string[] {
   const check = checkIssuer(uri, true);
-  if (!check.ok) throw new Error(check.message);
-  return routeKeys(check.route);
+  if (!check.ok) throw new Error(check.problem.message);
+  return routeKeys(check.value.route);
 }
 
 function overlap(a: string, b: string): boolean {

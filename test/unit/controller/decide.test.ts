@@ -42,7 +42,7 @@ function load(secretName: string, data: Record<string, string>, requirePrivate =
 function loaded(secretName: string, pem: string, requirePrivate = true): LoadedKey {
   const r = load(secretName, { 'key.pem': pem }, requirePrivate);
   if (!r.ok) throw new Error(`fixture refused: ${r.problem.message}`);
-  return r.key;
+  return r.value;
 }
 
 const KEY_NOV = loaded('login-key-2026-11', pems.nov.pkcs8);
@@ -50,11 +50,11 @@ const KEY_OCT = loaded('login-key-2026-10', pems.oct.pkcs8, false);
 const KEY_SEP = loaded('login-key-2026-09', edPem, false);
 
 function ok(secretName: string, key: LoadedKey, role: 'SignAndVerify' | 'VerifyOnly' = 'VerifyOnly', generated = false): RefResolution {
-  return { secretName, role, outcome: { ok: true, key, generated } };
+  return { secretName, role, outcome: { ok: true, value: key }, generated };
 }
 
 function bad(secretName: string, reason: Reason, message: string, role: 'SignAndVerify' | 'VerifyOnly' = 'VerifyOnly'): RefResolution {
-  return { secretName, role, outcome: { ok: false, reason, message } };
+  return { secretName, role, outcome: { ok: false, problem: { reason, message } } };
 }
 
 /** A refusal as loadKey writes it, for realistic messages. */
@@ -109,8 +109,8 @@ const allResolved = (): RefResolution[] => [
   ok('login-key-2026-09', KEY_SEP),
 ];
 
-const CONFLICT: IssuerVerdict = { ok: false, reason: 'IssuerConflict', message: `issuer "${ISSUER}" is already served by the older AuthServer team-b/login; choose another issuerURI or delete that AuthServer` };
-const INVALID: IssuerVerdict = { ok: false, reason: 'InvalidIssuerURI', message: `spec.issuerURI "${ISSUER}?x=1" must not have a query; remove the part from "?"` };
+const CONFLICT: IssuerVerdict = { ok: false, problem: { reason: 'IssuerConflict', message: `issuer "${ISSUER}" is already served by the older AuthServer team-b/login; choose another issuerURI or delete that AuthServer` } };
+const INVALID: IssuerVerdict = { ok: false, problem: { reason: 'InvalidIssuerURI', message: `spec.issuerURI "${ISSUER}?x=1" must not have a query; remove the part from "?"` } };
 
 // ---- keys and document --------------------------------------------------------------------------
 
@@ -243,7 +243,7 @@ describe('decide: conditions', () => {
     ['InvalidIssuerURI', INVALID],
   ])('is not Ready on %s, still serving the keys on the host-independent path only', (reason, issuer) => {
     const d = run(authServer(), allResolved(), { issuer });
-    expect(cond(d, 'Ready')).toMatchObject({ status: 'False', reason, message: issuer.ok ? '' : issuer.message });
+    expect(cond(d, 'Ready')).toMatchObject({ status: 'False', reason, message: issuer.ok ? '' : issuer.problem.message });
     expect(cond(d, 'SignAndVerifyKeyResolved').status).toBe('True');
     expect(cond(d, 'ExtraVerifyKeysResolved').status).toBe('True');
     expect(d.document.servedOnIssuer).toBe(false);
@@ -255,7 +255,7 @@ describe('decide: conditions', () => {
   it('reports a failed verify key in ExtraVerifyKeysResolved and Ready, with its reason and message', () => {
     const missing = notFound('login-key-2026-10');
     const d = run(authServer(), [ok('login-key-2026-11', KEY_NOV, 'SignAndVerify'), missing, ok('login-key-2026-09', KEY_SEP)]);
-    const message = missing.outcome.ok ? '' : missing.outcome.message;
+    const message = missing.outcome.ok ? '' : missing.outcome.problem.message;
     expect(cond(d, 'SignAndVerifyKeyResolved').status).toBe('True');
     expect(cond(d, 'ExtraVerifyKeysResolved')).toMatchObject({ status: 'False', reason: 'SecretNotFound', message });
     expect(cond(d, 'Ready')).toMatchObject({ status: 'False', reason: 'SecretNotFound', message });
@@ -305,7 +305,7 @@ describe('decide: events', () => {
   it('records SecretNotFound for a missing Secret', () => {
     const missing = notFound('login-key-2026-10');
     const d = run(authServer(), [ok('login-key-2026-11', KEY_NOV, 'SignAndVerify'), missing, ok('login-key-2026-09', KEY_SEP)]);
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'SecretNotFound', message: missing.outcome.ok ? '' : missing.outcome.message }]);
+    expect(d.events).toEqual([{ type: 'Warning', reason: 'SecretNotFound', message: missing.outcome.ok ? '' : missing.outcome.problem.message }]);
   });
 
   it.each([
@@ -315,9 +315,9 @@ describe('decide: events', () => {
     ['KeyMismatch', () => refusal('login-key-2026-11', { 'key.pem': pems.nov.pkcs8, 'pub.pem': pems.oct.spki }, 'SignAndVerify')],
   ])('records KeyInvalid for %s, with the refusal as message', (reason, make) => {
     const r = make();
-    expect(r.outcome).toMatchObject({ ok: false, reason });
+    expect(r.outcome).toMatchObject({ ok: false, problem: { reason } });
     const d = run(authServer({ extras: [] }), [r]);
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'KeyInvalid', message: r.outcome.ok ? '' : r.outcome.message }]);
+    expect(d.events).toEqual([{ type: 'Warning', reason: 'KeyInvalid', message: r.outcome.ok ? '' : r.outcome.problem.message }]);
   });
 
   it('records one event per problem, for the signing key and the verify keys', () => {
@@ -327,12 +327,12 @@ describe('decide: events', () => {
 
   it('records IssuerConflict once, and nothing for an invalid issuer (status only)', () => {
     const d = run(authServer(), allResolved(), { issuer: CONFLICT });
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'IssuerConflict', message: CONFLICT.ok ? '' : CONFLICT.message }]);
+    expect(d.events).toEqual([{ type: 'Warning', reason: 'IssuerConflict', message: CONFLICT.ok ? '' : CONFLICT.problem.message }]);
     expect(run(afterWrite(authServer(), d), allResolved(), { issuer: CONFLICT, now: T1 }).events).toEqual([]);
     expect(run(authServer(), allResolved(), { issuer: INVALID }).events).toEqual([]);
     // Nor for what the cluster admin's policy refuses: never a KeyInvalid for an issuer.
     for (const reason of ['InsecureIssuerNotAllowed', 'IssuerNotAllowed'] as const) {
-      const refused = run(authServer(), allResolved(), { issuer: { ok: false, reason, message: 'refused by policy' } });
+      const refused = run(authServer(), allResolved(), { issuer: { ok: false, problem: { reason, message: 'refused by policy' } } });
       expect(refused.events).toEqual([]);
       expect(refused.document.servedOnIssuer).toBe(false);
       expect(cond(refused, 'Ready')).toMatchObject({ status: 'False', reason });

@@ -23,24 +23,24 @@ describe('issuerVerdict', () => {
   it('refuses the reserved /authservers/ prefix as InvalidIssuerURI, whatever the policy', () => {
     for (const policy of [OPEN, DEV]) {
       expect(issuerVerdict(authServer('https://signet.signet-system.svc:8080/authservers/team-b/login'), policy, undefined))
-        .toMatchObject({ ok: false, reason: 'InvalidIssuerURI', message: expect.stringContaining('/authservers/') });
+        .toMatchObject({ ok: false, problem: { reason: 'InvalidIssuerURI', message: expect.stringContaining('/authservers/') } });
     }
   });
 
   it('refuses http without the annotation as InvalidIssuerURI, naming the annotation and the flag', () => {
     for (const policy of [OPEN, DEV]) {
       const v = issuerVerdict(authServer('http://login.example.com/t'), policy, undefined);
-      expect(v).toMatchObject({ ok: false, reason: 'InvalidIssuerURI' });
-      expect(v.ok ? '' : v.message).toMatch(/signet\.dev\/allow-unsafe-issuer-uri.*--allow-insecure-issuers/);
+      expect(v).toMatchObject({ ok: false, problem: { reason: 'InvalidIssuerURI' } });
+      expect(v.ok ? '' : v.problem.message).toMatch(/signet\.dev\/allow-unsafe-issuer-uri.*--allow-insecure-issuers/);
     }
   });
 
   it('refuses http with the annotation as InsecureIssuerNotAllowed unless the operator runs with --allow-insecure-issuers', () => {
     const as = authServer('http://login.example.com/t', 'team-a', UNSAFE);
     const v = issuerVerdict(as, OPEN, undefined);
-    expect(v).toMatchObject({ ok: false, reason: 'InsecureIssuerNotAllowed' });
-    expect(v.ok ? '' : v.message).toContain('--allow-insecure-issuers');
-    expect(v.ok ? '' : v.message).toContain('http://login.example.com/t');
+    expect(v).toMatchObject({ ok: false, problem: { reason: 'InsecureIssuerNotAllowed' } });
+    expect(v.ok ? '' : v.problem.message).toContain('--allow-insecure-issuers');
+    expect(v.ok ? '' : v.problem.message).toContain('http://login.example.com/t');
     expect(issuerVerdict(as, DEV, undefined)).toEqual({ ok: true });
     expect(issuerClaim(as, OPEN)).toBeUndefined();
     expect(issuerClaim(as, DEV)).toEqual(['login.example.com:80/t', 'login.example.com/t']);
@@ -51,8 +51,8 @@ describe('issuerVerdict', () => {
     const policy: IssuerPolicy = { allowInsecure: false, hostPolicy };
     expect(issuerVerdict(authServer('https://login.team-a.example.com/x', 'team-a-dev'), policy, undefined)).toEqual({ ok: true });
     const v = issuerVerdict(authServer('https://login.team-a.example.com/x', 'team-b'), policy, undefined);
-    expect(v).toMatchObject({ ok: false, reason: 'IssuerNotAllowed' });
-    expect(v.ok ? '' : v.message).toMatch(/"login\.team-a\.example\.com".*"team-b"/);
+    expect(v).toMatchObject({ ok: false, problem: { reason: 'IssuerNotAllowed' } });
+    expect(v.ok ? '' : v.problem.message).toMatch(/"login\.team-a\.example\.com".*"team-b"/);
     expect(issuerClaim(authServer('https://login.team-a.example.com/x', 'team-b'), policy)).toBeUndefined();
     // The port is not part of what a rule grants; the case and trailing dot of the host are not either.
     expect(issuerVerdict(authServer('https://LOGIN.team-a.example.com.:8443/x'), policy, undefined)).toEqual({ ok: true });
@@ -60,8 +60,8 @@ describe('issuerVerdict', () => {
 
   it('gives IssuerConflict, naming the older AuthServer, only to an issuer that is otherwise allowed', () => {
     expect(issuerVerdict(authServer('https://login.example.com/t'), OPEN, 'team-b/login'))
-      .toMatchObject({ ok: false, reason: 'IssuerConflict', message: expect.stringContaining('team-b/login') });
-    expect(issuerVerdict(authServer('not a url'), OPEN, 'team-b/login')).toMatchObject({ reason: 'InvalidIssuerURI' });
+      .toMatchObject({ ok: false, problem: { reason: 'IssuerConflict', message: expect.stringContaining('team-b/login') } });
+    expect(issuerVerdict(authServer('not a url'), OPEN, 'team-b/login')).toMatchObject({ problem: { reason: 'InvalidIssuerURI' } });
   });
 
   it('gives stable messages: the same input, the same words', () => {

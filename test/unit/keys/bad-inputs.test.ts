@@ -27,7 +27,7 @@ describe('bad key corpus', () => {
     if (c === undefined) throw new Error('no case');
     const secretName = `bad-key-${i}`;
     const result = loadKey({ secretName, data: c.data, annotations: c.annotations ?? {}, requirePrivate: c.requirePrivate, keyIdFormat: 'Thumbprint' });
-    if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.key.publicJwk)}`);
+    if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.value.publicJwk)}`);
     const { reason, message } = result.problem;
 
     expect(reason).toBe(c.reason);

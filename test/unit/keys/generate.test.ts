@@ -18,12 +18,12 @@ describe('generateKeyMaterial', () => {
     // As Signet stores it: both data keys and the algorithm annotation.
     const result = loadKey(keyInput({ 'key.pem': material['key.pem'], 'pub.pem': material['pub.pem'] }, { annotations: algorithmAnnotation(alg) }));
     if (!result.ok) throw new Error(result.problem.message);
-    expect(result.key.algorithm).toBe(alg);
-    expect(result.key.keySize).toBe(SIZE[alg]);
-    expect(result.key.privateKey).toBeDefined();
+    expect(result.value.algorithm).toBe(alg);
+    expect(result.value.keySize).toBe(SIZE[alg]);
+    expect(result.value.privateKey).toBeDefined();
     // And without the annotation only the RSA algorithms other than RS256 need it.
     const bare = loadKey(keyInput({ 'key.pem': material['key.pem'] }));
-    expect(bare.ok && bare.key.algorithm).toBe(/^(RS384|RS512|PS)/.test(alg) ? 'RS256' : alg);
+    expect(bare.ok && bare.value.algorithm).toBe(/^(RS384|RS512|PS)/.test(alg) ? 'RS256' : alg);
   });
 
   it('makes a new key every time', async () => {
@@ -34,7 +34,7 @@ describe('generateKeyMaterial', () => {
   it.each([3072] as const)('honours rsaKeySize %i', async (bits) => {
     const material = await generateKeyMaterial('PS256', bits);
     const result = loadKey(keyInput({ 'key.pem': material['key.pem'] }, { annotations: algorithmAnnotation('PS256') }));
-    expect(result.ok && result.key.keySize).toBe(bits);
+    expect(result.ok && result.value.keySize).toBe(bits);
   });
 
   it('rejects an RSA size outside the API and an unknown algorithm', async () => {
@@ -57,7 +57,7 @@ describe('generateKeyMaterial', () => {
       const material = await generateKeyMaterial('RS256', 4096);
       const elapsed = performance.now() - started;
       const result = loadKey(keyInput({ 'key.pem': material['key.pem'] }));
-      expect(result.ok && result.key.keySize).toBe(4096);
+      expect(result.ok && result.value.keySize).toBe(4096);
       // A synchronous generator would give one tick after a gap as long as the whole generation.
       expect(longestGap).toBeLessThan(Math.max(250, elapsed / 4));
       expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 100));

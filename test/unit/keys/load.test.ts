@@ -3,17 +3,17 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { loadKey } from '../../../src/keys/load.js';
-import type { LoadResult, SecretKeyInput } from '../../../src/keys/types.js';
+import type { KeyResult, LoadedKey, SecretKeyInput } from '../../../src/keys/types.js';
 import { craftedDsaPkcs8 } from '../../support/bad-keys.js';
 import { algorithmAnnotation, keyInput, makeKeyMaterial, makeSelfSignedCert } from '../../support/keys.js';
 
-function loaded(result: LoadResult) {
+function loaded(result: KeyResult<LoadedKey>) {
   if (!result.ok) throw new Error(`refused: ${result.problem.reason}: ${result.problem.message}`);
-  return result.key;
+  return result.value;
 }
 
-function refused(result: LoadResult) {
-  if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.key.publicJwk)}`);
+function refused(result: KeyResult<LoadedKey>) {
+  if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.value.publicJwk)}`);
   return result.problem;
 }
 

@@ -104,7 +104,7 @@ describe('published JWK (property)', () => {
           return;
         }
         accepted++;
-        const { publicJwk, kid, privateKey } = result.key;
+        const { publicJwk, kid, privateKey } = result.value;
         for (const name of Object.keys(publicJwk)) expect(PUBLISHABLE.has(name)).toBe(true);
         for (const name of PRIVATE_MEMBERS) expect(publicJwk).not.toHaveProperty(name);
         const text = JSON.stringify(publicJwk);

@@ -101,7 +101,7 @@ describe('format × algorithm round trip', () => {
     if (c === undefined) throw new Error('unreachable');
     const result = loadKey(c.input);
     if (!result.ok) throw new Error(`refused: ${result.problem.reason}: ${result.problem.message}`);
-    const { key } = result;
+    const key = result.value;
 
     expect(key.algorithm).toBe(alg);
     expect(key.keySize).toBe(c.material.keySize);
@@ -140,7 +140,7 @@ describe('format × algorithm round trip', () => {
   it('a token signed by another key of the same kind does not verify with the published key', async () => {
     const result = loadKey(keyInput({ 'key.pem': makeKeyMaterial('p256').pkcs8 }));
     if (!result.ok) throw new Error(result.problem.message);
-    const token = await signWith(makeKeyMaterial('p256', 1).privateKey, 'ES256', result.key.kid);
-    await expect(jwtVerify(token, await importJWK(result.key.publicJwk, 'ES256'))).rejects.toThrow(/signature verification failed/);
+    const token = await signWith(makeKeyMaterial('p256', 1).privateKey, 'ES256', result.value.kid);
+    await expect(jwtVerify(token, await importJWK(result.value.publicJwk, 'ES256'))).rejects.toThrow(/signature verification failed/);
   });
 });

@@ -17,7 +17,7 @@ function key(name: string): LoadedKey {
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const r = loadKey({ secretName: name, data: { 'key.pem': Buffer.from(pem) }, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' });
   if (!r.ok) throw new Error(r.problem.message);
-  return r.key;
+  return r.value;
 }
 const [A, B, C, V] = [key('a'), key('b'), key('c'), key('v')];
 
@@ -32,9 +32,9 @@ function authServer(rotation: AuthServerSpec['tokenSignature']['rotation'], stat
     ...(status ? { status } : {}),
   };
 }
-const signing = (k: LoadedKey, generated: boolean, layout?: SigningLayout): RefResolution => ({ secretName: 'sig', role: 'SignAndVerify', outcome: { ok: true, key: k, generated }, rotatable: generated, ...(layout ? { layout } : {}) });
-const verify: RefResolution = { secretName: 'ver', role: 'VerifyOnly', outcome: { ok: true, key: V, generated: false } };
-const layout = (activatedAt: number, next?: LoadedKey): SigningLayout => ({ resourceVersion: '42', record: { activatedAt }, ...(next ? { next: { ok: true, key: next } } : {}) });
+const signing = (k: LoadedKey, generated: boolean, layout?: SigningLayout): RefResolution => ({ secretName: 'sig', role: 'SignAndVerify', outcome: { ok: true, value: k }, generated, rotatable: generated, ...(layout ? { layout } : {}) });
+const verify: RefResolution = { secretName: 'ver', role: 'VerifyOnly', outcome: { ok: true, value: V }, generated: false };
+const layout = (activatedAt: number, next?: LoadedKey): SigningLayout => ({ resourceVersion: '42', record: { activatedAt }, ...(next ? { next: { ok: true, value: next } } : {}) });
 
 function run(as: AuthServer, sig: RefResolution, now: number, jwkOf?: (kid: string) => LoadedKey['publicJwk'] | undefined): Decision {
   return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [sig, verify], issuer: { ok: true }, now: iso(now), nowMs: now, sealer: testSealer, ...(jwkOf ? { jwkOf } : {}) });
@@ -148,9 +148,9 @@ it('an emergency asks for a new signing key at once; a manual rotate for the nex
 
 it('missing Secrets are generated before any rotation step, and not on a failed attempt', () => {
   const as = authServer({ period: '10s', publishAhead: '3s' });
-  const missing: RefResolution = { secretName: 'ver', role: 'VerifyOnly', missing: true, outcome: { ok: false, reason: 'SecretNotFound', message: 'm' } };
+  const missing: RefResolution = { secretName: 'ver', role: 'VerifyOnly', missing: true, outcome: { ok: false, problem: { reason: 'SecretNotFound', message: 'm' } } };
   const d = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), missing], issuer: { ok: true }, now: iso(T0 + 9 * S), sealer: testSealer });
   expect(d.change).toEqual({ kind: 'GenerateMissing', secretNames: ['ver'] });
-  const failed = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), { ...missing, outcome: { ok: false, reason: 'GenerationFailed', message: 'no' } }], issuer: { ok: true }, now: iso(T0 + 9 * S), sealer: testSealer });
+  const failed = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), { ...missing, outcome: { ok: false, problem: { reason: 'GenerationFailed', message: 'no' } } }], issuer: { ok: true }, now: iso(T0 + 9 * S), sealer: testSealer });
   expect(failed.change?.kind).toBe('GenerateNext');
 });

@@ -56,7 +56,7 @@ const layoutOf = (s: { data: Record<string, Buffer>; annotations: Record<string,
 const kid = (data: Record<string, Buffer> | undefined) => {
   const r = loadKey({ secretName: 's', data: data ?? {}, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' });
   if (!r.ok) throw new Error(r.problem.message);
-  return r.key.kid;
+  return r.value.kid;
 };
 
 it('a full cycle through the Secret: key.pem is always the signing key, one next key at most', () => {

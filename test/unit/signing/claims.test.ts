@@ -8,28 +8,30 @@ const ctx: ClaimsContext = { issuer: 'https://login.example.com/team-a', now: NO
 describe('applyClaimRules', () => {
   it('sets iss, iat, a default exp and a jti, and keeps the other claims', () => {
     expect(applyClaimRules({ sub: 'alice', scope: 'read', nested: { a: [1] } }, ctx)).toEqual({
-      ok: true, exp: NOW + 600,
-      claims: { sub: 'alice', scope: 'read', nested: { a: [1] }, iss: ctx.issuer, iat: NOW, exp: NOW + 600, jti: 'fresh-jti' },
+      ok: true, value: {
+        exp: NOW + 600,
+        claims: { sub: 'alice', scope: 'read', nested: { a: [1] }, iss: ctx.issuer, iat: NOW, exp: NOW + 600, jti: 'fresh-jti' },
+      },
     });
   });
 
   it('accepts the issuer itself, an exp within the maximum, and a caller jti', () => {
     const r = applyClaimRules({ iss: ctx.issuer, exp: NOW + 3600, jti: 'mine' }, ctx);
-    expect(r).toMatchObject({ ok: true, exp: NOW + 3600, claims: { iss: ctx.issuer, exp: NOW + 3600, jti: 'mine' } });
+    expect(r).toMatchObject({ ok: true, value: { exp: NOW + 3600, claims: { iss: ctx.issuer, exp: NOW + 3600, jti: 'mine' } } });
   });
 
   it('signs a "__proto__" member as a claim like any other, and leaves the input as it was', () => {
     const input = JSON.parse('{"__proto__": {"admin": true}, "sub": "alice"}') as Record<string, unknown>;
     const r = applyClaimRules(input, ctx);
-    if (!r.ok) throw new Error(r.message);
-    expect(JSON.parse(JSON.stringify(r.claims))).toMatchObject({ sub: 'alice', iss: ctx.issuer });
-    expect(JSON.stringify(r.claims)).toContain('"__proto__":{"admin":true}');
-    expect(Object.getPrototypeOf(r.claims)).toBe(Object.prototype);
+    if (!r.ok) throw new Error(r.problem.message);
+    expect(JSON.parse(JSON.stringify(r.value.claims))).toMatchObject({ sub: 'alice', iss: ctx.issuer });
+    expect(JSON.stringify(r.value.claims)).toContain('"__proto__":{"admin":true}');
+    expect(Object.getPrototypeOf(r.value.claims)).toBe(Object.prototype);
     expect(Object.keys(input)).toEqual(['__proto__', 'sub']);
   });
 
   it('iat is always now, whatever the caller says', () => {
-    expect(applyClaimRules({ iat: 1 }, ctx)).toMatchObject({ ok: true, claims: { iat: NOW } });
+    expect(applyClaimRules({ iat: 1 }, ctx)).toMatchObject({ ok: true, value: { claims: { iat: NOW } } });
   });
 
   it.each([
@@ -47,20 +49,20 @@ describe('applyClaimRules', () => {
     ['a numeric jti', { jti: 7 }, 'jti_not_string'],
   ])('refuses %s, naming the rule', (_what, claims, rule) => {
     const r = applyClaimRules(claims, ctx);
-    expect(r).toMatchObject({ ok: false, rule });
-    expect(r.ok ? '' : r.message).toMatch(/\S/);
+    expect(r).toMatchObject({ ok: false, problem: { reason: rule } });
+    expect(r.ok ? '' : r.problem.message).toMatch(/\S/);
   });
 
   it('names the maximum in the message as a duration', () => {
     const r = applyClaimRules({ exp: NOW + 7200 }, ctx, 'document.access_token');
-    expect(r.ok ? '' : r.message).toBe('document.access_token: "exp" 1800007200 is 7200 s after iat; this AuthServer\'s signing.maxTokenLifetime is 1h0m0s');
+    expect(r.ok ? '' : r.problem.message).toBe('document.access_token: "exp" 1800007200 is 7200 s after iat; this AuthServer\'s signing.maxTokenLifetime is 1h0m0s');
   });
 });
 
 describe('parseSignFields', () => {
   it('reads KrakenD\'s shape, full defaulting to false, duplicates once', () => {
     expect(parseSignFields({ document: { access_token: {} }, keysToSign: ['access_token', 'access_token'] })).toEqual({
-      ok: true, request: { document: { access_token: {} }, keysToSign: ['access_token'], full: false },
+      ok: true, value: { document: { access_token: {} }, keysToSign: ['access_token'], full: false },
     });
   });
   it.each([
@@ -70,7 +72,7 @@ describe('parseSignFields', () => {
     [{ document: {}, keysToSign: [1] }, 'keys_to_sign_invalid'],
     [{ document: {}, keysToSign: ['a'], full: 'yes' }, 'full_not_boolean'],
   ])('refuses %j', (body, rule) => {
-    expect(parseSignFields(body)).toMatchObject({ ok: false, rule });
+    expect(parseSignFields(body)).toMatchObject({ ok: false, problem: { reason: rule } });
   });
 });
 

@@ -1,0 +1,9 @@
+// How one reconcile ended: the reconciler returns it, act.ts produces it, the work queue reads when
+// to run the key again, and the controller counts it in metrics.
+
+export interface ReconcileOutcome {
+  /** conflict: a write lost to a newer object, whose watch event brings another reconcile. */
+  result: 'success' | 'conflict';
+  /** Run the key again after this long (the next rotation transition, or at once after a Secret change). */
+  requeueAfterMs?: number;
+}
