@@ -5,7 +5,8 @@ import net from 'node:net';
 import type { PublicJwk } from '../../../src/keys/types.js';
 import type { IssuerDocument } from '../../../src/jwks/types.js';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { close, createJwksServer, listen, type JwksServerOptions } from '../../../src/jwks/server.js';
+import { createJwksServer, type JwksServerOptions } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
 
 export function rsaKey(kid: string, alg: PublicJwk['alg'] = 'RS256'): PublicJwk {
   return { kty: 'RSA', kid, use: 'sig', alg, n: `n-of-${kid}`, e: 'AQAB' };
