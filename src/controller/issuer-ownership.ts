@@ -3,7 +3,7 @@
 // claiming a shared route keeps it. The IssuerIndex applies these to every AuthServer it sees.
 import type { HostPolicy } from '../api/host-policy.js';
 import { checkIssuer } from '../api/issuer.js';
-import { routeKeys } from '../api/route.js';
+import { routeKeys, type Route } from '../api/route.js';
 import { ALLOW_UNSAFE_ISSUER_ANNOTATION, type AuthServer } from '../api/types.js';
 
 /** The cluster admin's say over issuers, from the command line. */
@@ -18,9 +18,10 @@ export interface IssuerPolicy {
 export const ISSUER_REASONS = ['InvalidIssuerURI', 'InsecureIssuerNotAllowed', 'IssuerNotAllowed', 'IssuerConflict'] as const;
 export type IssuerReason = (typeof ISSUER_REASONS)[number];
 
-export type IssuerVerdict = { ok: true } | { ok: false; reason: IssuerReason; message: string };
+/** Served, on this route (what the JWKS store routes by), or why not. */
+export type IssuerVerdict = { ok: true; route: Route } | { ok: false; reason: IssuerReason; message: string };
 
-type Admission = { ok: true; routes: string[] } | { ok: false; reason: IssuerReason; message: string };
+type Admission = IssuerVerdict;
 
 /** Everything but ownership: the issuer is valid and the policy lets this namespace claim it. */
 function admit(as: AuthServer, policy: IssuerPolicy): Admission {
@@ -40,13 +41,13 @@ function admit(as: AuthServer, policy: IssuerPolicy): Admission {
       message: `the issuer host policy does not grant host "${check.hostname}" to namespace "${namespace}"; use a host granted to this namespace, or ask a cluster admin to add a rule to the --issuer-host-policy file`,
     };
   }
-  return { ok: true, routes: routeKeys(check.route) };
+  return { ok: true, route: check.route };
 }
 
 /** The route keys an AuthServer claims, or undefined when its issuer may not be served at all. */
 export function issuerClaim(as: AuthServer, policy: IssuerPolicy): string[] | undefined {
   const admission = admit(as, policy);
-  return admission.ok ? admission.routes : undefined;
+  return admission.ok ? routeKeys(admission.route) : undefined;
 }
 
 /**
@@ -59,7 +60,7 @@ export function issuerVerdict(as: AuthServer, policy: IssuerPolicy, olderClaiman
   if (olderClaimant !== undefined) {
     return { ok: false, reason: 'IssuerConflict', message: `issuer "${as.spec.issuerURI}" is already claimed by the older AuthServer ${olderClaimant} (the same host and path, however spelled); choose another issuerURI or delete that AuthServer` };
   }
-  return { ok: true };
+  return admission;
 }
 
 const NOT_SERVED: ReadonlySet<string> = new Set(ISSUER_REASONS);

@@ -42,6 +42,7 @@ async function keygen(count: number, bits: number, concurrency: number): Promise
         name: `gen-${i}`,
         issuerURI: `https://gen-${i}.example.com`,
         servedOnIssuer: true,
+        issuerRoute: { hosts: [`gen-${i}.example.com:443`, `gen-${i}.example.com`], path: '' },
         keys: [toPublicJwk(publicKey)],
         cacheMaxAgeSeconds: 300,
         discoveryEnabled: true,

@@ -1,34 +1,12 @@
 // The issuer store without HTTP: routing by Host and path, precomputed responses, ETag stability,
 // and routes that follow the controller's ownership verdict.
 import { JwksStore } from '../../../src/jwks/store.js';
-import { issuerRoute } from '../../../src/jwks/routes.js';
 import { doc, ecKey, rsaKey } from './helpers.js';
 
 function body(store: JwksStore, host: string, path: string): unknown {
   const r = store.lookup(host, path);
   return r ? (JSON.parse(r.body.toString('utf8')) as unknown) : undefined;
 }
-
-describe('issuerRoute', () => {
-  it.each([
-    ['https://login.example.com/team-a', ['login.example.com:443', 'login.example.com'], '/team-a'],
-    ['https://login.example.com/team-a/', ['login.example.com:443', 'login.example.com'], '/team-a'],
-    ['https://X.Example.COM', ['x.example.com:443', 'x.example.com'], ''],
-    ['https://x.example.com/', ['x.example.com:443', 'x.example.com'], ''],
-    ['https://x.example.com:443/a', ['x.example.com:443', 'x.example.com'], '/a'],
-    ['https://x.example.com:8443/a', ['x.example.com:8443'], '/a'],
-    ['http://localhost:8080/generated', ['localhost:8080'], '/generated'],
-    ['http://localhost/generated', ['localhost:80', 'localhost'], '/generated'],
-    ['http://localhost:443/generated', ['localhost:443'], '/generated'],
-    ['http://[::1]:8080/a', ['[::1]:8080'], '/a'],
-  ])('%s → hosts %j, path %j', (uri, hosts, path) => {
-    expect(issuerRoute(uri)).toEqual({ hosts, path });
-  });
-
-  it.each(['not a url', '/relative/path', 'ftp://x.example.com/a', 'mailto:a@b.c', 'https://h.example.com/authservers/a/b', 'https://h.example.com/AuthServers/a/b'])('%s is not routable', (uri) => {
-    expect(issuerRoute(uri)).toBeUndefined();
-  });
-});
 
 describe('JwksStore routing', () => {
   it('serves the JWKS and discovery under the issuer path on the issuer host', () => {
