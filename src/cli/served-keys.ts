@@ -6,8 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { JWK } from 'jose';
 import type { Cluster } from './context.js';
-import { apiMessage } from './errors.js';
 import { hostIndependentJwksPath } from '../api/route.js';
+import { apiErrorMessage } from '../kube/errors.js';
 import type { AuthServer } from '../api/types.js';
 import { keyRows } from './view.js';
 import type { ServedKey } from './token-check.js';
@@ -77,7 +77,7 @@ export async function servedKeys(cluster: Cluster, as: AuthServer, opts: { jwksU
       jwks = parseJwks(got.text);
       source = got.source;
     } catch (err) {
-      attempts.push(`Signet's Service through the API server: ${apiMessage(err)}`);
+      attempts.push(`Signet's Service through the API server: ${apiErrorMessage(err)}`);
     }
   }
   const rows = keyRows(as);
