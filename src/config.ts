@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HostPolicyError, parseHostPolicy, type HostPolicy } from './api/host-policy.js';
+import { HostPortError, parseHostPort, type HostPort } from './http/host-port.js';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.js';
 import { SignetError } from './api/errors.js';
 
@@ -43,11 +44,6 @@ export interface SigningConfig {
   tokenAudiences: string[];
 }
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
 export class ConfigError extends SignetError {
   override readonly code = 'ERR_SIGNET_CONFIG';
 }
@@ -82,11 +78,13 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --service-account-signer-state-file PATH  that issuer's keyring, kept for cold starts (mode 0600)
   --log-level LEVEL                 error, warn, info or debug (default info)`;
 
-export function parseHostPort(flag: string, value: string): HostPort {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]*):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`${flag} "${value}" is not HOST:PORT (for example 0.0.0.0:8080 or 127.0.0.1:0)`);
-  return { host: (m[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+function bindAddress(flag: string, value: string): HostPort {
+  try {
+    return parseHostPort(flag, value);
+  } catch (err) {
+    if (err instanceof HostPortError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function seconds(flag: string, value: string | undefined, fallback: number): number {
@@ -178,9 +176,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
-    jwksBindAddress: parseHostPort('--jwks-bind-address', values['jwks-bind-address'] ?? '0.0.0.0:8080'),
+    jwksBindAddress: bindAddress('--jwks-bind-address', values['jwks-bind-address'] ?? '0.0.0.0:8080'),
     jwksTls: jwksTls(values['jwks-tls-cert-file'], values['jwks-tls-key-file']),
-    metricsBindAddress: parseHostPort('--metrics-bind-address', values['metrics-bind-address'] ?? '0.0.0.0:9090'),
+    metricsBindAddress: bindAddress('--metrics-bind-address', values['metrics-bind-address'] ?? '0.0.0.0:9090'),
     leaderElect: values['leader-elect'] ?? false,
     leaderElection,
     logLevel,
@@ -246,7 +244,7 @@ function signingConfig(values: {
   }
   for (const aud of audiences) if (aud.trim() === '') throw new ConfigError('--signing-token-audience must not be empty');
   return {
-    bindAddress: parseHostPort('--signing-bind-address', address),
+    bindAddress: bindAddress('--signing-bind-address', address),
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     tokenAudiences: audiences,
   };

@@ -1,7 +1,7 @@
 // What an issuer URI means for routing and validity; shared by the controller (conflicts,
 // InvalidIssuerURI) and the JWKS server (routes), so both read an issuer the same way.
 import { fail, ok, type Result } from './result.js';
-import { HOST_INDEPENDENT_PREFIX, hostKey, isReservedPath, routeOf, type Route } from './route.js';
+import { HOST_INDEPENDENT_PREFIX, JWKS_SUFFIX, hostKey, isReservedPath, routeOf, type Route } from './route.js';
 
 export interface ValidIssuer {
   scheme: 'https' | 'http';
@@ -41,10 +41,6 @@ export function checkIssuer(uri: string, allowUnsafe: boolean): IssuerCheck {
   }
   return ok({ scheme: url.protocol === 'https:' ? 'https' : 'http', hostname: hostKey(url.hostname), route: routeOf(url) });
 }
-
-/** Paths below an issuer (DESIGN §3). */
-export const JWKS_SUFFIX = '/oauth2/jwks';
-export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
 
 /** The JWKS URI published in status and discovery. */
 export function jwksURIFor(issuerURI: string): string {

@@ -1,11 +1,24 @@
-// Route identity (DESIGN §3): which (Host, path) pairs reach an issuer, each in one spelling. The
-// conflict check, the store and the router all key routes with these functions, so that two
-// spellings of one route can never be told apart by one of them and not by another.
+// Route identity (DESIGN §3): which (Host, path) pairs reach an issuer and its documents, each in
+// one spelling. The conflict check, the store and the router all key routes with these functions,
+// so that two spellings of one route can never be told apart by one of them and not by another.
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
 
 /** The path prefix of the host-independent routes, reserved on every Host. */
 export const HOST_INDEPENDENT_PREFIX = '/authservers/';
+
+/** Paths below an issuer (DESIGN §3). */
+export const JWKS_SUFFIX = '/oauth2/jwks';
+export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+
+/**
+ * The host-independent JWKS path of an AuthServer, `/authservers/{namespace}/{name}/oauth2/jwks`:
+ * served on every Host, whatever its issuer, so that it can be reached through a Service or the
+ * API server's service proxy.
+ */
+export function hostIndependentJwksPath(namespace: string, name: string): string {
+  return `${HOST_INDEPENDENT_PREFIX}${namespace}/${name}${JWKS_SUFFIX}`;
+}
 
 export interface Route {
   /**
@@ -46,6 +59,11 @@ export function routeOf(url: URL): Route {
   const port = url.port || defaultPort;
   const hosts = port === defaultPort ? [`${name}:${port}`, name] : [`${name}:${port}`];
   return { hosts, path: url.pathname.replace(/\/+$/, '') };
+}
+
+/** The route of a document below an issuer's route (JWKS_SUFFIX, DISCOVERY_SUFFIX): the same hosts. */
+export function routeBelow(route: Route, suffix: string): Route {
+  return { hosts: route.hosts, path: route.path + suffix };
 }
 
 /** One key per (Host, path) pair of a route: two routes overlap when they share a key. */

@@ -6,6 +6,7 @@ import { getAuthServer } from './authservers.js';
 import { connect, type GlobalOptions } from './context.js';
 import { CliError } from './errors.js';
 import { serialize } from './output.js';
+import { kubeAuthenticatorProblems } from '../api/kube-authenticator.js';
 import type { AuthServer } from '../api/types.js';
 import { nameOf } from './view.js';
 
@@ -25,11 +26,11 @@ export interface AuthnOptions {
 /** The whole document; its jwt[0] is the stanza to merge into an existing configuration. */
 export function authenticationConfiguration(as: AuthServer, o: AuthnOptions) {
   const issuer = as.status?.issuerURI ?? as.spec.issuerURI;
-  if (!issuer.startsWith('https://')) {
-    throw new CliError(`${nameOf(as)} has the issuer ${issuer}: the kube-apiserver trusts only https issuers; give the AuthServer an https issuerURI and serve the JWKS over TLS (docs/install.md)`);
-  }
-  if (as.spec.discovery?.enabled === false && !o.discoveryURL) {
-    throw new CliError(`${nameOf(as)} has spec.discovery.enabled: false, but the kube-apiserver finds the JWKS through {issuer}/.well-known/openid-configuration: enable discovery, or pass --discovery-url`);
+  // The authenticator's own limits (api/kube-authenticator.ts); --discovery-url stands in for discovery.
+  const problems = kubeAuthenticatorProblems({ issuerURI: issuer, discoveryEnabled: as.spec.discovery?.enabled !== false || o.discoveryURL !== undefined });
+  if (problems.length > 0) {
+    const hint = problems.some((p) => p.startsWith('spec.discovery')) ? ' (or pass --discovery-url)' : '';
+    throw new CliError(`${nameOf(as)} has the issuer ${issuer}, which the kube-apiserver cannot trust: ${problems.join('; ')}${hint}`);
   }
   return {
     apiVersion: o.apiVersion,

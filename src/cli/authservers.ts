@@ -2,24 +2,24 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
 import type { Cluster } from './context.js';
-import { CliError, apiMessage, isNotFound } from './errors.js';
+import { apiErrorMessage, isNotFound, statusCode } from '../kube/errors.js';
+import { CliError } from './errors.js';
 import type { AuthServer } from '../api/types.js';
 
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
 
 function failed(what: string, err: unknown): CliError {
-  const code = (err as { code?: number }).code;
-  if (code === 404 && /the server could not find the requested resource/i.test(apiMessage(err))) {
+  if (statusCode(err) === 404 && /the server could not find the requested resource/i.test(apiErrorMessage(err))) {
     return new CliError(`${what}: the AuthServer API (${PLURAL}.${GROUP}) is not installed in this cluster; install Signet first (docs/install.md)`);
   }
-  return new CliError(`${what}: ${apiMessage(err)}`);
+  return new CliError(`${what}: ${apiErrorMessage(err)}`);
 }
 
 export async function getAuthServer(cluster: Cluster, name: string): Promise<AuthServer> {
   try {
     return (await cluster.custom.getNamespacedCustomObject({ ...api, namespace: cluster.namespace, name })) as AuthServer;
   } catch (err) {
-    if (isNotFound(err) && !/could not find the requested resource/i.test(apiMessage(err))) {
+    if (isNotFound(err) && !/could not find the requested resource/i.test(apiErrorMessage(err))) {
       throw new CliError(`AuthServer "${name}" not found in namespace "${cluster.namespace}" (kubectl get authservers -A lists them all)`);
     }
     throw failed(`cannot read AuthServer ${cluster.namespace}/${name}`, err);

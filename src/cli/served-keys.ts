@@ -6,7 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { JWK } from 'jose';
 import type { Cluster } from './context.js';
-import { apiMessage } from './errors.js';
+import { hostIndependentJwksPath } from '../api/route.js';
+import { apiErrorMessage } from '../kube/errors.js';
 import type { AuthServer } from '../api/types.js';
 import { keyRows } from './view.js';
 import type { ServedKey } from './token-check.js';
@@ -51,7 +52,8 @@ async function viaServiceProxy(cluster: Cluster, as: AuthServer): Promise<{ text
   const services = await cluster.core.listServiceForAllNamespaces({ labelSelector: 'app.kubernetes.io/part-of=signet' });
   const svc = services.items.find((s) => s.spec?.ports?.some((p) => p.name === 'http'));
   if (!svc?.metadata?.name || !svc.metadata.namespace) throw new Error('no Service labelled app.kubernetes.io/part-of=signet with a port named http');
-  const path = `authservers/${as.metadata.namespace}/${as.metadata.name}/oauth2/jwks`;
+  // The proxy path is relative to the Service: no leading slash.
+  const path = hostIndependentJwksPath(as.metadata.namespace ?? '', as.metadata.name ?? '').slice(1);
   const text = await cluster.core.connectGetNamespacedServiceProxyWithPath({ name: `${svc.metadata.name}:http`, namespace: svc.metadata.namespace, path });
   return { text: typeof text === 'string' ? text : JSON.stringify(text), source: `service ${svc.metadata.namespace}/${svc.metadata.name} via the API server: /${path}` };
 }
@@ -75,7 +77,7 @@ export async function servedKeys(cluster: Cluster, as: AuthServer, opts: { jwksU
       jwks = parseJwks(got.text);
       source = got.source;
     } catch (err) {
-      attempts.push(`Signet's Service through the API server: ${apiMessage(err)}`);
+      attempts.push(`Signet's Service through the API server: ${apiErrorMessage(err)}`);
     }
   }
   const rows = keyRows(as);

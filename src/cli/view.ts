@@ -48,7 +48,7 @@ export function keysByState(rows: readonly KeyRow[]): string {
   return [...counts].map(([s, n]) => `${n} ${s}`).join(', ') || '<none>';
 }
 
-export interface Transition {
+export interface ScheduledTransition {
   at: string;
   what: string;
 }
@@ -58,9 +58,9 @@ export interface Transition {
  * removal and status.nextRotationTime (which is the next transition by definition, so it names
  * whichever of the others falls at the same time, else the start of a rotation).
  */
-export function nextTransition(as: AuthServer): Transition | undefined {
+export function nextTransition(as: AuthServer): ScheduledTransition | undefined {
   const rows = keyRows(as);
-  const candidates: Transition[] = [
+  const candidates: ScheduledTransition[] = [
     ...rows.filter((r) => r.state === 'Next' && r.activatesAt).map((r) => ({ at: r.activatesAt ?? '', what: `${r.kid} starts signing` })),
     ...rows.filter((r) => r.state === 'Retired' && r.retiresAt).map((r) => ({ at: r.retiresAt ?? '', what: `${r.kid} is dropped` })),
   ].filter((t) => !Number.isNaN(Date.parse(t.at)));

@@ -228,7 +228,7 @@ export function decide(input: DecisionInput): Decision {
     namespace: authServer.metadata.namespace ?? '',
     name: authServer.metadata.name ?? '',
     issuerURI: spec.issuerURI,
-    servedOnIssuer: issuer.ok,
+    ...(issuer.ok ? { servedOnIssuer: true, issuerRoute: issuer.value } : { servedOnIssuer: false }),
     // A verify ref marked excludeFromDiscovery is verified (the kube-apiserver's legacy tokens) but never published.
     keys: entries.flatMap((e) => (e.jwk && !(e.status.state === 'Verify' && excluded.has(e.status.secretName)) ? [e.jwk] : [])),
     cacheMaxAgeSeconds: spec.cacheMaxAgeSeconds,

@@ -4,7 +4,7 @@
 import type { HostPolicy } from '../api/host-policy.js';
 import { checkIssuer } from '../api/issuer.js';
 import { fail, ok, type Result } from '../api/result.js';
-import { routeKeys } from '../api/route.js';
+import { routeKeys, type Route } from '../api/route.js';
 import { ALLOW_UNSAFE_ISSUER_ANNOTATION, type AuthServer } from '../api/types.js';
 
 /** The cluster admin's say over issuers, from the command line. */
@@ -19,10 +19,10 @@ export interface IssuerPolicy {
 export const ISSUER_REASONS = ['InvalidIssuerURI', 'InsecureIssuerNotAllowed', 'IssuerNotAllowed', 'IssuerConflict'] as const;
 export type IssuerReason = (typeof ISSUER_REASONS)[number];
 
-export type IssuerVerdict = Result<undefined, IssuerReason>;
+/** Served, on this route (what the JWKS store routes by), or why not. */
+export type IssuerVerdict = Result<Route, IssuerReason>;
 
-/** The route keys claimed, or why none may be. */
-type Admission = Result<string[], IssuerReason>;
+type Admission = IssuerVerdict;
 
 /** Everything but ownership: the issuer is valid and the policy lets this namespace claim it. */
 function admit(as: AuthServer, policy: IssuerPolicy): Admission {
@@ -39,13 +39,13 @@ function admit(as: AuthServer, policy: IssuerPolicy): Admission {
     return fail('IssuerNotAllowed',
       `the issuer host policy does not grant host "${hostname}" to namespace "${namespace}"; use a host granted to this namespace, or ask a cluster admin to add a rule to the --issuer-host-policy file`);
   }
-  return ok(routeKeys(route));
+  return ok(route);
 }
 
 /** The route keys an AuthServer claims, or undefined when its issuer may not be served at all. */
 export function issuerClaim(as: AuthServer, policy: IssuerPolicy): string[] | undefined {
   const admission = admit(as, policy);
-  return admission.ok ? admission.value : undefined;
+  return admission.ok ? routeKeys(admission.value) : undefined;
 }
 
 /**
@@ -58,7 +58,7 @@ export function issuerVerdict(as: AuthServer, policy: IssuerPolicy, olderClaiman
   if (olderClaimant !== undefined) {
     return fail('IssuerConflict', `issuer "${as.spec.issuerURI}" is already claimed by the older AuthServer ${olderClaimant} (the same host and path, however spelled); choose another issuerURI or delete that AuthServer`);
   }
-  return { ok: true };
+  return admission;
 }
 
 const NOT_SERVED: ReadonlySet<string> = new Set(ISSUER_REASONS);

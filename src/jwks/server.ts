@@ -17,18 +17,17 @@
 //   are never read into memory.
 // - Two Host headers → 400 (a proxy and this server could disagree on which one counts).
 // - Malformed requests, oversized headers (431) and slow requests (408) are answered by the
-//   clientError handler and the connection is closed.
+//   listener (http/server.ts) and the connection is closed.
 // - Connection floods: above 80 % of maxConnections the connections idle longest are closed and
-//   the keep-alive timeout shortened (overload.ts), so one client cannot lock others out.
-import http from 'node:http';
-import https from 'node:https';
-import { parseHostPort, type HostPort } from '../config.js';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+//   the keep-alive timeout shortened (http/overload.ts), so one client cannot lock others out.
+import type http from 'node:http';
+import type https from 'node:https';
+import { isClosing } from '../http/listen.js';
+import { markActive } from '../http/overload.js';
+import { createListener } from '../http/server.js';
+import type { TlsFiles } from '../http/tls.js';
 import { prepareError, type PreparedResponse } from './documents.js';
-import { markActive, protectFromConnectionFlood } from './overload.js';
 import type { JwksStore } from './store.js';
-import type { TlsFiles } from './tls.js';
 
 export interface JwksServerOptions {
   /** Called once per answered request with the status sent (also for 400/408/431 from the parser). */
@@ -72,41 +71,12 @@ const PREFLIGHT_HEADERS = [
   'X-Content-Type-Options', 'nosniff',
 ];
 
-/** Complete raw answers for the errors the HTTP parser reports before a request exists. */
-const CLIENT_ERROR_RESPONSES = new Map<number, Buffer>(
-  (
-    [
-      [400, 'Bad Request', 'bad_request'],
-      [408, 'Request Timeout', 'request_timeout'],
-      [431, 'Request Header Fields Too Large', 'request_header_fields_too_large'],
-    ] as const
-  ).map(([status, reason, error]) => {
-    const body = JSON.stringify({ error });
-    return [
-      status,
-      Buffer.from(
-        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
-        'latin1',
-      ),
-    ];
-  }),
-);
-
-interface ServerState {
-  /** Set by close(): answers carry `Connection: close` so keep-alive connections end after them. */
-  draining: boolean;
-}
-
-const states = new WeakMap<JwksServer, ServerState>();
-
 /** Requests answered on a connection so far. */
 const kServed = Symbol('signet.requestsServed');
 type CountedSocket = http.IncomingMessage['socket'] & { [kServed]?: number };
 
-/** The JWKS server for a store. Not listening yet: see listen(). */
+/** The JWKS server for a store. Not listening yet: see http/listen.ts. */
 export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {}): JwksServer {
-  const state: ServerState = { draining: false };
   const onRequest = opts.onRequest;
   const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const maxRequestsPerSocket = (opts.maxRequestsPerSocket ?? DEFAULT_MAX_REQUESTS_PER_SOCKET) || Infinity;
@@ -135,7 +105,7 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     markActive(socket);
     const served = (socket[kServed] ?? 0) + 1;
     socket[kServed] = served;
-    if (state.draining || served >= maxRequestsPerSocket) res.shouldKeepAlive = false;
+    if (served >= maxRequestsPerSocket || isClosing(server)) res.shouldKeepAlive = false;
 
     // One pass over the raw header list instead of building req.headers.
     const raw = req.rawHeaders;
@@ -205,50 +175,17 @@ export function createJwksServer(store: JwksStore, opts: JwksServerOptions = {})
     send(res, found, isHead);
   };
 
-  const keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
-  const httpOptions: http.ServerOptions = {
+  const server = createListener(handle, {
+    tls: opts.tls,
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     maxHeaderSize: opts.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
-    headersTimeout,
-    requestTimeout: headersTimeout,
-    keepAliveTimeout,
-    // How often headersTimeout/requestTimeout are checked (Node's default is 30 s).
-    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-    noDelay: true,
-  };
-  const tlsFiles = opts.tls;
-  let server: JwksServer;
-  if (tlsFiles) {
-    // The handshake gets the time the request headers get (Node's default is 120 s).
-    const secure = https.createServer({ ...httpOptions, ...tlsFiles.options, handshakeTimeout: headersTimeout }, handle);
-    tlsFiles.serve(secure);
-    server = secure;
-  } else {
-    server = http.createServer(httpOptions, handle);
-  }
-  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  protectFromConnectionFlood(server, {
-    keepAliveTimeoutMs: keepAliveTimeout,
+    headersTimeoutMs: headersTimeout,
+    requestTimeoutMs: headersTimeout,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     pressureKeepAliveTimeoutMs: opts.pressureKeepAliveTimeoutMs ?? DEFAULT_PRESSURE_KEEP_ALIVE_TIMEOUT_MS,
+    onClientError: report,
   });
-  answerClientErrors(server, report);
-  states.set(server, state);
   return server;
-}
-
-/**
- * Answer what the HTTP parser refuses before a request exists (a malformed request 400, oversized
- * headers 431, a request not complete within the timeout 408) and close the connection.
- */
-export function answerClientErrors(server: http.Server | https.Server, report: (status: number) => void = () => undefined): void {
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
-    if (err.code !== 'ECONNRESET' && socket.writable && (!inFlight || !inFlight.headersSent)) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      socket.write(CLIENT_ERROR_RESPONSES.get(status));
-      report(status);
-    }
-    socket.destroy();
-  });
 }
 
 /**
@@ -297,41 +234,4 @@ export function ifNoneMatchMatches(fieldValue: string, etag: string): boolean {
     i = end + 1;
   }
   return false;
-}
-
-/**
- * Start listening on `host:port` (port 0 picks a free one; a flag's string or config's HostPort,
- * parsed by config.ts's parseHostPort either way); resolves with the bound address. Works for any
- * http.Server (the metrics one too).
- */
-export function listen(server: http.Server | https.Server, address: string | HostPort): Promise<AddressInfo> {
-  const { host, port } = typeof address === 'string' ? parseHostPort('bind address', address) : address;
-  const bindHost = host === '' ? undefined : host;
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, bindHost, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-/**
- * Graceful stop: stop accepting connections, close idle keep-alive connections now, let requests
- * in flight finish (their answers carry `Connection: close`), and destroy whatever is still open
- * after `timeoutMs`. Resolves when every connection is gone.
- */
-export function close(server: http.Server | https.Server, timeoutMs: number): Promise<void> {
-  const state = states.get(server);
-  if (state) state.draining = true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

@@ -13,9 +13,8 @@ import {
   preparePublicDocument,
   type PreparedResponse,
 } from './documents.js';
-import { DISCOVERY_SUFFIX, JWKS_SUFFIX } from '../api/issuer.js';
-import { hostKey } from '../api/route.js';
-import { absoluteForm, hostIndependentJwksPath, issuerRoute } from './routes.js';
+import { DISCOVERY_SUFFIX, JWKS_SUFFIX, hostIndependentJwksPath, hostKey, routeBelow, routeKeys, type Route } from '../api/route.js';
+import { absoluteForm } from '../http/request-target.js';
 
 export type { PreparedResponse } from './documents.js';
 
@@ -29,7 +28,7 @@ export interface StoredIssuer {
   /** Present when discovery is enabled. */
   readonly discovery?: PreparedResponse;
   /**
-   * The routes this AuthServer claims, as `host + path` (`login.example.com/team-a/oauth2/jwks`),
+   * The routes this AuthServer claims, as routeKeys spells them (`login.example.com/team-a/oauth2/jwks`),
    * and the host-independent one as `*` + path.
    */
   readonly routes: readonly string[];
@@ -41,9 +40,9 @@ type Entry = Omit<StoredIssuer, 'routes'> & { readonly claims: readonly Claim[] 
 /** Host key of the routes that answer whatever the Host header says. */
 const ANY_HOST = '*';
 
+/** One document's route (the hosts are ANY_HOST for the host-independent one) and its response. */
 interface Claim {
-  host: string;
-  path: string;
+  route: Route;
   response: PreparedResponse;
 }
 
@@ -79,13 +78,10 @@ export class JwksStore {
       ? preparePublicDocument(discoveryBody(snapshot.issuerURI, keys), JSON_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds)
       : undefined;
 
-    const claims: Claim[] = [{ host: ANY_HOST, path: hostIndependentJwksPath(snapshot.namespace, snapshot.name), response: jwks }];
-    const route = snapshot.servedOnIssuer ? issuerRoute(snapshot.issuerURI) : undefined;
-    if (route) {
-      for (const host of route.hosts) {
-        claims.push({ host, path: route.path + JWKS_SUFFIX, response: jwks });
-        if (discovery) claims.push({ host, path: route.path + DISCOVERY_SUFFIX, response: discovery });
-      }
+    const claims: Claim[] = [{ route: { hosts: [ANY_HOST], path: hostIndependentJwksPath(doc.namespace, doc.name) }, response: jwks }];
+    if (doc.servedOnIssuer) {
+      claims.push({ route: routeBelow(doc.issuerRoute, JWKS_SUFFIX), response: jwks });
+      if (discovery) claims.push({ route: routeBelow(doc.issuerRoute, DISCOVERY_SUFFIX), response: discovery });
     }
 
     const previous = this.entries.get(id);
@@ -93,8 +89,8 @@ export class JwksStore {
     const entry: Entry = { doc: snapshot, jwks, discovery, claims };
     this.entries.set(id, entry);
     for (const claim of claims) {
-      this.servedBy.set(claim.host + claim.path, id);
-      this.serve(claim.host, claim.path, claim.response);
+      for (const key of routeKeys(claim.route)) this.servedBy.set(key, id);
+      for (const host of claim.route.hosts) this.serve(host, claim.route.path, claim.response);
     }
   }
 
@@ -112,7 +108,7 @@ export class JwksStore {
     const entry = this.entries.get(entryId(namespace, name));
     if (!entry) return undefined;
     const { doc, jwks, discovery, claims } = entry;
-    return { doc, jwks, discovery, routes: claims.map((c) => c.host + c.path) };
+    return { doc, jwks, discovery, routes: claims.flatMap((c) => routeKeys(c.route)) };
   }
 
   /**
@@ -140,11 +136,12 @@ export class JwksStore {
 
   /** Drop the routes of an entry that are still its own. */
   private release(id: string, entry: Entry): void {
-    for (const claim of entry.claims) {
-      const key = claim.host + claim.path;
-      if (this.servedBy.get(key) !== id) continue;
-      this.servedBy.delete(key);
-      this.unserve(claim.host, claim.path);
+    for (const { route } of entry.claims) {
+      routeKeys(route).forEach((key, i) => {
+        if (this.servedBy.get(key) !== id) return;
+        this.servedBy.delete(key);
+        this.unserve(route.hosts[i] as string, route.path);
+      });
     }
   }
 

@@ -1,19 +1,24 @@
 // What the controller hands the JWKS server: one AuthServer's published keys and settings.
+import type { Route } from '../api/route.js';
 import type { PublicJwk } from '../keys/types.js';
 
-export interface IssuerDocument {
+export type IssuerDocument = PublishedSettings & IssuerRouting;
+
+export interface PublishedSettings {
   namespace: string;
   name: string;
-  /** The AuthServer's spec.issuerURI as written. */
+  /** The AuthServer's spec.issuerURI as written (the discovery document's `issuer`). */
   issuerURI: string;
-  /**
-   * Whether the issuer URI routes here: the controller's verdict (valid, allowed by the operator's
-   * issuer policy, and no older AuthServer claims one of its routes). The store follows it and has
-   * no ownership rule of its own. The host-independent path is served either way.
-   */
-  servedOnIssuer: boolean;
   /** Signing key first, then the verify keys in spec order; public members only. */
   keys: PublicJwk[];
   cacheMaxAgeSeconds: number;
   discoveryEnabled: boolean;
 }
+
+/**
+ * Whether the issuer URI routes here, and where: the controller's verdict (valid, allowed by the
+ * operator's issuer policy, and no older AuthServer claims one of its routes) with the route it
+ * judged. The store follows it and neither parses the URI nor has an ownership rule of its own.
+ * The host-independent path is served either way.
+ */
+export type IssuerRouting = { servedOnIssuer: true; issuerRoute: Route } | { servedOnIssuer: false };

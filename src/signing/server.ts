@@ -12,14 +12,14 @@
 // a body nests at most MAX_JSON_DEPTH levels, at most `maxConcurrentSigning` requests parse and sign
 // at once with up to `maxQueuedSigning` waiting (queued per source, in turn), beyond which the answer
 // is 503 with Retry-After; the listener caps its connections, and those of one source to a share
-// (source-connections.ts), closes idle ones under connection pressure (jwks/overload.ts) and closes
-// a request whose headers or body trickle in after 10 s.
+// (http/source-connections.ts), closes idle ones under connection pressure (http/overload.ts) and
+// closes a request whose headers or body trickle in after 10 s.
 import { randomFillSync } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { markActive, markBusy, protectFromConnectionFlood } from '../jwks/overload.js';
-import { answerClientErrors } from '../jwks/server.js';
-import type { TlsFiles } from '../jwks/tls.js';
+import type http from 'node:http';
+import { markActive, markBusy } from '../http/overload.js';
+import { createListener } from '../http/server.js';
+import { SOURCE_SHARE } from '../http/source-connections.js';
+import type { TlsFiles } from '../http/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity } from './access.js';
 import { applyClaimRules, parseSignFields, type ClaimsContext, type ClaimsResult } from './claims.js';
@@ -29,7 +29,6 @@ import type { SigningEntry, SigningKey, SigningKeyStore } from './key-store.js';
 import { privateKeySet } from './keyset.js';
 import { jwsSigner } from './jws.js';
 import { signatureMaker, type RsaPlacement } from './signature.js';
-import { limitConnectionsPerSource, SOURCE_SHARE } from './source-connections.js';
 
 export { MAX_BODY_BYTES } from './http.js';
 
@@ -74,9 +73,9 @@ export interface SigningServerDeps {
 export interface SigningServerOptions {
   /** HTTPS with these files, kept current as they are renewed; plain HTTP without (--signing-insecure). */
   tls?: TlsFiles;
-  /** Open connections beyond this are refused; above 80 % the idle ones are closed (jwks/overload.ts). */
+  /** Open connections beyond this are refused; above 80 % the idle ones are closed (http/overload.ts). */
   maxConnections?: number;
-  /** Open connections from one address beyond this are closed (source-connections.ts); a quarter of maxConnections by default. */
+  /** Open connections from one address beyond this are closed (http/source-connections.ts); a quarter of maxConnections by default. */
   maxConnectionsPerSource?: number;
   /** Time to receive the request headers, and the whole request. */
   headersTimeoutMs?: number;
@@ -271,31 +270,18 @@ export function createSigningHandler(deps: SigningServerDeps): http.RequestListe
   };
 }
 
-/** The signing server; HTTPS when `tls` is given. Not listening yet: see jwks/server.ts listen(). */
+/** The signing server; HTTPS when `tls` is given. Not listening yet: see http/listen.ts. */
 export function createSigningServer(deps: SigningServerDeps, opts: SigningServerOptions = {}): http.Server {
-  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_SIGNING_HEADERS_TIMEOUT_MS;
-  const keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-  const common: http.ServerOptions = {
+  const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_SIGNING_HEADERS_TIMEOUT_MS;
+  const maxConnections = opts.maxConnections ?? DEFAULT_SIGNING_MAX_CONNECTIONS;
+  return createListener(createSigningHandler(deps), {
+    tls: opts.tls,
+    maxConnections,
+    maxConnectionsPerSource: opts.maxConnectionsPerSource ?? Math.max(1, Math.floor(maxConnections * SOURCE_SHARE)),
     maxHeaderSize: 16 * 1024,
-    headersTimeout,
-    requestTimeout: opts.requestTimeoutMs ?? headersTimeout,
-    keepAliveTimeout,
-    // How often the timeouts are checked (Node's default, 30 s, held a trickled header 31 s).
-    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-    noDelay: true,
-  };
-  const handler = createSigningHandler(deps);
-  let server: http.Server;
-  if (opts.tls) {
-    const secure = https.createServer({ ...common, ...opts.tls.options, handshakeTimeout: headersTimeout }, handler);
-    opts.tls.serve(secure);
-    server = secure;
-  } else {
-    server = http.createServer(common, handler);
-  }
-  server.maxConnections = opts.maxConnections ?? DEFAULT_SIGNING_MAX_CONNECTIONS;
-  limitConnectionsPerSource(server, opts.maxConnectionsPerSource ?? Math.max(1, Math.floor(server.maxConnections * SOURCE_SHARE)));
-  protectFromConnectionFlood(server, { keepAliveTimeoutMs: keepAliveTimeout, pressureKeepAliveTimeoutMs: 1_000 });
-  answerClientErrors(server);
-  return server;
+    headersTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs ?? headersTimeoutMs,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 65_000,
+    pressureKeepAliveTimeoutMs: 1_000,
+  });
 }

@@ -4,8 +4,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { SigningConfig } from '../config.js';
-import { listen } from '../jwks/server.js';
-import { TlsFiles } from '../jwks/tls.js';
+import { listen } from '../http/listen.js';
+import { TlsFiles } from '../http/tls.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AccessChecker } from './access.js';

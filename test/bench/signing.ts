@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import type * as JwksServerModule from '../../src/jwks/server.js';
+import type * as ListenModule from '../../src/http/listen.js';
 import type * as AccessModule from '../../src/signing/access.js';
 import type * as KeyStoreModule from '../../src/signing/key-store.js';
 import type * as KubeReviewModule from '../../src/signing/kube-review.js';
@@ -97,7 +97,7 @@ async function child(): Promise<void> {
   const { SigningKeyStore } = await from<typeof KeyStoreModule>('signing/key-store.js');
   const { createSigningServer } = await from<typeof ServerModule>('signing/server.js');
   const { rsaPlacement } = await from<typeof SignatureModule>('signing/signature.js');
-  const { listen } = await from<typeof JwksServerModule>('jwks/server.js');
+  const { listen } = await from<typeof ListenModule>('http/listen.js');
   const { silentLogger } = await import('../support/logger.js');
   const kc = new KubeConfig();
   kc.loadFromFile(process.env.KUBECONFIG ?? '');

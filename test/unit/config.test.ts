@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, parseConfig, parseHostPort, type Config } from '../../src/config.js';
+import { ConfigError, parseConfig, type Config } from '../../src/config.js';
+import { parseHostPort } from '../../src/http/host-port.js';
 
 function configError(argv: string[], env: NodeJS.ProcessEnv = {}): ConfigError {
   try {

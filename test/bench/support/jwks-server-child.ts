@@ -4,8 +4,9 @@ import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { close, createJwksServer, listen } from '../../../src/jwks/server.js';
-import { TlsFiles } from '../../../src/jwks/tls.js';
+import { createJwksServer } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
+import { TlsFiles } from '../../../src/http/tls.js';
 import { silentLogger } from '../../support/logger.js';
 import { toPublicJwk } from './keys.js';
 import { limitConcurrency } from '../../../src/controller/generation-limit.js';
@@ -41,6 +42,7 @@ async function keygen(count: number, bits: number, concurrency: number): Promise
         name: `gen-${i}`,
         issuerURI: `https://gen-${i}.example.com`,
         servedOnIssuer: true,
+        issuerRoute: { hosts: [`gen-${i}.example.com:443`, `gen-${i}.example.com`], path: '' },
         keys: [toPublicJwk(publicKey)],
         cacheMaxAgeSeconds: 300,
         discoveryEnabled: true,

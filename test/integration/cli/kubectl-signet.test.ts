@@ -227,6 +227,6 @@ describe('authn-config', () => {
     await createAuthServer(unwatched.name, 'plain', { issuerURI: 'http://plain.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'plain-key' } } }, { 'signet.dev/allow-unsafe-issuer-uri': 'true' });
     const r = await signet('authn-config', 'plain', '-n', unwatched.name);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('the kube-apiserver trusts only https issuers');
+    expect(r.stderr).toContain('which the kube-apiserver cannot trust: spec.issuerURI "http://plain.example.com" is not https, and the authenticator accepts only https issuers');
   });
 });

@@ -5,7 +5,7 @@ import { HostPolicyError } from '../../../src/api/host-policy.js';
 import { CliError } from '../../../src/cli/errors.js';
 import { ConfigError } from '../../../src/config.js';
 import { GenerationFailedError } from '../../../src/controller/reconciler.js';
-import { TlsFilesError } from '../../../src/jwks/tls.js';
+import { TlsFilesError } from '../../../src/http/tls.js';
 import { DeadlineExceededError, NotLeaderError } from '../../../src/kube/client.js';
 import { ApiError } from '../../../src/kube/stream.js';
 import { SignerError } from '../../../src/sa-signer/grpc-server.js';

@@ -121,6 +121,32 @@ describe('checkIssuer', () => {
   });
 });
 
+describe('checkIssuer: the route the JWKS store serves an issuer on', () => {
+  const routeOf = (uri: string) => {
+    const check = checkIssuer(uri, true);
+    return check.ok ? check.value.route : undefined;
+  };
+
+  it.each([
+    ['https://login.example.com/team-a', ['login.example.com:443', 'login.example.com'], '/team-a'],
+    ['https://login.example.com/team-a/', ['login.example.com:443', 'login.example.com'], '/team-a'],
+    ['https://X.Example.COM', ['x.example.com:443', 'x.example.com'], ''],
+    ['https://x.example.com/', ['x.example.com:443', 'x.example.com'], ''],
+    ['https://x.example.com:443/a', ['x.example.com:443', 'x.example.com'], '/a'],
+    ['https://x.example.com:8443/a', ['x.example.com:8443'], '/a'],
+    ['http://localhost:8080/generated', ['localhost:8080'], '/generated'],
+    ['http://localhost/generated', ['localhost:80', 'localhost'], '/generated'],
+    ['http://localhost:443/generated', ['localhost:443'], '/generated'],
+    ['http://[::1]:8080/a', ['[::1]:8080'], '/a'],
+  ])('%s → hosts %j, path %j', (uri, hosts, path) => {
+    expect(routeOf(uri)).toEqual({ hosts, path });
+  });
+
+  it.each(['not a url', '/relative/path', 'ftp://x.example.com/a', 'mailto:a@b.c', 'https://h.example.com/authservers/a/b', 'https://h.example.com/AuthServers/a/b'])('%s is not routable', (uri) => {
+    expect(routeOf(uri)).toBeUndefined();
+  });
+});
+
 describe('jwksURIFor', () => {
   it.each([
     ['https://login.example.com/team-a', 'https://login.example.com/team-a/oauth2/jwks'],

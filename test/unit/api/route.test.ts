@@ -95,7 +95,7 @@ describe('the router reads a request the way the conflict check reads an issuer'
   ])('%s is answered on Host %j and not on %j', (issuerURI, answered, not) => {
     const store = new JwksStore();
     store.set(doc({ issuerURI, keys: [rsaKey('k')] }));
-    for (const host of answered) expect(store.lookup(host, '/t/oauth2/jwks')).toBeDefined();
+    for (const host of answered) expect(store.lookup(host, '/t/oauth2/jwks')).toBe(store.get('team-a', 'login')!.jwks);
     for (const host of not) expect(store.lookup(host, '/t/oauth2/jwks')).toBeUndefined();
   });
 });

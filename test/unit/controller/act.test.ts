@@ -2,8 +2,12 @@
 // first, and what is not written at all when an earlier write fails or this replica is not leader.
 import { act, type Executor } from '../../../src/controller/act.js';
 import type { Decision, SecretChange } from '../../../src/controller/decide.js';
+import type { IssuerDocument } from '../../../src/jwks/types.js';
 
-const document = { namespace: 'ns', name: 'a', issuerURI: 'https://a.example.com', servedOnIssuer: true, keys: [], cacheMaxAgeSeconds: 60, discoveryEnabled: true };
+const document: IssuerDocument = {
+  namespace: 'ns', name: 'a', issuerURI: 'https://a.example.com', servedOnIssuer: true, issuerRoute: { hosts: ['a.example.com:443', 'a.example.com'], path: '' },
+  keys: [], cacheMaxAgeSeconds: 60, discoveryEnabled: true,
+};
 const decision = (over: Partial<Decision> = {}): Decision => ({
   status: { observedGeneration: 1 }, statusChanged: true, document, events: [{ type: 'Normal', reason: 'NextKeyPublished', message: 'm' }], ...over,
 });

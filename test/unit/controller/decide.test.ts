@@ -7,6 +7,7 @@ import { decide, type Decision, type IssuerVerdict, type RefResolution } from '.
 import { loadKey } from '../../../src/keys/load.js';
 import type { LoadedKey } from '../../../src/keys/types.js';
 import { testSealer } from '../../support/seal.js';
+import { servedOn } from '../../support/issuer.js';
 
 const T0 = '2026-11-02T10:00:00Z';
 const T1 = '2026-11-02T11:00:00Z';
@@ -88,7 +89,7 @@ function authServer(opts: { extras?: string[]; signing?: string; generation?: nu
 }
 
 function run(as: AuthServer, resolutions: RefResolution[], opts: { issuer?: IssuerVerdict; now?: string } = {}): Decision {
-  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? { ok: true }, now: opts.now ?? T0, sealer: testSealer });
+  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? servedOn(ISSUER), now: opts.now ?? T0, sealer: testSealer });
 }
 
 /** The AuthServer as the next reconcile sees it: the written status, round-tripped through JSON. */
@@ -382,13 +383,13 @@ describe('decide: events', () => {
 
 describe('decide: idempotence', () => {
   const scenarios: Array<[string, () => RefResolution[], IssuerVerdict]> = [
-    ['all keys resolved', allResolved, { ok: true }],
-    ['a missing verify key', () => [ok('login-key-2026-11', KEY_NOV, 'SignAndVerify'), notFound('login-key-2026-10'), ok('login-key-2026-09', KEY_SEP)], { ok: true }],
+    ['all keys resolved', allResolved, servedOn(ISSUER)],
+    ['a missing verify key', () => [ok('login-key-2026-11', KEY_NOV, 'SignAndVerify'), notFound('login-key-2026-10'), ok('login-key-2026-09', KEY_SEP)], servedOn(ISSUER)],
     ['a broken signing key and a weak verify key', () => [
       refusal('login-key-2026-11', { 'pub.pem': pems.nov.spki }, 'SignAndVerify'),
       refusal('login-key-2026-10', { 'key.pem': rsa1024Pem }),
       notFound('login-key-2026-09'),
-    ], { ok: true }],
+    ], servedOn(ISSUER)],
     ['an issuer conflict', allResolved, CONFLICT],
     ['an invalid issuer', allResolved, INVALID],
     ['an issuer conflict and a missing key', () => [notFound('login-key-2026-11', 'SignAndVerify'), ok('login-key-2026-10', KEY_OCT), ok('login-key-2026-09', KEY_SEP)], CONFLICT],

@@ -17,7 +17,7 @@ const DEV: IssuerPolicy = { allowInsecure: true };
 
 describe('issuerVerdict', () => {
   it('accepts an https issuer with no policy and no older claimant', () => {
-    expect(issuerVerdict(authServer('https://login.example.com/t'), OPEN, undefined)).toEqual({ ok: true });
+    expect(issuerVerdict(authServer('https://login.example.com/t'), OPEN, undefined)).toEqual({ ok: true, value: { hosts: ['login.example.com:443', 'login.example.com'], path: '/t' } });
   });
 
   it('refuses the reserved /authservers/ prefix as InvalidIssuerURI, whatever the policy', () => {
@@ -41,7 +41,7 @@ describe('issuerVerdict', () => {
     expect(v).toMatchObject({ ok: false, problem: { reason: 'InsecureIssuerNotAllowed' } });
     expect(v.ok ? '' : v.problem.message).toContain('--allow-insecure-issuers');
     expect(v.ok ? '' : v.problem.message).toContain('http://login.example.com/t');
-    expect(issuerVerdict(as, DEV, undefined)).toEqual({ ok: true });
+    expect(issuerVerdict(as, DEV, undefined)).toEqual({ ok: true, value: { hosts: ['login.example.com:80', 'login.example.com'], path: '/t' } });
     expect(issuerClaim(as, OPEN)).toBeUndefined();
     expect(issuerClaim(as, DEV)).toEqual(['login.example.com:80/t', 'login.example.com/t']);
   });
@@ -49,13 +49,13 @@ describe('issuerVerdict', () => {
   it('refuses a host no rule grants to the namespace as IssuerNotAllowed, naming host and namespace', () => {
     const hostPolicy = parseHostPolicy('- {namespaces: [team-a, "team-a-*"], hosts: ["*.team-a.example.com"]}\n', 'policy.yaml');
     const policy: IssuerPolicy = { allowInsecure: false, hostPolicy };
-    expect(issuerVerdict(authServer('https://login.team-a.example.com/x', 'team-a-dev'), policy, undefined)).toEqual({ ok: true });
+    expect(issuerVerdict(authServer('https://login.team-a.example.com/x', 'team-a-dev'), policy, undefined)).toEqual({ ok: true, value: { hosts: ['login.team-a.example.com:443', 'login.team-a.example.com'], path: '/x' } });
     const v = issuerVerdict(authServer('https://login.team-a.example.com/x', 'team-b'), policy, undefined);
     expect(v).toMatchObject({ ok: false, problem: { reason: 'IssuerNotAllowed' } });
     expect(v.ok ? '' : v.problem.message).toMatch(/"login\.team-a\.example\.com".*"team-b"/);
     expect(issuerClaim(authServer('https://login.team-a.example.com/x', 'team-b'), policy)).toBeUndefined();
     // The port is not part of what a rule grants; the case and trailing dot of the host are not either.
-    expect(issuerVerdict(authServer('https://LOGIN.team-a.example.com.:8443/x'), policy, undefined)).toEqual({ ok: true });
+    expect(issuerVerdict(authServer('https://LOGIN.team-a.example.com.:8443/x'), policy, undefined)).toEqual({ ok: true, value: { hosts: ['login.team-a.example.com:8443'], path: '/x' } });
   });
 
   it('gives IssuerConflict, naming the older AuthServer, only to an issuer that is otherwise allowed', () => {

@@ -53,8 +53,10 @@ describe('SecretIndex', () => {
     idx.remove('team-a', 'login');
     expect(idx.isReferenced('team-a', 'key-a')).toBe(false);
     expect(idx.isReferenced('team-a', 'key-b')).toBe(false);
-    // Removing an unknown AuthServer is harmless.
-    expect(() => idx.remove('team-a', 'never-seen')).not.toThrow();
+    // Removing an unknown AuthServer is harmless: the others keep their references.
+    idx.set('team-a', 'other', ['key-c']);
+    idx.remove('team-a', 'never-seen');
+    expect(idx.isReferenced('team-a', 'key-c')).toBe(true);
   });
 
   it('keeps a shared Secret referenced while any AuthServer still refers to it', () => {

@@ -3,9 +3,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { PublicJwk } from '../../../src/keys/types.js';
-import type { IssuerDocument } from '../../../src/jwks/types.js';
+import { checkIssuer } from '../../../src/api/issuer.js';
+import type { IssuerDocument, PublishedSettings } from '../../../src/jwks/types.js';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { close, createJwksServer, listen, type JwksServerOptions } from '../../../src/jwks/server.js';
+import { createJwksServer, type JwksServerOptions } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
 
 export function rsaKey(kid: string, alg: PublicJwk['alg'] = 'RS256'): PublicJwk {
   return { kty: 'RSA', kid, use: 'sig', alg, n: `n-of-${kid}`, e: 'AQAB' };
@@ -15,17 +17,23 @@ export function ecKey(kid: string): PublicJwk {
   return { kty: 'EC', kid, use: 'sig', alg: 'ES256', crv: 'P-256', x: `x-of-${kid}`, y: `y-of-${kid}` };
 }
 
-export function doc(overrides: Partial<IssuerDocument> = {}): IssuerDocument {
-  return {
+/**
+ * A document as the controller hands it over: served on the route of its issuer URI unless
+ * `servedOnIssuer: false` (or the URI is not one the controller would serve).
+ */
+export function doc(overrides: Partial<PublishedSettings> & { servedOnIssuer?: boolean } = {}): IssuerDocument {
+  const { servedOnIssuer = true, ...settings } = overrides;
+  const published: PublishedSettings = {
     namespace: 'team-a',
     name: 'login',
     issuerURI: 'https://login.example.com/team-a',
-    servedOnIssuer: true,
     keys: [rsaKey('k1'), rsaKey('k2')],
     cacheMaxAgeSeconds: 300,
     discoveryEnabled: true,
-    ...overrides,
+    ...settings,
   };
+  const check = checkIssuer(published.issuerURI, true);
+  return servedOnIssuer && check.ok ? { ...published, servedOnIssuer: true, issuerRoute: check.value.route } : { ...published, servedOnIssuer: false };
 }
 
 export interface Reply {

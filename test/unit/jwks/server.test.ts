@@ -2,8 +2,9 @@
 // graceful close.
 import http from 'node:http';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { close, createJwksServer, ifNoneMatchMatches, listen } from '../../../src/jwks/server.js';
-import { parseHostPort } from '../../../src/config.js';
+import { createJwksServer, ifNoneMatchMatches } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
+import { parseHostPort } from '../../../src/http/host-port.js';
 import { connect, doc, ecKey, parseJson, rawExchange, readUntilClose, request, rsaKey, startServer, type TestServer } from './helpers.js';
 
 const HOST = { host: 'login.example.com' };

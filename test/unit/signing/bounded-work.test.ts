@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
-import { close, listen } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
 import { MAX_JSON_DEPTH, MAX_KEYS_TO_SIGN } from '../../../src/signing/claims.js';
 import { SigningKeyStore } from '../../../src/signing/key-store.js';
 import { createSigningServer, DEFAULT_SIGNING_MAX_CONNECTIONS, type SigningServerDeps, type SigningServerOptions } from '../../../src/signing/server.js';

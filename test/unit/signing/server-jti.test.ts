@@ -1,7 +1,7 @@
 // Every token the signing server makes without a caller jti gets its own random 128-bit jti, also
 // across the refills of the server's buffer of random bytes (src/signing/server.ts jtiSource).
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { close, listen } from '../../../src/jwks/server.js';
+import { close, listen } from '../../../src/http/listen.js';
 import { SigningKeyStore } from '../../../src/signing/key-store.js';
 import { createSigningServer } from '../../../src/signing/server.js';
 import { silentLogger } from '../../support/logger.js';

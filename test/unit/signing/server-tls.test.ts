@@ -1,13 +1,13 @@
 // The signing listener speaks HTTPS (TLS 1.2+) with the --signing-tls-* files, and picks up a
-// renewed certificate for new connections without a restart (jwks/tls.ts TlsFiles, shared with
+// renewed certificate for new connections without a restart (http/tls.ts TlsFiles, shared with
 // the JWKS listener).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TlsFiles } from '../../../src/jwks/tls.js';
-import { close, listen } from '../../../src/jwks/server.js';
+import { TlsFiles } from '../../../src/http/tls.js';
+import { close, listen } from '../../../src/http/listen.js';
 import { silentLogger } from '../../support/logger.js';
 import { createSigningServer } from '../../../src/signing/server.js';
 import { SigningKeyStore } from '../../../src/signing/key-store.js';

@@ -1,5 +1,5 @@
 // A share of the signing listener's connections per source (issue 20, point 3). Connection-flood
-// relief (jwks/overload.ts) closes idle connections, but a caller whose connections are all busy
+// relief (overload.ts) closes idle connections, but a caller whose connections are all busy
 // (each waiting for the review of a made-up token) is not idle: it could hold every connection up
 // to the listener's cap, and every other caller's connect would be refused. Counting connections by
 // remote address and closing a source's connections beyond its share keeps room for everyone else.
