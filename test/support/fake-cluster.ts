@@ -120,7 +120,7 @@ function applyOperations(s: SecretSnapshot, ops: readonly SecretPatchOperation[]
     const parts = path.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
     const member = parts.pop() ?? '';
     const holder = parts.join('/') === 'data' ? s.data : s.annotations;
-    return [holder as Record<string, unknown>, member];
+    return [holder, member];
   };
   for (const op of ops) {
     const [to, member] = where(op.path);

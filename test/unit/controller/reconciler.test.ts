@@ -17,7 +17,7 @@ function authServer(tokenSignature: Record<string, unknown> = {}): AuthServer {
     apiVersion: 'signet.dev/v1alpha1', kind: 'AuthServer',
     metadata: { name: 'login', namespace: NAMESPACE, generation: 1, resourceVersion: '1', uid: 'uid-login' },
     spec: { issuerURI: 'https://login.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'login-key' }, keyGeneration: { algorithm: 'ES256' }, ...tokenSignature } },
-  } as AuthServer;
+  };
 }
 
 function setup(as: AuthServer = authServer()) {
