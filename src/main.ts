@@ -2,6 +2,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { systemClock } from './api/time.js';
 import { ConfigError, parseConfig } from './config.js';
 import { backoffDelay } from './controller/backoff.js';
 import { Controller } from './controller/controller.js';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  // One clock for every component that keeps time (api/time.ts).
+  const clock = systemClock;
   let elector: LeaderElector | undefined;
   const store = new JwksStore();
   // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
   // The controller needs the status seal key, read from the API; the listeners answer meanwhile.
   let controller: Controller | undefined;
   const saSigner = config.serviceAccountSigner && new ServiceAccountSigner({
-    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics,
+    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics, now: clock,
     onObservedIssuer: () => controller?.resyncAll(),
   });
   if (saSigner) {
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
       issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
       canWrite: () => !elector || elector.isLeader,
       sealer: hmacSealer(key),
+      clock,
       ...(saSigner && { serviceAccountIssuer: saSigner }),
     });
   };
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     elector = new LeaderElector(kc, {
       ...config.leaderElection,
       log,
+      clock,
       onStartedLeading: () => {
         metrics.leader.set(1);
         controller?.resyncAll();
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
     await listen(jwksServer, config.jwksBindAddress);
     await listen(healthServer, config.metricsBindAddress);
     if (config.signing) {
-      const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics });
+      const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics, clock });
       servers.push(signing.server);
       log.info('signing service listening', { address: signing.server.address(), https: signing.tls !== undefined });
     }

@@ -43,6 +43,7 @@ export interface ControllerOptions {
   serviceAccountIssuer?: EffectDeps['serviceAccountIssuer'];
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: ReconcilerDeps['sealer'];
+  /** One clock for the reconciler and the queue's timers (api/time.ts). */
   clock?: Clock;
 }
 
@@ -72,6 +73,7 @@ export class Controller {
       concurrency: opts.concurrency ?? 16,
       onDepth: (d) => metrics.queueDepth.set(d),
       onRetry: () => metrics.queueRetries.inc(),
+      ...(opts.clock && { clock: opts.clock }),
     });
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [''];
     for (const ns of scopes) {

@@ -17,6 +17,7 @@
 import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { systemClock, type Clock } from '../api/time.js';
 import { markActive, markBusy, protectFromConnectionFlood } from '../jwks/overload.js';
 import { answerClientErrors } from '../jwks/server.js';
 import type { TlsFiles } from '../jwks/tls.js';
@@ -63,8 +64,7 @@ export interface SigningServerDeps {
   observer?: SigningObserver;
   /** Told of every keyset export after it is logged (service.ts records an Event on the AuthServer). */
   onKeysetExport?: (e: KeysetExport) => void;
-  /** Milliseconds since the epoch. */
-  now?: () => number;
+  now?: Clock;
   /** Where RSA signatures are made; by default chosen from the CPUs this process may use (signature.ts). */
   rsaPlacement?: RsaPlacement;
   maxConcurrentSigning?: number;
@@ -110,7 +110,7 @@ function claimsError(rule: string, message: string): HttpError {
 }
 
 export function createSigningHandler(deps: SigningServerDeps): http.RequestListener {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   const { log, observer } = deps;
   const newJti = jtiSource();
   const jws = jwsSigner(signatureMaker(deps.rsaPlacement));
