@@ -14,7 +14,7 @@ import { keyringFrom, sameKeyring, sameKeys, type Keyring } from './keyring.js';
 import { chooseSigner, issuerProblems, type IssuerProblem } from './policy.js';
 import { checkStateFolder, encodeState, readState, writeState } from './state-file.js';
 
-/** What the reconciler asks of the cluster issuer (src/controller/reconciler.ts). */
+/** What a reconcile asks of the cluster issuer: decide (controller/plan.ts) its problems, act (controller/effects.ts) observe. */
 export interface ServiceAccountIssuerHook {
   /** Whether namespace/name is the cluster issuer: its signing key's private half is kept in memory. */
   is(key: string): boolean;
