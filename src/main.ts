@@ -2,6 +2,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { systemClock } from './api/time.js';
 import { ConfigError, parseConfig } from './config.js';
 import { backoffDelay } from './controller/backoff.js';
 import { Controller } from './controller/controller.js';
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  // One clock for every component that keeps time (api/time.ts).
+  const clock = systemClock;
   let elector: LeaderElector | undefined;
   const store = new JwksStore();
   // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
   // The controller needs the status seal key, read from the API; the listeners answer meanwhile.
   let controller: Controller | undefined;
   const saSigner = config.serviceAccountSigner && new ServiceAccountSigner({
-    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics,
+    ...config.serviceAccountSigner, makeSignature: signatureMaker(), log, metrics, now: clock,
     onObservedIssuer: () => controller?.resyncAll(),
   });
   if (saSigner) {
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
       issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
       canWrite: () => !elector || elector.isLeader,
       sealer: hmacSealer(key),
+      clock,
       ...(saSigner && { serviceAccountIssuer: saSigner }),
     });
   };
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     elector = new LeaderElector(kc, {
       ...config.leaderElection,
       log,
+      clock,
       onStartedLeading: () => {
         metrics.leader.set(1);
         controller?.resyncAll();
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
     await listen(jwksServer, config.jwksBindAddress);
     await listen(healthServer, config.metricsBindAddress);
     if (config.signing) {
-      const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics });
+      const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics, clock });
       servers.push(signing.server);
       log.info('signing service listening', { address: signing.server.address(), https: signing.tls !== undefined });
     }

@@ -1,11 +1,13 @@
 // Wiring of the AuthServer controller: informers feed indexes and the work queue; the queue's
 // workers run the reconciler. Informer handlers only enqueue keys (they are not awaited).
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Clock } from '../api/time.js';
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import { generateKeyMaterial } from '../keys/generate.js';
 import { makeApiClient } from '../kube/client.js';
 import { eventRecorder } from '../kube/events.js';
+import { readSecret } from '../kube/secrets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Informer, objectKey } from './informer.js';
@@ -13,6 +15,8 @@ import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
 import { issuerClaim, servedIssuer, type IssuerPolicy } from './issuer-ownership.js';
 import type { ReconcileOutcome } from './outcome.js';
+import { clusterExecutor, type EffectDeps } from './effects.js';
+import { ReconcileMemory } from './memory.js';
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { readinessOf } from './readiness.js';
 import { SecretIndex, referencedSecretNames } from './secret-index.js';
@@ -26,21 +30,23 @@ export interface ControllerOptions {
   namespaces: string[];
   store: Pick<JwksStore, 'set' | 'delete'>;
   /** The signing service's keys (DESIGN §9), which the reconciler fills on every replica. */
-  signingKeys?: ReconcilerDeps['signingKeys'];
+  signingKeys?: EffectDeps['signingKeys'];
   log: Logger;
   metrics: Metrics;
   canWrite?: () => boolean;
   concurrency?: number;
   /** Seam for tests and benchmarks. */
-  generate?: ReconcilerDeps['generate'];
+  generate?: EffectDeps['generate'];
   /** Keys generated at once (see generation-limit.ts). */
   generationConcurrency?: number;
   /** What the cluster admin allows of issuers (default: https only, any host). */
   issuerPolicy?: IssuerPolicy;
   /** The cluster's service-account issuer (DESIGN §12). */
-  serviceAccountIssuer?: ReconcilerDeps['serviceAccountIssuer'];
+  serviceAccountIssuer?: EffectDeps['serviceAccountIssuer'];
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: ReconcilerDeps['sealer'];
+  /** One clock for the reconciler and the queue's timers (api/time.ts). */
+  clock?: Clock;
 }
 
 export class Controller {
@@ -51,6 +57,8 @@ export class Controller {
   private readonly issuerPolicy: IssuerPolicy;
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
+  /** What the reconciler remembers; told here which Secrets are no longer referenced. */
+  private readonly memory = new ReconcileMemory();
   /** AuthServers whose documents are in the store. */
   private readonly published = new Set<string>();
   private servingAll = false;
@@ -67,6 +75,7 @@ export class Controller {
       concurrency: opts.concurrency ?? 16,
       onDepth: (d) => metrics.queueDepth.set(d),
       onRetry: () => metrics.queueRetries.inc(),
+      ...(opts.clock && { clock: opts.clock }),
     });
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [''];
     for (const ns of scopes) {
@@ -84,11 +93,7 @@ export class Controller {
         onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'secrets', reason }),
       }));
     }
-    this.reconciler = new Reconciler({
-      getAuthServer: (key) => this.getAuthServer(key),
-      secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
-      issuers: this.issuers,
-      issuerPolicy: this.issuerPolicy,
+    const effects: EffectDeps = {
       core,
       custom: makeApiClient(kc, CustomObjectsApi, { canWrite }),
       events: eventRecorder(core),
@@ -106,9 +111,24 @@ export class Controller {
       ...(opts.serviceAccountIssuer && { serviceAccountIssuer: opts.serviceAccountIssuer }),
       canWrite,
       generate: limitConcurrency(opts.generate ?? generateKeyMaterial, opts.generationConcurrency ?? GENERATION_CONCURRENCY),
-      sealer: opts.sealer,
       log,
       metrics,
+      memory: this.memory,
+    };
+    this.reconciler = new Reconciler({
+      reader: {
+        authServer: (key) => this.getAuthServer(key),
+        secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
+        readSecret: (namespace, name) => readSecret(core, namespace, name),
+        olderClaimant: (key) => this.issuers.olderClaimant(key),
+      },
+      memory: this.memory,
+      executor: (key, as) => clusterExecutor(effects, key, as),
+      issuerPolicy: this.issuerPolicy,
+      sealer: opts.sealer,
+      ...(opts.serviceAccountIssuer && { serviceAccountIssuer: opts.serviceAccountIssuer }),
+      metrics,
+      ...(opts.clock && { clock: opts.clock }),
     });
   }
 
@@ -185,15 +205,15 @@ export class Controller {
     } else {
       const before = old ? referencedSecretNames(old) : [];
       this.secretIndex.set(ns, name, referencedSecretNames(obj));
-      for (const s of before) if (!this.secretIndex.isReferenced(ns, s)) this.reconciler.forgetSecret(ns, s);
+      for (const s of before) if (!this.secretIndex.isReferenced(ns, s)) this.memory.forgetSecret(ns, s);
     }
     // Our own status write coming back needs no reconcile (at 10,000 AuthServers, half the work).
-    if (type !== 'update' || !this.reconciler.caughtUp(key, obj)) this.queue.add(key);
+    if (type !== 'update' || !this.memory.caughtUp(key, obj)) this.queue.add(key);
     for (const k of affected) this.queue.add(k);
   }
 
   private dropUnreferenced(ns: string, secret: string, except: string): void {
-    if (this.secretIndex.authServersFor(ns, secret).every((k) => k === except)) this.reconciler.forgetSecret(ns, secret);
+    if (this.secretIndex.authServersFor(ns, secret).every((k) => k === except)) this.memory.forgetSecret(ns, secret);
   }
 
   private onSecret(obj: KubernetesObject): void {

@@ -7,10 +7,11 @@ import { jwksURIFor } from '../api/issuer.js';
 import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';
 import type { EffectiveSpec } from '../api/defaults.js';
 import type { Problem, Result } from '../api/result.js';
+import { ceilStatusTime, statusTime } from '../api/time.js';
 import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason, RetiredKey } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';
 import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
-import { ceilIso, decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
+import { decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
 import type { Sealer } from '../rotation/seal.js';
 import { readRequests } from '../rotation/secret-layout.js';
 
@@ -45,9 +46,8 @@ export interface DecisionInput {
   /** Signing ref first, then the verify refs in spec order. */
   resolutions: RefResolution[];
   issuer: IssuerVerdict;
-  now: string;
-  /** `now` to the millisecond, for the rotation timeline (default: `now`). */
-  nowMs?: number;
+  /** Epoch milliseconds (api/time.ts). */
+  now: number;
   /** Public JWKs this process served, by kid: what a key replaced in place looked like. */
   jwkOf?: (kid: string) => RetiredKey['jwk'] | undefined;
   /** Why this AuthServer cannot be the cluster's service-account issuer (src/sa-signer/policy.ts), when it is that. */
@@ -130,10 +130,9 @@ export function decide(input: DecisionInput): Decision {
   const extras = resolutions.filter((r) => r.role === 'VerifyOnly');
 
   const served = resolutions.filter((r): r is RefResolution & { outcome: { ok: true; value: AnyLoadedKey } } => r.outcome.ok);
-  const nowMs = input.nowMs ?? Date.parse(now);
   const signingServed = served.find((r) => r.role === 'SignAndVerify');
   const rotation = decideRotation({
-    now: nowMs, spec, previous, requests: readRequests(authServer.metadata.annotations),
+    now, spec, previous, requests: readRequests(authServer.metadata.annotations),
     ...(signingServed ? { signing: { secretName: signingServed.secretName, key: signingServed.outcome.value, generated: signingServed.rotatable === true, layout: signingServed.layout } } : {}),
     served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.value.kid, generated: r.generated === true })),
     jwkOf: input.jwkOf ?? (() => undefined),
@@ -142,7 +141,7 @@ export function decide(input: DecisionInput): Decision {
     sealer: input.sealer,
   });
   // A kid already in status keeps its publishedSince; a new one is stamped with now, rounded up.
-  const publishedSince = (kid: string): string => previous.keys?.find((k) => k.kid === kid)?.publishedSince ?? ceilIso(nowMs);
+  const publishedSince = (kid: string): string => previous.keys?.find((k) => k.kid === kid)?.publishedSince ?? ceilStatusTime(now);
   const statusOf = (r: (typeof served)[number]): KeyStatus => ({
     secretName: r.secretName,
     kid: r.outcome.value.kid,
@@ -152,7 +151,7 @@ export function decide(input: DecisionInput): Decision {
     generated: r.generated === true,
     publishedSince: publishedSince(r.outcome.value.kid),
     state: r.role === 'SignAndVerify' ? 'Active' : 'Verify',
-    ...(r.role === 'SignAndVerify' && spec.rotation.configured && rotation.activeSince !== undefined ? { activatesAt: ceilIso(rotation.activeSince) } : {}),
+    ...(r.role === 'SignAndVerify' && spec.rotation.configured && rotation.activeSince !== undefined ? { activatesAt: ceilStatusTime(rotation.activeSince) } : {}),
   });
   // DESIGN §8 order: the active key, the next key, extra verify refs in spec order, retired keys; a kid once.
   // A shared secret (HS*, only with spec.signing.enabled) has a status entry but no JWK: never published.
@@ -165,7 +164,7 @@ export function decide(input: DecisionInput): Decision {
   if (next && signingServed) {
     add({
       secretName: signingServed.secretName, kid: next.key.kid, role: 'VerifyOnly', algorithm: next.key.algorithm, keySize: next.key.keySize,
-      generated: true, publishedSince: ceilIso(next.publishedSince), state: 'Next', activatesAt: ceilIso(next.activatesAt),
+      generated: true, publishedSince: ceilStatusTime(next.publishedSince), state: 'Next', activatesAt: ceilStatusTime(next.activatesAt),
     }, next.key.publicJwk);
   }
   for (const r of served) if (r.role === 'VerifyOnly') add(statusOf(r), r.outcome.value.publicJwk);
@@ -173,7 +172,7 @@ export function decide(input: DecisionInput): Decision {
     const known = previous.keys?.find((p) => p.kid === k.kid);
     add({
       secretName: k.secretName, kid: k.kid, role: 'VerifyOnly', algorithm: (known?.algorithm ?? k.jwk.alg) as KeyStatus['algorithm'],
-      keySize: known?.keySize ?? 0, generated: known?.generated ?? false, publishedSince: known?.publishedSince ?? ceilIso(nowMs),
+      keySize: known?.keySize ?? 0, generated: known?.generated ?? false, publishedSince: known?.publishedSince ?? ceilStatusTime(now),
       state: 'Retired', retiresAt: k.retiresAt,
     }, k.jwk as PublicJwk);
   }
@@ -202,9 +201,9 @@ export function decide(input: DecisionInput): Decision {
     ...(signingKeyID ? { signingKeyID } : {}),
     tokenSignatureKeyCount: keys.length,
     keys,
-    ...(rotation.nextRotationTime !== undefined ? { nextRotationTime: ceilIso(rotation.nextRotationTime) } : {}),
+    ...(rotation.nextRotationTime !== undefined ? { nextRotationTime: ceilStatusTime(rotation.nextRotationTime) } : {}),
     ...(rotation.retired.length > 0 ? { retiredKeys: rotation.retired } : {}),
-    conditions: mergeConditions(previous.conditions, [signingCond, extrasCond, ready], generation, now),
+    conditions: mergeConditions(previous.conditions, [signingCond, extrasCond, ready], generation, statusTime(now)),
   };
 
   const events: RecordedEvent[] = [];
@@ -241,7 +240,7 @@ export function decide(input: DecisionInput): Decision {
   const wanted: SecretChange | undefined = missing.length > 0 ? { kind: 'GenerateMissing', secretNames: missing.map((r) => r.secretName) } : rotation.change;
   const change = issuer.ok ? wanted : undefined;
   // At most an hour ahead: setTimeout cannot wait past 24.8 days, and a clock that jumps is noticed.
-  const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.min(MAX_REQUEUE_MS, Math.max(0, rotation.nextRotationTime - nowMs));
+  const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.min(MAX_REQUEUE_MS, Math.max(0, rotation.nextRotationTime - now));
 
   const statusChanged = !isDeepStrictEqual(JSON.parse(JSON.stringify(previous)) as unknown, JSON.parse(JSON.stringify(status)) as unknown);
   return { status, statusChanged, document, events, ...(change ? { change } : {}), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };

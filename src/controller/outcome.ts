@@ -7,3 +7,9 @@ export interface ReconcileOutcome {
   /** Run the key again after this long (the next rotation transition, or at once after a Secret change). */
   requeueAfterMs?: number;
 }
+
+/** What act.ts adds for the reconciler alone. */
+export interface ActOutcome extends ReconcileOutcome {
+  /** Missing Secrets that could not be generated, with the API's message: facts for the next reconcile. */
+  generationFailures?: ReadonlyMap<string, string>;
+}

@@ -1,5 +1,6 @@
 // A de-duplicating work queue: a key waits at most once, is never processed by two workers at
 // once, and retries failures with per-key exponential backoff (the client-go workqueue contract).
+import { systemClock, type Clock } from '../api/time.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { ReconcileOutcome } from './outcome.js';
 
@@ -9,6 +10,8 @@ export interface QueueOptions {
   /** Called with the number of waiting keys whenever it changes. */
   onDepth?: (depth: number) => void;
   onRetry?: (key: string) => void;
+  /** When a delayed add is due (api/time.ts). */
+  clock?: Clock;
 }
 
 /** What a handler asks for: nothing (done), or to be run again after a delay (a reconcile's outcome). */
@@ -64,7 +67,7 @@ export class WorkQueue {
   /** Adds the key after `ms`; of two pending delayed adds for a key, the sooner one stands. */
   addAfter(key: string, ms: number): void {
     if (this.closed) return;
-    const due = Date.now() + ms;
+    const due = (this.opts.clock ?? systemClock)() + ms;
     const pending = this.timers.get(key);
     if (pending && pending.due <= due) return;
     if (pending) clearTimeout(pending.timer);

@@ -4,6 +4,7 @@
 // holder's clock, and a leader that has not renewed within the renew deadline stops leading
 // then, whatever call is still hanging: leadership is a deadline checked when asked and by a
 // timer, not a flag that the renewal loop would have to come back to clear (DESIGN §4).
+import { systemClock, type Clock } from '../api/time.js';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,10 +22,12 @@ export interface LeaderElectionOptions {
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   log: Logger;
+  clock?: Clock;
 }
 
 export class LeaderElector {
   readonly identity: string;
+  private readonly clock: Clock;
   private readonly api: CoordinationV1Api;
   private leading = false;
   /**
@@ -40,6 +43,7 @@ export class LeaderElector {
   private attempt: Promise<void> = Promise.resolve();
 
   constructor(kc: KubeConfig, private readonly opts: LeaderElectionOptions) {
+    this.clock = opts.clock ?? systemClock;
     // Half the renew deadline per call: a hung call leaves time for another attempt in it.
     this.api = makeApiClient(kc, CoordinationV1Api, { timeoutMs: opts.renewDeadlineMs / 2 });
     this.identity = opts.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -47,7 +51,7 @@ export class LeaderElector {
 
   /** True only while the last renew is younger than the renew deadline, whatever is in flight. */
   get isLeader(): boolean {
-    return this.leading && Date.now() - this.renewedAt < this.opts.renewDeadlineMs;
+    return this.leading && this.clock() - this.renewedAt < this.opts.renewDeadlineMs;
   }
 
   start(): void {
@@ -73,11 +77,11 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
-    const began = Date.now();
+    const began = this.clock();
     try {
       const won = await this.tryAcquireOrRenew();
       // A success that took longer than the renew deadline is no renewal: the deadline passed.
-      if (won && !this.stopped && Date.now() - began < this.opts.renewDeadlineMs) this.renewed(began);
+      if (won && !this.stopped && this.clock() - began < this.opts.renewDeadlineMs) this.renewed(began);
     } catch (err) {
       this.opts.log.warn('leader election attempt failed', { error: (err as Error).message });
     }
@@ -87,14 +91,14 @@ export class LeaderElector {
   private renewed(at: number): void {
     this.renewedAt = at;
     clearTimeout(this.deadline);
-    this.deadline = setTimeout(() => this.deadlinePassed(), at + this.opts.renewDeadlineMs - Date.now());
+    this.deadline = setTimeout(() => this.deadlinePassed(), at + this.opts.renewDeadlineMs - this.clock());
     this.setLeading(true);
   }
 
   private deadlinePassed(): void {
     if (!this.leading) return;
     this.opts.log.error('could not renew the leader lease within the renew deadline; stepping down', {
-      lease: `${this.opts.namespace}/${this.opts.leaseName}`, renewDeadlineMs: this.opts.renewDeadlineMs, sinceLastRenewMs: Date.now() - this.renewedAt,
+      lease: `${this.opts.namespace}/${this.opts.leaseName}`, renewDeadlineMs: this.opts.renewDeadlineMs, sinceLastRenewMs: this.clock() - this.renewedAt,
     });
     this.setLeading(false);
   }
@@ -126,10 +130,10 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const recordKey = `${spec.holderIdentity ?? ''}|${String(spec.renewTime ?? '')}`;
-    if (recordKey !== this.observed.key) this.observed = { key: recordKey, at: Date.now() };
+    if (recordKey !== this.observed.key) this.observed = { key: recordKey, at: this.clock() };
     const held = !!spec.holderIdentity;
     const mine = spec.holderIdentity === this.identity;
-    const expired = Date.now() > this.observed.at + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+    const expired = this.clock() > this.observed.at + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
     if (held && !mine && !expired) return false;
 
     lease.spec = {

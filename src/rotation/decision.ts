@@ -3,12 +3,13 @@
 // publish, the retired keys to keep, the one Secret change to make (as data) and the events. Pure.
 import type { EffectiveSpec } from '../api/defaults.js';
 import { formatDuration } from '../api/duration.js';
+import { ceilStatusTime } from '../api/time.js';
 import type { Algorithm, AuthServerStatus, EventReason, RetiredKey } from '../api/types.js';
 import type { AnyLoadedKey, KeyResult, LoadedKey } from '../keys/types.js';
 import { notPrePublished } from './pre-publication.js';
 import { promotedUnseen, replacedInPlace, retain, type Replaced, type ServedRef } from './retention.js';
 import { trustedRetired, type Sealer } from './seal.js';
-import { iso, type RotationRequests, type SecretRecord } from './secret-layout.js';
+import type { RotationRequests, SecretRecord } from './secret-layout.js';
 import { planRotation, type Trigger } from './timeline.js';
 
 /** What the signing Secret holds beyond key.pem, as the reconciler read it. */
@@ -66,9 +67,6 @@ export interface RotationDecision {
   notManaged?: string;
   events: RotationEvent[];
 }
-
-/** A time as status writes it, rounded up to the second: a key is never said to be served earlier than it was. */
-export const ceilIso = (t: number): string => iso(Math.ceil(t / 1000) * 1000);
 
 export function decideRotation(view: RotationView): RotationDecision {
   const { now, spec, previous, requests, signing } = view;
@@ -135,7 +133,7 @@ export function decideRotation(view: RotationView): RotationDecision {
     next = { key: nextLoaded.value, publishedSince: timeline.next.publishedSince, activatesAt: timeline.next.activatesAt };
     const wasNext = previousKeys.some((k) => k.kid === nextLoaded.value.kid && k.state === 'Next');
     if (!wasNext && !(tr?.kind === 'Promote')) {
-      events.push({ type: 'Normal', reason: 'NextKeyPublished', message: `Published the next signing key, kid "${nextLoaded.value.kid}" (Secret "${signing?.secretName}", next.key.pem); it signs from ${ceilIso(next.activatesAt)}` });
+      events.push({ type: 'Normal', reason: 'NextKeyPublished', message: `Published the next signing key, kid "${nextLoaded.value.kid}" (Secret "${signing?.secretName}", next.key.pem); it signs from ${ceilStatusTime(next.activatesAt)}` });
     }
   } else if (nextLoaded && !nextLoaded.ok) {
     events.push({ type: 'Warning', reason: 'KeyInvalid', message: nextLoaded.problem.message });

@@ -1,6 +1,7 @@
 // A manual change of the signing key takes effect at once (AppSSO semantics), but a key that signs
 // before verifiers' cached JWKS can hold it breaks their verification for up to one max-age: that
 // is worth a Warning event (SigningKeyNotPrePublished), and this is the check.
+import { parseTime } from '../api/time.js';
 import type { KeyStatus } from '../api/types.js';
 
 export interface SigningChange {
@@ -24,7 +25,7 @@ export function notPrePublished(change: SigningChange): { servedForMs: number } 
   if (previousSigningKid === undefined || previousSigningKid === kid) return undefined;
   const before = previousKeys.find((k) => k.kid === previousSigningKid);
   if (managed && before?.secretName === secretName) return undefined;
-  const since = Date.parse(previousKeys.find((k) => k.kid === kid)?.publishedSince ?? '');
-  const servedForMs = Number.isNaN(since) ? 0 : Math.max(0, now - since);
+  const since = parseTime(previousKeys.find((k) => k.kid === kid)?.publishedSince);
+  const servedForMs = since === undefined ? 0 : Math.max(0, now - since);
   return servedForMs < cacheMaxAgeSeconds * 1000 ? { servedForMs } : undefined;
 }

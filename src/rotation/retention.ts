@@ -3,7 +3,7 @@
 // or in place by whoever owns a Secret (cert-manager renewing tls.key, External Secrets) when
 // rotation.retainFor is set. status.retiredKeys is the record: ten at most, the oldest goes first.
 import type { KeyStatus, RetiredJwk, RetiredKey } from '../api/types.js';
-import { iso } from './secret-layout.js';
+import { statusTime } from '../api/time.js';
 
 export const MAX_RETIRED_KEYS = 10;
 
@@ -38,7 +38,7 @@ export function retain(previous: readonly RetiredKey[], replaced: readonly Repla
   for (const r of replaced) {
     const known = byKid.get(r.kid);
     if (known && at(known) >= r.retiresAt) continue;
-    byKid.set(r.kid, { kid: r.kid, secretName: r.secretName, retiresAt: iso(r.retiresAt), jwk: r.jwk });
+    byKid.set(r.kid, { kid: r.kid, secretName: r.secretName, retiresAt: statusTime(r.retiresAt), jwk: r.jwk });
   }
   const all = [...byKid.values()].sort((a, b) => at(a) - at(b));
   const expired = all.filter((k) => !(at(k) > now));

@@ -5,7 +5,7 @@
 // member Signet relies on; an entry without a valid seal is never served, and the leader drops it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RetiredKey } from '../api/types.js';
-import { iso } from './secret-layout.js';
+import { ceilStatusTime, parseTime } from '../api/time.js';
 
 export type UnsealedRetiredKey = Omit<RetiredKey, 'seal'>;
 
@@ -55,12 +55,12 @@ export function trustedRetired(owner: string, entries: readonly RetiredKey[], se
   const seen = new Set<string>();
   const latest = now + retainForMs;
   for (const e of entries) {
-    if (!sealer.verify(owner, e) || e.jwk?.kid !== e.kid || seen.has(e.kid) || Number.isNaN(Date.parse(e.retiresAt))) {
+    if (!sealer.verify(owner, e) || e.jwk?.kid !== e.kid || seen.has(e.kid) || parseTime(e.retiresAt) === undefined) {
       refused.push(e);
       continue;
     }
     seen.add(e.kid);
-    trusted.push(Date.parse(e.retiresAt) > latest ? { ...e, retiresAt: iso(Math.ceil(latest / 1000) * 1000) } : e);
+    trusted.push((parseTime(e.retiresAt) ?? 0) > latest ? { ...e, retiresAt: ceilStatusTime(latest) } : e);
   }
   return { trusted, refused };
 }

@@ -2,6 +2,7 @@
 // that signs, next.key.pem/next.pub.pem the pre-published next key, and a few annotations record
 // what Signet did, written in the same update as the key change they describe, so the Secret alone
 // says where the timeline stands after a crash, a restart or a leader change.
+import { parseTime, statusTime } from '../api/time.js';
 import { ROTATE_ANNOTATION, ROTATE_EMERGENCY_ANNOTATION } from '../api/types.js';
 import type { GeneratedKeyMaterial } from '../keys/types.js';
 
@@ -30,19 +31,13 @@ export interface SecretRecord {
   nextGeneratedAt?: number;
 }
 
-function time(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : t;
-}
-
 export function readSecretRecord(annotations: Readonly<Record<string, string>>): SecretRecord {
   const record: SecretRecord = {};
-  const activatedAt = time(annotations[ACTIVATED_AT_ANNOTATION]);
-  const requestedAt = time(annotations[ROTATION_REQUESTED_AT_ANNOTATION]);
+  const activatedAt = parseTime(annotations[ACTIVATED_AT_ANNOTATION]);
+  const requestedAt = parseTime(annotations[ROTATION_REQUESTED_AT_ANNOTATION]);
   if (activatedAt !== undefined) record.activatedAt = activatedAt;
   if (requestedAt !== undefined) record.requestedAt = requestedAt;
-  const nextGeneratedAt = time(annotations[NEXT_GENERATED_AT_ANNOTATION]);
+  const nextGeneratedAt = parseTime(annotations[NEXT_GENERATED_AT_ANNOTATION]);
   if (nextGeneratedAt !== undefined) record.nextGeneratedAt = nextGeneratedAt;
   if (annotations[ROTATE_HANDLED_ANNOTATION] !== undefined) record.handledRotate = annotations[ROTATE_HANDLED_ANNOTATION];
   if (annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION] !== undefined) record.handledEmergency = annotations[ROTATE_EMERGENCY_HANDLED_ANNOTATION];
@@ -78,7 +73,7 @@ export function readRequests(annotations: Readonly<Record<string, string>> | und
 /** The annotations a newly generated Secret starts with: requests made before it existed are not new to it. */
 export function initialAnnotations(requests: RotationRequests, now: number): Record<string, string> {
   return {
-    [ACTIVATED_AT_ANNOTATION]: iso(now),
+    [ACTIVATED_AT_ANNOTATION]: statusTime(now),
     ...(requests.rotate !== undefined ? { [ROTATE_HANDLED_ANNOTATION]: requests.rotate } : {}),
     ...(requests.emergency !== undefined ? { [ROTATE_EMERGENCY_HANDLED_ANNOTATION]: requests.emergency } : {}),
   };
@@ -91,22 +86,21 @@ export interface SecretChange {
 }
 
 const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
-export const iso = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Step 1: the next key beside the active one. A manual request is recorded as handled in the same write. */
 export function generateNextChange(material: GeneratedKeyMaterial, now: number, manual: RotationRequests | undefined): SecretChange {
   return {
     data: { [NEXT_KEY_PEM]: b64(material['key.pem']), [NEXT_PUB_PEM]: b64(material['pub.pem']) },
     annotations: {
-      [NEXT_GENERATED_AT_ANNOTATION]: iso(now),
-      ...(manual ? { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: manual.rotate ?? null } : {}),
+      [NEXT_GENERATED_AT_ANNOTATION]: statusTime(now),
+      ...(manual ? { [ROTATION_REQUESTED_AT_ANNOTATION]: statusTime(now), [ROTATE_HANDLED_ANNOTATION]: manual.rotate ?? null } : {}),
     },
   };
 }
 
 /** A manual request while a next key is already published: it signs as soon as pre-publication allows. */
 export function requestPromotionChange(requests: RotationRequests, now: number): SecretChange {
-  return { data: {}, annotations: { [ROTATION_REQUESTED_AT_ANNOTATION]: iso(now), [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null } };
+  return { data: {}, annotations: { [ROTATION_REQUESTED_AT_ANNOTATION]: statusTime(now), [ROTATE_HANDLED_ANNOTATION]: requests.rotate ?? null } };
 }
 
 /** One JSON Patch (RFC 6902) operation on a Secret. */
@@ -133,7 +127,7 @@ export function promoteOperations(layout: PromotionLayout, now: number): SecretP
   const ops: SecretPatchOperation[] = [{ op: 'move', from: secretPointer('data', NEXT_KEY_PEM), path: secretPointer('data', 'key.pem') }];
   if (layout.dataKeys.has(NEXT_PUB_PEM)) ops.push({ op: 'move', from: secretPointer('data', NEXT_PUB_PEM), path: secretPointer('data', 'pub.pem') });
   else if (layout.dataKeys.has('pub.pem')) ops.push({ op: 'remove', path: secretPointer('data', 'pub.pem') });
-  ops.push({ op: 'add', path: secretPointer('metadata', 'annotations', ACTIVATED_AT_ANNOTATION), value: iso(now) });
+  ops.push({ op: 'add', path: secretPointer('metadata', 'annotations', ACTIVATED_AT_ANNOTATION), value: statusTime(now) });
   for (const a of [ROTATION_REQUESTED_AT_ANNOTATION, NEXT_GENERATED_AT_ANNOTATION]) {
     if (layout.annotationKeys.has(a)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', a) });
   }
@@ -145,7 +139,7 @@ export function emergencyChange(material: GeneratedKeyMaterial, now: number, req
   return {
     data: { 'key.pem': b64(material['key.pem']), 'pub.pem': b64(material['pub.pem']), [NEXT_KEY_PEM]: null, [NEXT_PUB_PEM]: null },
     annotations: {
-      [ACTIVATED_AT_ANNOTATION]: iso(now),
+      [ACTIVATED_AT_ANNOTATION]: statusTime(now),
       [ROTATION_REQUESTED_AT_ANNOTATION]: null,
       [NEXT_GENERATED_AT_ANNOTATION]: null,
       [ROTATE_EMERGENCY_HANDLED_ANNOTATION]: requests.emergency ?? null,

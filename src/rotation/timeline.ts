@@ -10,6 +10,7 @@
 // only after it was served for publishAhead, and a missed schedule causes one rotation, not many.
 import type { EffectiveRotation } from '../api/defaults.js';
 import { formatDuration } from '../api/duration.js';
+import { parseTime } from '../api/time.js';
 import type { KeyStatus } from '../api/types.js';
 import type { RotationRequests, SecretRecord } from './secret-layout.js';
 
@@ -67,16 +68,11 @@ export interface Timeline {
  */
 export const GENERATE_LEAD_MS = 1000;
 
-const time = (value: string | undefined): number | undefined => {
-  const t = value === undefined ? NaN : Date.parse(value);
-  return Number.isNaN(t) ? undefined : t;
-};
-
 /** When the active key began to sign: the Secret's record, else the status, else now (a full period from now: never early). */
 function activeSince(signing: SigningSecretState, previous: readonly KeyStatus[], now: number): number {
   if (signing.activatedAt !== undefined) return signing.activatedAt;
   const known = previous.find((k) => k.kid === signing.activeKid && k.state !== 'Retired');
-  return time(known?.state === 'Active' || known?.state === 'Next' ? known.activatesAt : undefined) ?? time(known?.publishedSince) ?? now;
+  return parseTime(known?.state === 'Active' || known?.state === 'Next' ? known.activatesAt : undefined) ?? parseTime(known?.publishedSince) ?? now;
 }
 
 function notManagedMessage(signing: SigningSecretState, asked: string): string {
@@ -103,7 +99,7 @@ export function planRotation(input: TimelineInput): Timeline {
   if (signing.nextKid !== undefined) {
     const published = previousKeys.find((k) => k.kid === signing.nextKid && k.state === 'Next');
     // Status may be written by others: a publication earlier than the Secret's record is not believed.
-    const publishedSince = Math.max(time(published?.publishedSince) ?? now, signing.nextGeneratedAt ?? -Infinity);
+    const publishedSince = Math.max(parseTime(published?.publishedSince) ?? now, signing.nextGeneratedAt ?? -Infinity);
     // A next key with neither a request nor a schedule (period removed mid-rotation) finishes its rotation.
     const wanted = signing.requestedAt ?? (policy.periodMs !== undefined ? since + policy.periodMs : publishedSince);
     const activatesAt = Math.max(wanted, publishedSince + policy.publishAheadMs);

@@ -4,6 +4,7 @@
 // change, and served over ExternalJWTSigner (grpc-server.ts).
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { EffectiveSpec } from '../api/defaults.js';
+import { systemClock, type Clock } from '../api/time.js';
 import type { Decision, RefResolution } from '../controller/decide.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -13,7 +14,7 @@ import { keyringFrom, sameKeyring, sameKeys, type Keyring } from './keyring.js';
 import { chooseSigner, issuerProblems, type IssuerProblem } from './policy.js';
 import { checkStateFolder, encodeState, readState, writeState } from './state-file.js';
 
-/** What the reconciler asks of the cluster issuer (src/controller/reconciler.ts). */
+/** What a reconcile asks of the cluster issuer: decide (controller/plan.ts) its problems, act (controller/effects.ts) observe. */
 export interface ServiceAccountIssuerHook {
   /** Whether namespace/name is the cluster issuer: its signing key's private half is kept in memory. */
   is(key: string): boolean;
@@ -33,7 +34,7 @@ export interface ServiceAccountSignerOptions {
   metrics: Metrics;
   /** The issuer the kube-apiserver asks for changed: reconcile the AuthServer again (its status says so). */
   onObservedIssuer: () => void;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** How long a call waits for a first keyring (a fresh node, no state file yet) before it is refused. */
@@ -55,7 +56,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
   constructor(private readonly opts: ServiceAccountSignerOptions) {}
 
   private now(): number {
-    return this.opts.now?.() ?? Date.now();
+    return (this.opts.now ?? systemClock)();
   }
 
   /** Reads the state file and serves the socket; throws (StateFileError, SignerError) with what to fix. */
@@ -156,7 +157,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
   /** The keyring, waiting for a first one within the call's deadline. */
   private async current(deadlineMs: number): Promise<Keyring> {
     if (this.keyring) return this.keyring;
-    const waitMs = Math.min(deadlineMs - Date.now() - 500, FIRST_KEYRING_WAIT_MS);
+    const waitMs = Math.min(deadlineMs - this.now() - 500, FIRST_KEYRING_WAIT_MS);
     if (waitMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);

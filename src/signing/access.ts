@@ -12,6 +12,7 @@
 import { hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../api/time.js';
 import { FairQueue, QueueFullError } from './fair-queue.js';
 import { inspectToken } from './token-shape.js';
 import { SignetError } from '../api/errors.js';
@@ -65,8 +66,8 @@ export interface AccessOptions {
   maxEntries?: number;
   maxNegativeEntries?: number;
   maxAgeMs?: number;
-  /** Wall clock (ms since the epoch), for tokens' `exp`. */
-  now?: () => number;
+  /** Wall clock, for tokens' `exp`. */
+  now?: Clock;
   /** Monotonic clock (ms), for how long an answer has been cached. */
   monotonicNow?: () => number;
   /** Called for every lookup, for the cache-hit metric. */
@@ -96,7 +97,7 @@ export class AccessChecker {
   /** Reviews on their way, shared by concurrent requests with the same key; bounded by the queue. */
   private readonly inFlight = new Map<string, Promise<Answer>>();
   private readonly maxAgeMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly queue: FairQueue;
 
   constructor(private readonly reviewer: Reviewer, private readonly opts: AccessOptions = {}) {
@@ -107,7 +108,7 @@ export class AccessChecker {
       maxQueuedPerSource: Math.min(maxQueued, opts.maxQueuedReviewsPerSource ?? DEFAULT_MAX_QUEUED_REVIEWS_PER_SOURCE),
     });
     this.maxAgeMs = Math.min(opts.maxAgeMs ?? MAX_CACHE_MS, MAX_CACHE_MS);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
     const perf = { now: opts.monotonicNow ?? (() => performance.now()) };
     const common = { ttl: this.maxAgeMs, ttlResolution: 0, perf };
     this.positive = new LRUCache<string, Answer>({ ...common, max: opts.maxEntries ?? DEFAULT_CACHE_ENTRIES });

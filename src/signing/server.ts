@@ -20,6 +20,7 @@ import { markActive, markBusy } from '../http/overload.js';
 import { createListener } from '../http/server.js';
 import { SOURCE_SHARE } from '../http/source-connections.js';
 import type { TlsFiles } from '../http/tls.js';
+import { systemClock, type Clock } from '../api/time.js';
 import type { Logger } from '../observability/logger.js';
 import { ReviewsBusyError, type AccessChecker, type AccessRequest, type Identity } from './access.js';
 import { applyClaimRules, parseSignFields, type ClaimsContext, type ClaimsResult } from './claims.js';
@@ -62,8 +63,7 @@ export interface SigningServerDeps {
   observer?: SigningObserver;
   /** Told of every keyset export after it is logged (service.ts records an Event on the AuthServer). */
   onKeysetExport?: (e: KeysetExport) => void;
-  /** Milliseconds since the epoch. */
-  now?: () => number;
+  now?: Clock;
   /** Where RSA signatures are made; by default chosen from the CPUs this process may use (signature.ts). */
   rsaPlacement?: RsaPlacement;
   maxConcurrentSigning?: number;
@@ -109,7 +109,7 @@ function claimsError({ problem }: ClaimsResult & { ok: false }): HttpError {
 }
 
 export function createSigningHandler(deps: SigningServerDeps): http.RequestListener {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   const { log, observer } = deps;
   const newJti = jtiSource();
   const jws = jwsSigner(signatureMaker(deps.rsaPlacement));

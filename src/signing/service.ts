@@ -3,6 +3,7 @@
 // server, listening.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
+import type { Clock } from '../api/time.js';
 import type { SigningConfig } from '../config.js';
 import { listen } from '../http/listen.js';
 import { TlsFiles } from '../http/tls.js';
@@ -21,6 +22,7 @@ export interface SigningServiceDeps {
   keys: SigningKeyStore;
   log: Logger;
   metrics: Metrics;
+  clock: Clock;
 }
 
 /** Listening on config.bindAddress; rejects when the TLS files are unusable or the address is taken. */
@@ -28,9 +30,9 @@ export async function startSigningService(deps: SigningServiceDeps): Promise<{ s
   const { config, log, metrics } = deps;
   const tls = config.tls ? await TlsFiles.load(config.tls, { log }) : undefined;
   tls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'signing' }, ms / 1000));
-  const access = new AccessChecker(kubeReviewer(deps.kc, config.tokenAudiences), { onLookup: cacheObserver(metrics) });
+  const access = new AccessChecker(kubeReviewer(deps.kc, config.tokenAudiences), { onLookup: cacheObserver(metrics), now: deps.clock });
   const server = createSigningServer(
-    { keys: deps.keys, access, log, observer: signingObserver(metrics), onKeysetExport: keysetExportEvents(deps.kc, log) },
+    { keys: deps.keys, access, log, now: deps.clock, observer: signingObserver(metrics), onKeysetExport: keysetExportEvents(deps.kc, log) },
     { ...(tls && { tls }) },
   );
   try {

@@ -15,7 +15,7 @@ import { QueueFullError } from '../../../src/signing/fair-queue.js';
 import { HttpError } from '../../../src/signing/http.js';
 
 const errors: SignetError[] = [
-  new HostPolicyError('m'), new CliError('m'), new ConfigError('m'), new GenerationFailedError('m', new Map()), new TlsFilesError('m'),
+  new HostPolicyError('m'), new CliError('m'), new ConfigError('m'), new GenerationFailedError('m'), new TlsFilesError('m'),
   new DeadlineExceededError('m'), new NotLeaderError('m'), new ApiError(500, 'm'), new SignerError(13, 'm'), new StateFileError('m'),
   new ReviewsBusyError('m'), new QueueFullError('m'),
 ];

@@ -71,7 +71,7 @@ describe('decide: the NotUsableByKubeAPIServer warning', () => {
 
   function run(spec: AuthServerSpec, k: LoadedKey, status?: AuthServerStatus, generation = 1): Decision {
     const as: AuthServer = { apiVersion: 'signet.dev/v1alpha1', kind: 'AuthServer', metadata: { name: 'login', namespace: 'team-a', generation }, spec, ...(status ? { status } : {}) };
-    return decide({ authServer: as, spec: effectiveSpec(spec), resolutions: [{ secretName: 'login-key', role: 'SignAndVerify', outcome: { ok: true, value: k }, generated: true }], issuer: servedOn(as.spec.issuerURI), now: '2026-11-02T10:00:00Z', sealer: testSealer });
+    return decide({ authServer: as, spec: effectiveSpec(spec), resolutions: [{ secretName: 'login-key', role: 'SignAndVerify', outcome: { ok: true, value: k }, generated: true }], issuer: servedOn(as.spec.issuerURI), now: Date.parse('2026-11-02T10:00:00Z'), sealer: testSealer });
   }
   const spec: AuthServerSpec = { issuerURI: HTTPS, tokenSignature: { signAndVerifyKeyRef: { name: 'login-key' } } };
   const warnings = (d: Decision): string[] => d.events.filter((e) => e.reason === 'NotUsableByKubeAPIServer').map((e) => `${e.type}: ${e.message}`);

@@ -89,7 +89,7 @@ function authServer(opts: { extras?: string[]; signing?: string; generation?: nu
 }
 
 function run(as: AuthServer, resolutions: RefResolution[], opts: { issuer?: IssuerVerdict; now?: string } = {}): Decision {
-  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? servedOn(ISSUER), now: opts.now ?? T0, sealer: testSealer });
+  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions, issuer: opts.issuer ?? servedOn(ISSUER), now: Date.parse(opts.now ?? T0), sealer: testSealer });
 }
 
 /** The AuthServer as the next reconcile sees it: the written status, round-tripped through JSON. */

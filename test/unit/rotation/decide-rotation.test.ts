@@ -38,7 +38,7 @@ const verify: RefResolution = { secretName: 'ver', role: 'VerifyOnly', outcome: 
 const layout = (activatedAt: number, next?: LoadedKey): SigningLayout => ({ resourceVersion: '42', record: { activatedAt }, ...(next ? { next: { ok: true, value: next } } : {}) });
 
 function run(as: AuthServer, sig: RefResolution, now: number, jwkOf?: (kid: string) => LoadedKey['publicJwk'] | undefined): Decision {
-  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [sig, verify], issuer: servedOn('https://login.example.com'), now: iso(now), nowMs: now, sealer: testSealer, ...(jwkOf ? { jwkOf } : {}) });
+  return decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [sig, verify], issuer: servedOn('https://login.example.com'), now, sealer: testSealer, ...(jwkOf ? { jwkOf } : {}) });
 }
 const after = (as: AuthServer, d: Decision): AuthServer => ({ ...as, status: JSON.parse(JSON.stringify(d.status)) as AuthServerStatus });
 const kids = (d: Decision): string[] => d.document.keys.map((k) => k.kid);
@@ -150,8 +150,8 @@ it('an emergency asks for a new signing key at once; a manual rotate for the nex
 it('missing Secrets are generated before any rotation step, and not on a failed attempt', () => {
   const as = authServer({ period: '10s', publishAhead: '3s' });
   const missing: RefResolution = { secretName: 'ver', role: 'VerifyOnly', missing: true, outcome: { ok: false, problem: { reason: 'SecretNotFound', message: 'm' } } };
-  const d = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), missing], issuer: servedOn('https://login.example.com'), now: iso(T0 + 9 * S), sealer: testSealer });
+  const d = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), missing], issuer: servedOn('https://login.example.com'), now: T0 + 9 * S, sealer: testSealer });
   expect(d.change).toEqual({ kind: 'GenerateMissing', secretNames: ['ver'] });
-  const failed = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), { ...missing, outcome: { ok: false, problem: { reason: 'GenerationFailed', message: 'no' } } }], issuer: servedOn('https://login.example.com'), now: iso(T0 + 9 * S), sealer: testSealer });
+  const failed = decide({ authServer: as, spec: effectiveSpec(as.spec), resolutions: [signing(A, true, layout(T0)), { ...missing, outcome: { ok: false, problem: { reason: 'GenerationFailed', message: 'no' } } }], issuer: servedOn('https://login.example.com'), now: T0 + 9 * S, sealer: testSealer });
   expect(failed.change?.kind).toBe('GenerateNext');
 });

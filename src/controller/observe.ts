@@ -1,0 +1,125 @@
+// The read step of a reconcile: facts only, no wording and no writes. The AuthServer (or that it
+// is gone), each referenced Secret's parse result (or that it is missing, and why generating it
+// failed last time), the next key's parse result, and who else claims the issuer. decide
+// (plan.ts) turns them into messages and effects. A Secret is read from the API server only when
+// the watch reports a version not parsed yet.
+import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
+import { ok } from '../api/result.js';
+import type { AuthServer, KeyRole } from '../api/types.js';
+import { loadKey } from '../keys/load.js';
+import { isPublishable } from '../keys/symmetric.js';
+import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
+import type { SecretSnapshot } from '../kube/secrets.js';
+import { NEXT_KEY_DATA_KEYS, nextKeyData, readSecretRecord } from '../rotation/secret-layout.js';
+import { custodyOf, mayRotate, maySign } from './key-custody.js';
+import { SIGNING_VARIANT, type ParsedSecret, type ReconcileMemory } from './memory.js';
+
+/** Where observe reads from: the informers' caches and the API server. */
+export interface Reader {
+  authServer(key: string): AuthServer | undefined;
+  /** The resourceVersion the Secret watch has seen, if any. */
+  secretVersion(namespace: string, name: string): string | undefined;
+  /** A GET of the Secret; undefined when the API server says it does not exist. */
+  readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
+  /** The AuthServer that claimed this one's issuer first, if another did (issuer-index.ts). */
+  olderClaimant(key: string): string | undefined;
+}
+
+/** What was found for one referenced Secret. */
+export type RefFact = { secretName: string; role: KeyRole } & (
+  | { found: false; /** The API's message when the last attempt to generate it failed. */ generationFailure?: string }
+  | { found: true; secret: Omit<ParsedSecret, 'results'>; result: KeyResult<AnyLoadedKey>; /** next.key.pem, in a Secret Signet may rotate. */ next?: KeyResult<AnyLoadedKey> }
+);
+
+export type Observation =
+  | { key: string; gone: true }
+  | {
+    key: string;
+    gone: false;
+    authServer: AuthServer;
+    spec: EffectiveSpec;
+    /** Signing ref first, then the verify refs in spec order. */
+    refs: RefFact[];
+    olderClaimant: string | undefined;
+    /** The AuthServer is the cluster's service-account issuer (DESIGN §12). */
+    serviceAccountIssuer: boolean;
+    /** Public JWKs this process served for it, by kid. */
+    jwkOf: (kid: string) => PublicJwk | undefined;
+    /** Whether generation failures were recorded for it (they are consumed by this reconcile). */
+    failuresRecorded: boolean;
+  };
+
+export async function observe(key: string, reader: Reader, memory: ReconcileMemory, isServiceAccountIssuer: (key: string) => boolean): Promise<Observation> {
+  const authServer = memory.current(key, reader.authServer(key));
+  if (!authServer) return { key, gone: true };
+  const spec = effectiveSpec(authServer.spec);
+  const saIssuer = isServiceAccountIssuer(key);
+  const failures = memory.generationFailures(key);
+  const refs = [
+    { name: spec.signAndVerifyKeyRef.name, role: 'SignAndVerify' as const },
+    ...spec.extraVerifyKeyRefs.map((r) => ({ name: r.name, role: 'VerifyOnly' as const })),
+  ];
+  const facts = await Promise.all(refs.map(async (ref): Promise<RefFact> => {
+    const fact = await readRef(authServer, spec, ref.name, ref.role, saIssuer, reader, memory);
+    const failure = failures.get(ref.name);
+    return !fact.found && failure !== undefined ? { ...fact, generationFailure: failure } : fact;
+  }));
+  return {
+    key, gone: false, authServer, spec, refs: facts, olderClaimant: reader.olderClaimant(key),
+    serviceAccountIssuer: saIssuer, jwkOf: memory.jwkOf(key), failuresRecorded: failures.size > 0,
+  };
+}
+
+async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole, saIssuer: boolean, reader: Reader, memory: ReconcileMemory): Promise<RefFact> {
+  const namespace = as.metadata.namespace ?? '';
+  const authServer = as.metadata.name ?? '';
+  const requirePrivate = role === 'SignAndVerify';
+  // While the watch reports the version already parsed, the Secret has not changed: no GET.
+  const known = reader.secretVersion(namespace, secretName);
+  const cached = memory.parsedSecret(`${namespace}/${secretName}`);
+  let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer), saIssuer)) ? cached : undefined;
+  if (!entry) {
+    const secret = await reader.readSecret(namespace, secretName);
+    if (!secret) return { secretName, role, found: false };
+    entry = load(secret, requirePrivate, spec, authServer, saIssuer, memory);
+  }
+  const { results, ...facts } = entry;
+  const variant = variantOf(requirePrivate, spec, maySign(entry.custody, authServer), saIssuer);
+  const next = results.get(`next/${variant}`);
+  return { secretName, role, found: true, secret: facts, result: results.get(variant)!, ...(next ? { next } : {}) };
+}
+
+function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory): ParsedSecret {
+  const id = `${secret.namespace}/${secret.name}`;
+  let entry = memory.parsedSecret(id);
+  if (!entry || entry.version !== secret.resourceVersion) {
+    entry = {
+      version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: new Set(Object.keys(secret.data)), annotationKeys: new Set(Object.keys(secret.annotations)),
+      record: readSecretRecord(secret.annotations), results: new Map(),
+    };
+    memory.keepParsed(id, entry);
+  }
+  const signable = maySign(entry.custody, authServer);
+  const variant = variantOf(requirePrivate, spec, signable, saIssuer);
+  // The private half stays in memory only for the signing service (spec.signing.enabled) or the
+  // cluster's service-account issuer, and only of a Secret it may sign with (key-custody.ts); a
+  // shared secret is accepted only with the signing service.
+  const keepPrivate = keepsPrivate(requirePrivate, spec, signable, saIssuer);
+  const parse = (data: Record<string, Buffer>, dataKeyNames?: Readonly<Record<string, string>>): KeyResult<AnyLoadedKey> => {
+    const result = loadKey({ secretName: secret.name, data, annotations: secret.annotations, uid: secret.uid, requirePrivate, keyIdFormat: spec.keyIdFormat, allowSymmetric: keepPrivate && spec.signing.enabled, ...(dataKeyNames && { dataKeyNames }) });
+    return result.ok && !keepPrivate && isPublishable(result.value) ? ok({ ...result.value, privateKey: undefined }) : result;
+  };
+  if (!entry.results.has(variant)) entry.results.set(variant, parse(secret.data));
+  // The pre-published next key of a rotation, in a Secret Signet generated.
+  const next = mayRotate(entry.custody, authServer) ? nextKeyData(secret.data) : undefined;
+  if (next && !entry.results.has(`next/${variant}`)) entry.results.set(`next/${variant}`, parse(next, NEXT_KEY_DATA_KEYS));
+  return entry;
+}
+
+function keepsPrivate(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): boolean {
+  return requirePrivate && signable && (spec.signing.enabled || saIssuer);
+}
+
+function variantOf(requirePrivate: boolean, spec: EffectiveSpec, signable: boolean, saIssuer: boolean): string {
+  return `${requirePrivate}/${spec.keyIdFormat}${keepsPrivate(requirePrivate, spec, signable, saIssuer) ? SIGNING_VARIANT : ''}`;
+}
