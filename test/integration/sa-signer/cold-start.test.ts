@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
 import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
-import { clients, installCrd, useNamespace } from '../../support/kube.js';
+import { run } from '../../support/helm.js';
+import { clients, installCrd, repoRoot, useNamespace } from '../../support/kube.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
 import { decodeJwt, startSignerApiServer, type SignerApiServer } from '../../support/sa-signer.js';
 
@@ -78,3 +79,20 @@ it('the API server restarted while Signet runs comes up and issues', async () =>
   expect(await api.tokenReview(after.token!)).toEqual({ authenticated: true, username: username() });
   expect(await api.tokenReview(before)).toEqual({ authenticated: true, username: username() });
 }, 150_000);
+
+it('kubectl signet status shows the cluster issuer like any AuthServer; the metrics count Sign calls, their latency and FetchKeys calls', async () => {
+  const as = await getAuthServer(ns.name, 'cluster-issuer');
+  const r = await run(join(repoRoot, 'bin/kubectl-signet'), ['--kubeconfig', process.env.KUBECONFIG ?? '', 'status', '-n', ns.name]);
+  expect(r.stderr).toBe('');
+  const row = r.stdout.trim().split('\n').find((l) => l.startsWith('cluster-issuer')) ?? '';
+  expect(row.split(/\s{3,}/).slice(0, 4)).toEqual(['cluster-issuer', issuer, 'True', 'Resolved']);
+  expect(row).toContain(as.status?.signingKeyID);
+  expect(row).toMatch(/1 Active, 1 Next/);
+
+  await api.tokenRequest(ns.name, 'app');
+  const metrics = await (await fetch(`http://127.0.0.1:${op!.metricsPort}/metrics`)).text();
+  expect(metrics).toMatch(/^signet_sa_signer_sign_total\{result="ok"\} [1-9]/m);
+  expect(metrics).toMatch(/^signet_sa_signer_sign_duration_seconds_count [1-9]/m);
+  expect(metrics).toMatch(/^signet_sa_signer_fetch_keys_total\{result="ok"\} [1-9]/m);
+  expect(metrics).toMatch(/^signet_sa_signer_listening 1$/m);
+}, 60_000);
