@@ -45,8 +45,9 @@ function serviceDefinition(): ServiceDefinition {
 }
 
 /**
- * Makes the socket path free to bind: a socket left by a process that died (nothing answers on it)
- * is removed; a socket that answers, or anything that is not a socket, is refused and left as it is.
+ * Makes the socket path free to bind: a socket of Signet's uid left by a process that died (nothing
+ * answers on it) is removed; a socket that answers, one of another user, or anything that is not a
+ * socket, is refused and left as it is.
  */
 export async function claimSocketPath(path: string): Promise<void> {
   let info;
@@ -58,6 +59,9 @@ export async function claimSocketPath(path: string): Promise<void> {
   }
   if (!info.isSocket()) {
     throw new SignerError(grpc.status.INTERNAL, `--service-account-signer-socket ${path} exists and is not a socket: Signet does not remove it; give a path that does not exist (Signet creates the socket)`);
+  }
+  if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
+    throw new SignerError(grpc.status.INTERNAL, `--service-account-signer-socket ${path} is a socket of uid ${info.uid}, not of Signet's uid ${process.getuid()}: Signet removes only a socket it left itself; remove it, or give another path`);
   }
   const answered = await new Promise<boolean>((resolve) => {
     const c = connect(path);

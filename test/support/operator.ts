@@ -33,6 +33,8 @@ export interface OperatorLaunch {
   onSpawn?: (op: RunningOperator) => void;
   /** How long to wait for /readyz before killing it (default 30 s). */
   readyTimeoutMs?: number;
+  /** What the start waits for (default: /readyz answers 200): for an operator whose API is not there yet. */
+  until?: (op: RunningOperator) => boolean | Promise<boolean>;
 }
 
 /**
@@ -65,12 +67,14 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
     },
   };
   launch.onSpawn?.(op);
+  // An operator that exits at start (a refused flag or file) fails the start at once, with its whole log.
+  const closed = new Promise<never>((_resolve, reject) => child.on('close', (code) => reject(new Error(`operator exited with ${code}`))));
   try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}`);
+    await Promise.race([closed, eventually(async () => {
+      if (launch.until) return launch.until(op);
       const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
       return res.status === 200;
-    }, { what: 'operator /readyz', timeoutMs: launch.readyTimeoutMs ?? 30_000, intervalMs: 100 });
+    }, { what: 'operator /readyz', timeoutMs: launch.readyTimeoutMs ?? 30_000, intervalMs: 100 })]);
   } catch (err) {
     await op.kill();
     throw new Error(`${(err as Error).message}\noperator logs:\n${logs.slice(-20).join('\n')}`, { cause: err });

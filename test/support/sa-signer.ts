@@ -2,17 +2,21 @@
 // control plane (same etcd, its own port) whose service-account tokens are signed by Signet over
 // --service-account-signing-endpoint, or, for the migration, by key files; and what a user does
 // with it: TokenRequest, TokenReview, SelfSubjectReview, /openid/v1/jwks, discovery.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { apiServerArgs, binaries, freePort, readControlPlane, spawnReaper, stopControlPlane } from '../controlplane/controlplane.js';
 import { eventually } from './eventually.js';
+import { kubeConfig } from './kube.js';
 
 export interface SignerApiServer {
   server: string;
   logFile: string;
+  /** A kubeconfig (the admin's) that talks to this API server: for a Signet that reads from the API server it signs for. */
+  kubeconfig: string;
   /** JSON request as the admin (or with `token`). */
   request(method: string, path: string, body?: unknown, token?: string): Promise<Answer>;
   /** TokenRequest for namespace/serviceaccount: the token, or the failed answer. */
@@ -24,6 +28,10 @@ export interface SignerApiServer {
   jwks(): Promise<{ keys: Array<Record<string, string>> }>;
   /** Stops it (SIGTERM) and starts it again with the same flags and port. */
   restart(mode?: SignerMode): Promise<void>;
+  /** Stops it (SIGTERM), keeping its port and data for up(). */
+  down(): Promise<void>;
+  /** Starts it again after down(), with the same flags and port. */
+  up(mode?: SignerMode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,20 +92,24 @@ function call(url: string, ca: string, method: string, token: string, body?: unk
 /**
  * Starts the API server and waits for /readyz. `--request-timeout=15s` so that a TokenRequest to
  * an absent signer fails in a test's time (the API server waits for the socket until then).
+ * `port`: for an issuer that is the API server's own URL (https://127.0.0.1:PORT).
  */
-export async function startSignerApiServer(opts: { issuer: string; mode: SignerMode; extraArgs?: string[] }): Promise<SignerApiServer> {
+export async function startSignerApiServer(opts: { issuer: string; mode: SignerMode; extraArgs?: string[]; port?: number }): Promise<SignerApiServer> {
   const cp = controlPlaneFiles();
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-sa-apiserver-'));
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const logFile = join(dataDir, 'kube-apiserver.log');
   const extra = ['--request-timeout=15s', ...(opts.extraArgs ?? [])];
   const handle = { pgids: [0], dataDir };
-  let child: ChildProcess | undefined;
   const server = `https://127.0.0.1:${port}`;
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  const admin = kubeConfig();
+  const own = new KubeConfig();
+  own.loadFromOptions({ clusters: admin.clusters.map((c) => ({ ...c, server })), users: admin.users, contexts: admin.contexts, currentContext: admin.currentContext });
+  writeFileSync(kubeconfig, own.exportConfig(), { mode: 0o600 });
   const start = async (mode: SignerMode): Promise<void> => {
     const log = openSync(logFile, 'a');
     const c = spawn(join(binaries(), 'kube-apiserver'), args(cp, port, opts.issuer, mode, extra), { stdio: ['ignore', log, log], detached: true });
-    child = c;
     handle.pgids = [c.pid ?? 0];
     spawnReaper({ ...handle }, process.pid);
     try {
@@ -112,11 +124,13 @@ export async function startSignerApiServer(opts: { issuer: string; mode: SignerM
   };
   const stopProcess = async (): Promise<void> => {
     await stopControlPlane(handle, { removeData: false });
-    child = undefined;
+    // A pgid once ours may be reused: never signal it again.
+    handle.pgids = [0];
   };
   const api: SignerApiServer = {
     server,
     logFile,
+    kubeconfig,
     request: (method, path, body, token) => call(`${server}${path}`, cp.ca, method, token ?? cp.adminToken, body),
     async tokenRequest(namespace, serviceAccount, expirationSeconds = 600) {
       const res = await api.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
@@ -145,8 +159,12 @@ export async function startSignerApiServer(opts: { issuer: string; mode: SignerM
       await stopProcess();
       await start(mode);
     },
+    down: stopProcess,
+    async up(mode = opts.mode) {
+      await start(mode);
+    },
     async stop() {
-      if (child) await stopControlPlane(handle, { removeData: true });
+      await stopControlPlane(handle, { removeData: true });
     },
   };
   await start(opts.mode);

@@ -3,7 +3,7 @@
 // a token for another issuer is refused; the socket path is claimed only when that is safe.
 import { spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,5 +107,15 @@ describe('claimSocketPath', () => {
     expect(statSync(stale).isSocket()).toBe(true);
     await expect(claimSocketPath(stale)).resolves.toBeUndefined();
     expect(() => statSync(stale)).toThrow('ENOENT');
+  });
+
+  it('leaves a dead socket of another user as it is', async () => {
+    const path = join(dir, 'foreign.sock');
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((resolve) => child.on('exit', resolve));
+    const other = (process.getuid?.() ?? 0) + 1;
+    chownSync(path, other, other);
+    await expect(claimSocketPath(path)).rejects.toThrow(`is a socket of uid ${other}, not of Signet's uid`);
+    expect(statSync(path).isSocket()).toBe(true);
   });
 });
