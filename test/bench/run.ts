@@ -13,6 +13,7 @@ const BENCHES: (() => Promise<{ default: Bench }>)[] = [
   () => import('./scale.js'),
   () => import('./readiness.js'),
   () => import('./signing.js'),
+  () => import('./sa-signer.js'),
 ];
 
 async function main(): Promise<void> {

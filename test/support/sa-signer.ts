@@ -14,6 +14,8 @@ import { kubeConfig } from './kube.js';
 
 export interface SignerApiServer {
   server: string;
+  /** The CA (its self-signed serving certificate) a client trusts the API server with. */
+  caFile: string;
   logFile: string;
   /** A kubeconfig (the admin's) that talks to this API server: for a Signet that reads from the API server it signs for. */
   kubeconfig: string;
@@ -129,6 +131,7 @@ export async function startSignerApiServer(opts: { issuer: string; mode: SignerM
   };
   const api: SignerApiServer = {
     server,
+    caFile: join(cp.pki, 'serving.crt'),
     logFile,
     kubeconfig,
     request: (method, path, body, token) => call(`${server}${path}`, cp.ca, method, token ?? cp.adminToken, body),
