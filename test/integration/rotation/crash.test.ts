@@ -10,7 +10,8 @@ import { eventually } from '../../support/eventually.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
 import { createAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { installCrd } from '../../support/kube.js';
-import { startWriteTrap, type TrapMoment, type TrappedWrite } from '../../support/write-trap.js';
+import { startWriteTrap, type TrapMoment } from '../../support/write-trap.js';
+import { rotationWrites } from './steps.js';
 import { jwksPath, readSecretKeys, servedKids, sleep, statusOf } from './support.js';
 
 const ns = useNamespace('rot-crash');
@@ -65,80 +66,6 @@ function watch(current: () => RunningOperator | undefined, path: string): { data
   return { data, stop: async () => { running = false; await loop; } };
 }
 
-interface SecretPatchBody { data?: Record<string, string | null> }
-interface StatusBody { status?: { keys?: Array<{ kid: string; state?: string }>; retiredKeys?: Array<{ kid: string }> } }
-
-/** One write of the rotation: which request it is (judged when armed), and whether it took effect. */
-interface Step {
-  name: string;
-  prepare(): Promise<{ matches: (w: TrappedWrite) => boolean; applied: () => Promise<boolean> }>;
-}
-
-const secretPath = (ns: string) => `/api/v1/namespaces/${ns}/secrets/crash-key`;
-const statusPath = (ns: string) => `/apis/signet.dev/v1alpha1/namespaces/${ns}/authservers/crash/status`;
-const isSecretPatch = (w: TrappedWrite, ns: string): boolean => w.method === 'PATCH' && w.path === secretPath(ns);
-const isStatusWrite = (w: TrappedWrite, ns: string): boolean => w.method === 'PUT' && w.path === statusPath(ns);
-const nextInStatus = async (ns: string) => ((await statusOf(ns, 'crash'))?.keys ?? []).some((k) => k.state === 'Next');
-const retiredKids = async (ns: string) => ((await statusOf(ns, 'crash'))?.retiredKeys ?? []).map((k) => k.kid);
-
-function steps(ns: string): Step[] {
-  return [
-    {
-      name: 'GenerateNext: the next key into the Secret',
-      prepare() {
-        return Promise.resolve({
-          matches: (w: TrappedWrite) => isSecretPatch(w, ns) && typeof (w.body as SecretPatchBody).data?.['next.key.pem'] === 'string',
-          applied: async () => (await readSecretKeys(ns, 'crash-key'))?.next !== undefined,
-        });
-      },
-    },
-    {
-      name: 'status: the next key published (state Next, publishedSince)',
-      prepare() {
-        return Promise.resolve({
-          matches: (w: TrappedWrite) => isStatusWrite(w, ns) && ((w.body as StatusBody).status?.keys ?? []).some((k) => k.state === 'Next'),
-          applied: () => nextInStatus(ns),
-        });
-      },
-    },
-    {
-      name: 'Promote: status records the replaced key in retiredKeys',
-      async prepare() {
-        const active = (await readSecretKeys(ns, 'crash-key'))?.active;
-        return {
-          matches: (w) => isStatusWrite(w, ns) && ((w.body as StatusBody).status?.retiredKeys ?? []).some((k) => k.kid === active),
-          applied: async () => (await retiredKids(ns)).includes(active ?? ''),
-        };
-      },
-    },
-    {
-      name: 'Promote: the next key into key.pem',
-      async prepare() {
-        const before = await readSecretKeys(ns, 'crash-key');
-        return {
-          // A JSON Patch that moves next.key.pem onto key.pem.
-          matches: (w) => isSecretPatch(w, ns) && Array.isArray(w.body)
-            && (w.body as Array<{ op?: string; from?: string; path?: string }>).some((o) => o.op === 'move' && o.from === '/data/next.key.pem' && o.path === '/data/key.pem'),
-          applied: async () => (await readSecretKeys(ns, 'crash-key'))?.active === before?.next,
-        };
-      },
-    },
-    {
-      name: 'status: the retired key dropped at retiresAt',
-      async prepare() {
-        const retired = await retiredKids(ns);
-        return {
-          matches: (w) => isStatusWrite(w, ns) && retired.some((kid) => !((w.body as StatusBody).status?.retiredKeys ?? []).some((k) => k.kid === kid)),
-          applied: async () => {
-            const now = await retiredKids(ns);
-            return !retired.every((kid) => now.includes(kid));
-          },
-        };
-      },
-    },
-  ];
-}
-
 it('a crash just before or after each write of a rotation leaves the invariants intact and the timeline resumes', async () => {
   await installCrd();
   const trap = await startWriteTrap();
@@ -156,7 +83,7 @@ it('a crash just before or after each write of a rotation leaves the invariants 
   const w = watch(() => op, jwksPath(ns.name, 'crash'));
   const landed: string[] = [];
   try {
-    for (const step of steps(ns.name)) {
+    for (const step of rotationWrites(ns.name, 'crash', 'crash-key')) {
       for (const moment of ['before', 'after'] as TrapMoment[]) {
         // Armed before the operator that will send the write runs (or while it runs, for the first).
         const { matches, applied } = await step.prepare();
