@@ -80,10 +80,13 @@ export interface SignerChoice {
 
 /**
  * Which key signs, given the one this instance signed with before and the AuthServer's Active key
- * now. Every instance signs with the Active key it last saw and never with one published less than
- * publishAhead ago while the previous key can still be verified: a kube-apiserver beside another
- * instance must have had the time to fetch it. A previous key that left the keyring (an emergency
- * rotation, a removed ref) gives way at once. `recheckAtMs`: when the waiting key may sign.
+ * now. Every instance signs with the Active key it last saw and never with one that its own
+ * kube-apiserver has had for less than publishAhead while the previous key can still be verified:
+ * the wait runs from the later of the key's publishedSince and the first FetchKeys answer of this
+ * instance that held it (`fetchedSinceMs`; undefined: not fetched yet, so no wait can end), since an
+ * instance that was down when the leader published it gave its API server nothing to publish. A
+ * previous key that left the keyring (an emergency rotation, a removed ref) gives way at once.
+ * `recheckAtMs`: when the waiting key may sign (absent while it waits for a fetch).
  */
 export function chooseSigner<K extends SignerChoice>(input: {
   previous: K | undefined;
@@ -92,11 +95,14 @@ export function chooseSigner<K extends SignerChoice>(input: {
   verifiable: ReadonlySet<string>;
   nowMs: number;
   publishAheadMs: number;
+  /** When this instance's kube-apiserver first fetched the candidate. */
+  fetchedSinceMs: number | undefined;
 }): { signer: K | undefined; recheckAtMs?: number } {
-  const { previous, candidate, verifiable, nowMs, publishAheadMs } = input;
+  const { previous, candidate, verifiable, nowMs, publishAheadMs, fetchedSinceMs } = input;
   const keepPrevious = previous !== undefined && verifiable.has(previous.kid) ? previous : undefined;
   if (candidate === undefined) return { signer: keepPrevious };
   if (keepPrevious === undefined || keepPrevious.kid === candidate.kid) return { signer: candidate };
-  const due = candidate.publishedSinceMs + publishAheadMs;
+  if (fetchedSinceMs === undefined) return { signer: keepPrevious };
+  const due = Math.max(candidate.publishedSinceMs, fetchedSinceMs) + publishAheadMs;
   return due <= nowMs ? { signer: candidate } : { signer: keepPrevious, recheckAtMs: due };
 }

@@ -52,6 +52,8 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
   private written: string | undefined;
   private server: SignerServer | undefined;
   private readonly headers = new WeakMap<object, string>();
+  /** kid → when a FetchKeys answer of this process first held it (policy.ts chooseSigner waits from then). */
+  private readonly fetchedSince = new Map<string, number>();
 
   constructor(private readonly opts: ServiceAccountSignerOptions) {}
 
@@ -121,7 +123,10 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
     if (keyring.keys.length === 0) return;
     const now = this.now();
     const previous = this.keyring;
-    const choice = chooseSigner({ previous: previous?.signer, candidate, verifiable: new Set(keyring.keys.map((k) => k.kid)), nowMs: now, publishAheadMs: keyring.publishAheadMs });
+    const choice = chooseSigner({
+      previous: previous?.signer, candidate, verifiable: new Set(keyring.keys.map((k) => k.kid)), nowMs: now, publishAheadMs: keyring.publishAheadMs,
+      fetchedSinceMs: candidate && this.fetchedSince.get(candidate.kid),
+    });
     clearTimeout(this.recheck);
     if (choice.recheckAtMs !== undefined) {
       this.recheck = setTimeout(() => this.observe(key, this.lastReconcile), Math.max(0, choice.recheckAtMs - now) + 10);
@@ -210,6 +215,7 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
     try {
       const k = await this.current(deadlineMs);
       this.opts.metrics.saSignerFetchKeys.inc({ result: 'ok' });
+      this.noteFetched(k);
       return {
         keys: k.keys.map((key) => ({ keyId: key.kid, key: key.der, excludeFromOidcDiscovery: key.excludeFromDiscovery })),
         dataTimestampMs: k.dataTimestampMs,
@@ -219,6 +225,14 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
       this.opts.metrics.saSignerFetchKeys.inc({ result: 'error' });
       throw err;
     }
+  }
+
+  /** Records the keys the kube-apiserver now has; a key waiting for its first fetch starts its publishAhead wait. */
+  private noteFetched(k: Keyring): void {
+    const now = this.now();
+    const fresh = k.keys.filter((key) => !this.fetchedSince.has(key.kid));
+    for (const key of fresh) this.fetchedSince.set(key.kid, now);
+    if (fresh.length > 0 && this.lastReconcile) this.observe(this.opts.authServer, this.lastReconcile);
   }
 
   async metadata(deadlineMs: number): Promise<{ maxTokenExpirationSeconds: number }> {

@@ -44,21 +44,30 @@ describe('chooseSigner', () => {
   const both = new Set(['old', 'new']);
 
   it('signs with the first key it is given, and keeps a key that stays Active', () => {
-    expect(chooseSigner({ previous: undefined, candidate: fresh, verifiable: both, nowMs: 100_001, publishAheadMs: 60_000 }).signer).toBe(fresh);
-    expect(chooseSigner({ previous: old, candidate: old, verifiable: both, nowMs: 1, publishAheadMs: 60_000 }).signer).toBe(old);
+    expect(chooseSigner({ previous: undefined, candidate: fresh, verifiable: both, nowMs: 100_001, publishAheadMs: 60_000, fetchedSinceMs: 100_000 }).signer).toBe(fresh);
+    expect(chooseSigner({ previous: old, candidate: old, verifiable: both, nowMs: 1, publishAheadMs: 60_000, fetchedSinceMs: 100_000 }).signer).toBe(old);
   });
 
   it('keeps the previous key while the new one has not been published for publishAhead, then switches', () => {
-    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: both, nowMs: 130_000, publishAheadMs: 60_000 })).toEqual({ signer: old, recheckAtMs: 160_000 });
-    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: both, nowMs: 160_000, publishAheadMs: 60_000 }).signer).toBe(fresh);
+    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: both, nowMs: 130_000, publishAheadMs: 60_000, fetchedSinceMs: 100_000 })).toEqual({ signer: old, recheckAtMs: 160_000 });
+    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: both, nowMs: 160_000, publishAheadMs: 60_000, fetchedSinceMs: 100_000 }).signer).toBe(fresh);
+  });
+
+  it('waits for publishAhead from the first fetch by its own kube-apiserver when that came later (this instance was down), and not at all before it', () => {
+    const base = { previous: old, candidate: fresh, verifiable: both, publishAheadMs: 60_000 };
+    expect(chooseSigner({ ...base, nowMs: 500_000, fetchedSinceMs: undefined })).toEqual({ signer: old });
+    expect(chooseSigner({ ...base, nowMs: 500_000, fetchedSinceMs: 480_000 })).toEqual({ signer: old, recheckAtMs: 540_000 });
+    expect(chooseSigner({ ...base, nowMs: 540_000, fetchedSinceMs: 480_000 }).signer).toBe(fresh);
+    // Nothing to keep signing with: the new key signs at once, fetched or not.
+    expect(chooseSigner({ ...base, previous: undefined, nowMs: 500_000, fetchedSinceMs: undefined }).signer).toBe(fresh);
   });
 
   it('switches at once when the previous key left the keyring (emergency rotation)', () => {
-    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: new Set(['new']), nowMs: 100_001, publishAheadMs: 60_000 }).signer).toBe(fresh);
+    expect(chooseSigner({ previous: old, candidate: fresh, verifiable: new Set(['new']), nowMs: 100_001, publishAheadMs: 60_000, fetchedSinceMs: 100_000 }).signer).toBe(fresh);
   });
 
   it('without an Active key, signs with the previous one only while it is verifiable', () => {
-    expect(chooseSigner({ previous: old, candidate: undefined, verifiable: both, nowMs: 1, publishAheadMs: 1 }).signer).toBe(old);
-    expect(chooseSigner({ previous: old, candidate: undefined, verifiable: new Set(), nowMs: 1, publishAheadMs: 1 }).signer).toBeUndefined();
+    expect(chooseSigner({ previous: old, candidate: undefined, verifiable: both, nowMs: 1, publishAheadMs: 1, fetchedSinceMs: undefined }).signer).toBe(old);
+    expect(chooseSigner({ previous: old, candidate: undefined, verifiable: new Set(), nowMs: 1, publishAheadMs: 1, fetchedSinceMs: undefined }).signer).toBeUndefined();
   });
 });
