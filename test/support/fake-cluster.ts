@@ -27,8 +27,34 @@ export class FakeCluster {
   generate: (algorithm: Parameters<typeof generateKeyMaterial>[0]) => Promise<GeneratedKeyMaterial> = (alg) => generateKeyMaterial(alg, 2048);
   private version = 100;
 
-  constructor(private readonly memory: ReconcileMemory, authServer: AuthServer) {
+  constructor(private memory: ReconcileMemory, authServer: AuthServer) {
     this.authServer = authServer;
+  }
+
+  /** The operator process restarts: what it remembered and served is gone, the objects stay. */
+  restart(memory: ReconcileMemory): void {
+    this.memory = memory;
+    this.served = undefined;
+  }
+
+  /** A user sets (a string) or removes (undefined) annotations of the AuthServer: metadata only, so no new generation. */
+  annotate(annotations: Record<string, string | undefined>): void {
+    const as = this.current();
+    const merged = { ...as.metadata.annotations };
+    for (const [k, v] of Object.entries(annotations)) if (v === undefined) delete merged[k]; else merged[k] = v;
+    as.metadata = { ...as.metadata, annotations: merged, resourceVersion: this.nextVersion() };
+  }
+
+  /** A user edits the spec: a new generation, as the API server makes it. */
+  editSpec(edit: (spec: AuthServer['spec']) => void): void {
+    const as = this.current();
+    edit(as.spec);
+    as.metadata = { ...as.metadata, generation: (as.metadata.generation ?? 0) + 1, resourceVersion: this.nextVersion() };
+  }
+
+  private current(): AuthServer {
+    if (!this.authServer) throw new Error('the AuthServer is gone');
+    return this.authServer;
   }
 
   private nextVersion(): string {
