@@ -5,7 +5,9 @@
 //    this process (the caller, as the kube-apiserver is) on core 0. The reference is raw crypto.sign
 //    of the same signing input with the same key in a process pinned to core 1, measured before and
 //    after each run (this machine's speed drifts); ratio = RPC rate / mean raw rate, the median of
-//    ROUNDS rounds. p50 and p99 per RPC beside it.
+//    ROUNDS rounds. p50 and p99 per RPC beside it. The gRPC round trip costs more than an ES256
+//    signature, so a bare grpc-js server that only signs (same proto, same core, same caller) runs
+//    in each round too: Signet's rate against it is the overhead Signet itself adds.
 // 2. TokenRequest latency through a kube-apiserver whose signer is Signet's socket, against the same
 //    kube-apiserver (same flags, same etcd) with a key file: sequential requests, interleaved in
 //    rounds, p50 and p99 of each and the ratio of the p50s.
@@ -18,7 +20,7 @@ import type { AuthServer } from '../../src/api/types.js';
 import { GROUP, PLURAL, VERSION } from '../../src/api/types.js';
 import { externalJwtClient, type ExternalJwtClient } from '../support/externaljwt-client.js';
 import { startSignerApiServer, type SignerApiServer } from '../support/sa-signer.js';
-import { heading, machine, ms, percentile, type Bench } from './support/bench.js';
+import { heading, machine, ms, percentile, REPO_ROOT, type Bench } from './support/bench.js';
 import { startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster } from './support/cluster.js';
 import { pinned, runCommand } from './support/tools.js';
 
@@ -66,6 +68,37 @@ async function rawSignRate(alg: Alg, pem: string, input: string): Promise<number
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`raw crypto.sign exited with ${code}`))));
   });
+}
+
+/**
+ * The bare reference: a grpc-js server on its own socket, pinned to the server's core, that loads the
+ * same proto and answers Sign with one crypto.sign and nothing else (no keyring, no issuer check, no
+ * metrics): what any Node ExternalJWTSigner must spend per RPC.
+ */
+async function startBareSigner(alg: Alg, pem: string, kid: string, socket: string): Promise<{ stop: () => void }> {
+  const script = `
+    import * as grpc from '@grpc/grpc-js';
+    import * as protoLoader from '@grpc/proto-loader';
+    import { createPrivateKey, sign } from 'node:crypto';
+    const key = createPrivateKey(process.env.KEY);
+    const opts = process.env.ALG === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key;
+    const header = Buffer.from(JSON.stringify({ alg: process.env.ALG, kid: process.env.KID, typ: 'JWT' })).toString('base64url');
+    const pkg = protoLoader.loadSync(process.env.PROTO, { keepCase: false, longs: Number, defaults: true });
+    const server = new grpc.Server();
+    server.addService(grpc.loadPackageDefinition(pkg).v1.ExternalJWTSigner.service, {
+      Sign: (call, cb) => cb(null, { header, signature: sign('sha256', Buffer.from(header + '.' + call.request.claims), opts).toString('base64url') }),
+      FetchKeys: (_c, cb) => cb(null, { keys: [] }),
+      Metadata: (_c, cb) => cb(null, { maxTokenExpirationSeconds: 3600 }),
+    });
+    server.bindAsync('unix:' + process.env.SOCKET, grpc.ServerCredentials.createInsecure(), (err) => { if (err) throw err; process.stdout.write('ready'); });`;
+  const env = { ...process.env, KEY: pem, KID: kid, ALG: alg, SOCKET: socket, PROTO: path.join(REPO_ROOT, 'src/sa-signer/api.proto'), NODE_OPTIONS: '' };
+  const [cmd = '', ...args] = pinned(SERVER_CPU, [process.execPath, '--input-type=module', '-e', script]);
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the bare grpc-js signer exited with ${code}`)));
+  });
+  return { stop: () => child.kill('SIGKILL') };
 }
 
 /** `concurrency` callers each issuing Sign one after the other for `seconds`: rate and latencies. */
@@ -120,7 +153,7 @@ async function benchSign(cluster: BenchCluster, dir: string, alg: Alg, tokenRequ
     '--service-account-issuer', `${NAMESPACE}/${name}`, '--service-account-signer-state-file', path.join(dir, `${alg}.state.json`)]);
   let client: ExternalJwtClient | undefined;
   try {
-    const { pem } = await readyAuthServer(cluster, name, alg, issuer);
+    const { pem, kid } = await readyAuthServer(cluster, name, alg, issuer);
     await pinProcess(op.process.pid, String(SERVER_CPU));
     // The caller on the other core while it loads the socket; unpinned again for the API servers it starts.
     await pinProcess(process.pid, String(CALLER_CPU));
@@ -129,23 +162,39 @@ async function benchSign(cluster: BenchCluster, dir: string, alg: Alg, tokenRequ
     // The signing input as Signet makes it: the header it returns, then the claims.
     const first = await client.sign(body);
     const input = `${first.header}.${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
-    await signLoad(client, body, 16, 1); // warm-up
-    for (const concurrency of CONCURRENCY) {
-      const ratios: number[] = [];
-      const rates: number[] = [];
-      const latencies: number[] = [];
-      let raws: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        const rawBefore = await rawSignRate(alg, pem, input);
-        const got = await signLoad(client, body, concurrency, ROUND_S);
-        const rawAfter = await rawSignRate(alg, pem, input);
-        const raw = (rawBefore + rawAfter) / 2;
-        raws = [...raws, raw];
-        rates.push(got.rate);
-        ratios.push(got.rate / raw);
-        latencies.push(...got.latencies);
+    const bare = await startBareSigner(alg, pem, kid, path.join(dir, `${alg}.bare.sock`));
+    const bareClient = externalJwtClient(path.join(dir, `${alg}.bare.sock`));
+    try {
+      await signLoad(client, body, 16, 1); // warm-up
+      await signLoad(bareClient, body, 16, 1);
+      for (const concurrency of CONCURRENCY) {
+        const toRaw: number[] = [];
+        const toBare: number[] = [];
+        const rates: number[] = [];
+        const bareRates: number[] = [];
+        const raws: number[] = [];
+        const latencies: number[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          const rawBefore = await rawSignRate(alg, pem, input);
+          const got = await signLoad(client, body, concurrency, ROUND_S);
+          const ref = await signLoad(bareClient, body, concurrency, ROUND_S);
+          const rawAfter = await rawSignRate(alg, pem, input);
+          const raw = (rawBefore + rawAfter) / 2;
+          raws.push(raw);
+          rates.push(got.rate);
+          bareRates.push(ref.rate);
+          toRaw.push(got.rate / raw);
+          toBare.push(got.rate / ref.rate);
+          latencies.push(...got.latencies);
+        }
+        const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+        console.log(`${alg} Sign, ${String(concurrency).padStart(2)} caller(s): Signet ${n(median(rates))} RPC/s (p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}); ` +
+          `bare grpc-js signer ${n(median(bareRates))} RPC/s → ${median(toBare).toFixed(2)} of it (rounds ${toBare.map((x) => x.toFixed(2)).join(', ')}); ` +
+          `raw crypto.sign ${n(median(raws))}/s on the same core → ${median(toRaw).toFixed(2)} of it`);
       }
-      console.log(`${alg} Sign, ${String(concurrency).padStart(2)} caller(s): ${Math.round(median(rates)).toLocaleString('en-US')} RPC/s, raw crypto.sign ${Math.round(median(raws)).toLocaleString('en-US')}/s on the same core → ratio ${median(ratios).toFixed(2)} (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}); p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`);
+    } finally {
+      bareClient.close();
+      bare.stop();
     }
     client.close();
     client = undefined;
