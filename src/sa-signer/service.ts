@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (DESIGN §12): the keyring of one
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer): the keyring of one
 // AuthServer, filled from the state file at start and from every reconcile of that AuthServer
 // (the reconciler calls the hook below on every replica), persisted to the state file after every
 // change, and served over ExternalJWTSigner (grpc-server.ts).

@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (DESIGN §12, issue 18). Two figures:
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer, issue 18). Two figures:
 //
 // 1. Sign RPCs per second over the ExternalJWTSigner socket, at 1 and at 16 concurrent callers, for
 //    RS256 (2048) and ES256: the operator as built, pinned to core 1, with the AuthServer's own key;

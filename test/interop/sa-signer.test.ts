@@ -1,4 +1,4 @@
-// The cluster's service-account issuer signed by Signet (DESIGN §12), checked by verifiers nobody
+// The cluster's service-account issuer signed by Signet (docs/architecture.md, The service-account issuer), checked by verifiers nobody
 // here wrote: go-oidc, PyJWT, jose and jwks-rsa find the kube-apiserver's keys through
 // its own discovery (/.well-known/openid-configuration → /openid/v1/jwks, readable anonymously once
 // system:service-account-issuer-discovery is bound, as the Kubernetes docs advise), and accept the

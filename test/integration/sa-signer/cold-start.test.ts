@@ -1,4 +1,4 @@
-// Cold start of the cluster's service-account issuer (DESIGN §12): the kube-apiserver asks Signet
+// Cold start of the cluster's service-account issuer (docs/architecture.md, The service-account issuer): the kube-apiserver asks Signet
 // for keys before it serves, and Signet reads its AuthServer from that same API server. Signet
 // started while that API server is down serves from its state file, the API server comes up and
 // issues, and Signet catches up once the API answers; the API server restarted under a running

@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (DESIGN §12), against a real
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer), against a real
 // kube-apiserver whose only signer is Signet's socket (--service-account-signing-endpoint, no key
 // files): tokens it issues are accepted by it and verifiable from its JWKS; Signet killed and
 // restarted.

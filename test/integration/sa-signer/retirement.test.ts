@@ -1,4 +1,4 @@
-// Retired keys of the cluster's service-account issuer (DESIGN §12, §8): a key replaced by a
+// Retired keys of the cluster's service-account issuer (docs/architecture.md, The service-account issuer; Rotation): a key replaced by a
 // promotion stays in FetchKeys, so the kube-apiserver keeps accepting the tokens it signed, until
 // its retiresAt, and leaves then. The shortest retention the kube-apiserver allows is 10 minutes
 // (Metadata's max_token_expiration_seconds ≥ 600 and retainFor ≥ maxTokenLifetime), so this file

@@ -1,4 +1,4 @@
-// DESIGN §8's rotation defaults: publishAhead = max(10m, 2 × cacheMaxAge + 30 s), retainFor = 24h.
+// docs/architecture.md, Rotation's rotation defaults: publishAhead = max(10m, 2 × cacheMaxAge + 30 s), retainFor = 24h.
 import { effectiveSpec } from '../../../src/api/defaults.js';
 import type { AuthServerSpec } from '../../../src/api/types.js';
 
