@@ -31,7 +31,8 @@ beforeAll(async () => {
   await waitForStatus(ns.name, 'rs', isReady, 'Ready');
 });
 
-interface Answer { status: number; bytes: number }
+/** `status` 0: no HTTP answer; `error` says why (the client's error code). */
+interface Answer { status: number; bytes: number; error?: string }
 
 function post(agent: http.Agent, action: string, token: string, body: string): Promise<Answer> {
   return new Promise((resolve) => {
@@ -40,9 +41,9 @@ function post(agent: http.Agent, action: string, token: string, body: string): P
       let bytes = 0;
       res.on('data', (c: Buffer) => { bytes += c.length; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('error', () => resolve({ status: 0, bytes }));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, bytes, error: err.code ?? err.message }));
     });
-    req.on('error', () => resolve({ status: 0, bytes: 0 }));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, bytes: 0, error: err.code ?? err.message }));
     req.end(body);
   });
 }
@@ -100,7 +101,7 @@ it('under a flood of made-up tokens from one address, real callers\' requests wi
     for (let i = 0; i < fresh.length; i += 5) real.push(...await Promise.all(fresh.slice(i, i + 5).map((t) => post(caller, 'sign', t, '{"sub":"real"}'))));
     const served = real.filter((a) => a.status === 200).length;
     const seconds = (Date.now() - started) / 1000;
-    process.stdout.write(`token flood: ${served}/${real.length} real callers served (statuses ${real.map((a) => a.status).join(',')}) while the flood made ${floodRequests} requests in ${(seconds + 3).toFixed(1)} s\n`);
+    process.stdout.write(`token flood: ${served}/${real.length} real callers served (statuses ${real.map((a) => (a.error ? `${a.status} ${a.error}` : a.status)).join(',')}) while the flood made ${floodRequests} requests in ${(seconds + 3).toFixed(1)} s\n`);
     expect(served).toBe(real.length);
   } finally {
     flooding = false;
