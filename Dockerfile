@@ -3,7 +3,7 @@
 # Two stages: the first compiles the TypeScript with every dependency; the second holds only the
 # production dependencies and dist/ (dist/main.js is one bundle, scripts/bundle.mjs; the kubectl
 # plugin uses tsc's modules in dist/cli/ and the production dependencies).
-# Node 22 is the current LTS (docs/architecture.md, Toolchain facts: Node 20 is past its end of life); the tag pins the major
+# Node 22 is the current LTS (docs/architecture.md#toolchain-facts: Node 20 is past its end of life); the tag pins the major
 # version and Debian release, so rebuilding picks up their security fixes.
 # test/integration/packaging/runtime-install.test.ts repeats the runtime stage's steps (npm ci
 # --omit=dev beside dist/) in a clean folder and runs the operator from it against a real API server.
@@ -38,7 +38,7 @@ RUN --mount=type=secret,id=npm-ca \
     npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# kubectl signet (docs/architecture.md, Interoperability), on the PATH as kubectl-signet: `kubectl exec deploy/signet -- kubectl-signet status -A`.
+# kubectl signet (docs/architecture.md#interoperability), on the PATH as kubectl-signet: `kubectl exec deploy/signet -- kubectl-signet status -A`.
 COPY bin ./bin
 RUN ln -s /app/bin/kubectl-signet /usr/local/bin/kubectl-signet
 # The chart runs it with runAsUser 65532 and a read-only root filesystem; nothing here needs root

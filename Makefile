@@ -35,7 +35,7 @@ integration: deps control-plane build
 	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:integration
 	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:load
 
-# test/interop/: Signet over HTTPS against verifiers nobody here wrote (docs/architecture.md, Interoperability): a second
+# test/interop/: Signet over HTTPS against verifiers nobody here wrote (docs/architecture.md#interoperability): a second
 # kube-apiserver, go-oidc (built here), PyJWT (Debian's python3-jwt), jose, openid-client, jwks-rsa.
 # A passing run rewrites the verifier × algorithm section of README.md from test/interop/results.json.
 .PHONY: interop interop-verifiers python3-jwt
@@ -55,7 +55,7 @@ interop: deps control-plane build interop-verifiers
 	SIGNET_OPERATOR_JS=$(CURDIR)/dist/main.js npm run test:interop
 	node test/interop/update-readme.mjs
 
-# test/e2e/ (docs/architecture.md, Tests on a real node): Signet as pods. The image is built from the Dockerfile by buildah on a local
+# test/e2e/ (docs/architecture.md#tests-on-a-real-node): Signet as pods. The image is built from the Dockerfile by buildah on a local
 # stand-in for its public base image (test/node/base-image.sh), the node's kubelet, kube-scheduler and
 # kube-proxy are built at the control plane's Kubernetes version (test/node/build.sh), containerd, runc,
 # the CNI plugins, iptables, buildah and debootstrap come from Debian (scripts/node-packages.sh); each

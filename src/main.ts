@@ -1,4 +1,4 @@
-// Wiring only: flags → clients → controller → servers (docs/architecture.md, Rooms).
+// Wiring only: flags → clients → controller → servers (docs/architecture.md#rooms).
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     onObservedIssuer: () => controller?.resyncAll(),
   });
   if (saSigner) {
-    // Before the API is read: the kube-apiserver beside this instance asks for keys before it serves (docs/architecture.md, The service-account issuer).
+    // Before the API is read: the kube-apiserver beside this instance asks for keys before it serves (docs/architecture.md#the-service-account-issuer).
     try {
       await saSigner.start();
     } catch (err) {

@@ -1,4 +1,4 @@
-// The defaults of docs/architecture.md, The AuthServer API. The CRD applies the same defaults on admission; the reconciler applies
+// The defaults of docs/architecture.md#the-authserver-api. The CRD applies the same defaults on admission; the reconciler applies
 // them again so that an object written before a default existed still behaves as documented.
 import { parseDuration } from './duration.js';
 import type { AuthServerSpec, DeletionPolicy, KeyGenerationMode, KeyIdFormat, Algorithm, RsaKeySize, SecretRef, VerifyKeyRef } from './types.js';

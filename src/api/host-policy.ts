@@ -1,4 +1,4 @@
-// The cluster admin's issuer host policy (--issuer-host-policy, docs/architecture.md, Serving): which namespaces may
+// The cluster admin's issuer host policy (--issuer-host-policy, docs/architecture.md#serving): which namespaces may
 // claim which issuer hosts. Parsed once at startup; bad input is refused with what to fix.
 import { Minimatch } from 'minimatch';
 import { parse } from 'yaml';

@@ -1,4 +1,4 @@
-// The label value that names an AuthServer on the Secrets Signet generates (docs/architecture.md, Key material in Secrets). A label
+// The label value that names an AuthServer on the Secrets Signet generates (docs/architecture.md#key-material-in-secrets). A label
 // value holds at most 63 characters and an AuthServer name up to 253, so a long name is cut and
 // given a short hash suffix; the annotation of the same key always holds the whole name.
 import { createHash } from 'node:crypto';

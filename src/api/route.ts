@@ -1,4 +1,4 @@
-// Route identity (docs/architecture.md, Serving): which (Host, path) pairs reach an issuer and its documents, each in
+// Route identity (docs/architecture.md#serving): which (Host, path) pairs reach an issuer and its documents, each in
 // one spelling. The conflict check, the store and the router all key routes with these functions,
 // so that two spellings of one route can never be told apart by one of them and not by another.
 
@@ -7,7 +7,7 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:
 /** The path prefix of the host-independent routes, reserved on every Host. */
 export const HOST_INDEPENDENT_PREFIX = '/authservers/';
 
-/** Paths below an issuer (docs/architecture.md, Serving). */
+/** Paths below an issuer (docs/architecture.md#serving). */
 export const JWKS_SUFFIX = '/oauth2/jwks';
 export const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
 

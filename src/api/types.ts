@@ -1,4 +1,4 @@
-// The AuthServer API (docs/architecture.md, The AuthServer API), described once. crds/authservers.signet.dev.yaml is the schema
+// The AuthServer API (docs/architecture.md#the-authserver-api), described once. crds/authservers.signet.dev.yaml is the schema
 // the API server enforces; test/unit/api/crd-agreement.test.ts keeps the two in step.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Algorithm, RsaKeySize } from './algorithms.js';
@@ -17,7 +17,7 @@ export const ALGORITHM_ANNOTATION = 'signet.dev/algorithm';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'signet';
 export const AUTHSERVER_LABEL = 'signet.dev/authserver';
-/** Annotation on an AuthServer: any new value starts a rotation now, pre-publication respected (docs/architecture.md, Rotation). */
+/** Annotation on an AuthServer: any new value starts a rotation now, pre-publication respected (docs/architecture.md#rotation). */
 export const ROTATE_ANNOTATION = 'signet.dev/rotate';
 /** Annotation on an AuthServer: any new value makes a new key sign at once and drops the old one at once. */
 export const ROTATE_EMERGENCY_ANNOTATION = 'signet.dev/rotate-emergency';
@@ -59,7 +59,7 @@ export interface KeyGeneration {
 export interface VerifyKeyRef extends SecretRef {
   /**
    * Verify only, never published in the JWKS or discovery: for the key that signed the cluster's
-   * legacy Secret-based service-account tokens (docs/architecture.md, The service-account issuer), returned to the kube-apiserver with
+   * legacy Secret-based service-account tokens (docs/architecture.md#the-service-account-issuer), returned to the kube-apiserver with
    * exclude_from_oidc_discovery.
    */
   excludeFromDiscovery?: boolean;
@@ -73,7 +73,7 @@ export interface TokenSignature {
   rotation?: Rotation;
 }
 
-/** Scheduled rotation and retention of replaced keys (docs/architecture.md, Rotation). Durations in Go syntax (src/api/duration.ts). */
+/** Scheduled rotation and retention of replaced keys (docs/architecture.md#rotation). Durations in Go syntax (src/api/duration.ts). */
 export interface Rotation {
   period?: string;
   publishAhead?: string;
@@ -88,7 +88,7 @@ export interface DiscoverySettings {
   enabled?: boolean;
 }
 
-/** The signing service for this AuthServer (docs/architecture.md, The signing service). Durations in Go syntax (src/api/duration.ts). */
+/** The signing service for this AuthServer (docs/architecture.md#the-signing-service). Durations in Go syntax (src/api/duration.ts). */
 export interface SigningSettings {
   enabled?: boolean;
   maxTokenLifetime?: string;
@@ -161,7 +161,7 @@ export const REASONS = [
   'KeyTooWeak', 'KeyMismatch', 'AlgorithmMismatch', 'GenerationFailed', 'InvalidIssuerURI', 'IssuerConflict',
   'IssuerNotAllowed', 'InsecureIssuerNotAllowed',
   'SecretNotManaged', 'SecretNotOwned',
-  // The cluster's service-account issuer (docs/architecture.md, The service-account issuer, src/sa-signer/policy.ts).
+  // The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer, src/sa-signer/policy.ts).
   'ServiceAccountIssuerMismatch', 'AlgorithmNotAcceptedByKubeAPIServer', 'RetentionTooShort', 'TokenLifetimeTooShort',
 ] as const;
 export type Reason = (typeof REASONS)[number];

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kubectl signet: the kubectl plugin for Signet (docs/architecture.md, Interoperability). Installed as the executable
+// kubectl signet: the kubectl plugin for Signet (docs/architecture.md#interoperability). Installed as the executable
 // kubectl-signet, so `kubectl signet ...` runs it.
 import { Command, CommanderError, Option } from 'commander';
 import { authnConfigCommand } from './authn-config.js';

@@ -1,6 +1,6 @@
 // The keys an AuthServer serves, fetched from outside the cluster: from --jwks-url, else from
 // status.jwksURI when this machine reaches it, else through the API server's service proxy to
-// Signet's Service (/authservers/{namespace}/{name}/oauth2/jwks, docs/architecture.md, Serving). The public halves in
+// Signet's Service (/authservers/{namespace}/{name}/oauth2/jwks, docs/architecture.md#serving). The public halves in
 // status.retiredKeys are added, so a retired key is known even when no JWKS could be fetched.
 import http from 'node:http';
 import https from 'node:https';

@@ -1,5 +1,5 @@
 // Performs a plan (plan.ts) — the one place where a reconcile has effects, in the order that makes
-// a crash at any point safe (docs/architecture.md, Rotation). The effects themselves are the executor's (effects.ts), so
+// a crash at any point safe (docs/architecture.md#rotation). The effects themselves are the executor's (effects.ts), so
 // this order is unit-testable with a fake one (test/unit/controller/act.test.ts).
 import type { Algorithm, AuthServerStatus, RsaKeySize } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';

@@ -29,7 +29,7 @@ export interface ControllerOptions {
   /** Empty: every namespace. */
   namespaces: string[];
   store: Pick<JwksStore, 'set' | 'delete'>;
-  /** The signing service's keys (docs/architecture.md, The signing service), which the reconciler fills on every replica. */
+  /** The signing service's keys (docs/architecture.md#the-signing-service), which the reconciler fills on every replica. */
   signingKeys?: EffectDeps['signingKeys'];
   log: Logger;
   metrics: Metrics;
@@ -41,7 +41,7 @@ export interface ControllerOptions {
   generationConcurrency?: number;
   /** What the cluster admin allows of issuers (default: https only, any host). */
   issuerPolicy?: IssuerPolicy;
-  /** The cluster's service-account issuer (docs/architecture.md, The service-account issuer). */
+  /** The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer). */
   serviceAccountIssuer?: EffectDeps['serviceAccountIssuer'];
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: ReconcilerDeps['sealer'];

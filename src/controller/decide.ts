@@ -58,7 +58,7 @@ export interface DecisionInput {
 
 /**
  * The one Secret change of a reconcile, as data: controller/act.ts performs it, in the order
- * docs/architecture.md, Rotation gives. A reconcile makes at most one; the next reconcile sees its result.
+ * docs/architecture.md#rotation gives. A reconcile makes at most one; the next reconcile sees its result.
  */
 export type SecretChange =
   | { kind: 'GenerateMissing'; secretNames: string[] }
@@ -153,7 +153,7 @@ export function decide(input: DecisionInput): Decision {
     state: r.role === 'SignAndVerify' ? 'Active' : 'Verify',
     ...(r.role === 'SignAndVerify' && spec.rotation.configured && rotation.activeSince !== undefined ? { activatesAt: ceilStatusTime(rotation.activeSince) } : {}),
   });
-  // docs/architecture.md, Rotation order: the active key, the next key, extra verify refs in spec order, retired keys; a kid once.
+  // The order of docs/architecture.md#rotation: the active key, the next key, extra verify refs in spec order, retired keys; a kid once.
   // A shared secret (HS*, only with spec.signing.enabled) has a status entry but no JWK: never published.
   const entries: Array<{ status: KeyStatus; jwk: PublicJwk | undefined }> = [];
   const add = (status: KeyStatus, jwk: PublicJwk | undefined): void => {

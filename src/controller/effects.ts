@@ -24,9 +24,9 @@ export interface EffectDeps {
   custom: CustomObjectsApi;
   events: EventRecorder;
   store: Pick<JwksStore, 'set' | 'delete'>;
-  /** The signing service's keys (docs/architecture.md, The signing service), filled on every replica for AuthServers with spec.signing.enabled. */
+  /** The signing service's keys (docs/architecture.md#the-signing-service), filled on every replica for AuthServers with spec.signing.enabled. */
   signingKeys?: Pick<SigningKeyStore, 'set' | 'delete'>;
-  /** The cluster's service-account issuer (docs/architecture.md, The service-account issuer), when Signet signs for the kube-apiserver. */
+  /** The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), when Signet signs for the kube-apiserver. */
   serviceAccountIssuer?: ServiceAccountIssuerHook;
   /** Only the leader writes (Secrets, status, events); every replica serves. */
   canWrite: () => boolean;

@@ -1,7 +1,7 @@
 // A list+watch cache that does not stop: it restarts with backoff after any error, relists on
-// 410 Gone, and relists when the watch has been silent for too long (docs/architecture.md, Toolchain facts: client-node's
+// 410 Gone, and relists when the watch has been silent for too long (docs/architecture.md#toolchain-facts: client-node's
 // informer stops on errors, and cannot watch metadata only). Handlers only enqueue keys.
-// Each list page has a deadline (docs/architecture.md, Command-line flags); a watch is long-lived, and restarted when silent.
+// Each list page has a deadline (docs/architecture.md#command-line-flags); a watch is long-lived, and restarted when silent.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { API_TIMEOUT_MS, DeadlineExceededError, deadlineSignal } from '../kube/client.js';
 import { statusCode } from '../kube/errors.js';

@@ -1,4 +1,4 @@
-// Who may serve an issuer, as pure functions (docs/architecture.md, Serving): whether an AuthServer's issuer is valid
+// Who may serve an issuer, as pure functions (docs/architecture.md#serving): whether an AuthServer's issuer is valid
 // and allowed by the operator's policy, which routes it claims, and which of two AuthServers
 // claiming a shared route keeps it. The IssuerIndex applies these to every AuthServer it sees.
 import type { HostPolicy } from '../api/host-policy.js';
@@ -80,7 +80,7 @@ export interface IssuerClaim {
 }
 
 /**
- * Whether `a` keeps a route it shares with `b`: the older AuthServer does (docs/architecture.md, Serving). Creation
+ * Whether `a` keeps a route it shares with `b`: the older AuthServer does (docs/architecture.md#serving). Creation
  * times have one-second resolution, so a tie goes to the incumbent, then to the lexically smaller
  * namespace/name, so that every replica agrees.
  */

@@ -41,7 +41,7 @@ export type Observation =
     /** Signing ref first, then the verify refs in spec order. */
     refs: RefFact[];
     olderClaimant: string | undefined;
-    /** The AuthServer is the cluster's service-account issuer (docs/architecture.md, The service-account issuer). */
+    /** The AuthServer is the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer). */
     serviceAccountIssuer: boolean;
     /** Public JWKs this process served for it, by kid. */
     jwkOf: (kid: string) => PublicJwk | undefined;

@@ -45,7 +45,7 @@ export interface SecretWrite {
 
 /** What this process keeps of the reconcile, on every replica. */
 export interface ProcessViews {
-  /** The signing service's entry (docs/architecture.md, The signing service); undefined removes it. */
+  /** The signing service's entry (docs/architecture.md#the-signing-service); undefined removes it. */
   signing: SigningEntry | undefined;
   /** namespace/name of the Secret whose private key is kept (signing service or service-account issuer). */
   privateOf: string | undefined;

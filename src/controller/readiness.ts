@@ -1,4 +1,4 @@
-// When a replica may report ready (docs/architecture.md, Serving): everything is listed and every AuthServer listed has
+// When a replica may report ready (docs/architecture.md#serving): everything is listed and every AuthServer listed has
 // its documents published, so a replica that joins a rolling update never answers 404 for an issuer
 // that exists. An AuthServer whose reconcile keeps failing (its Secret cannot be read, say) is
 // settled too once it has failed FAILURES_THAT_SETTLE times in a row: its failure is its own and

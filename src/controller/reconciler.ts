@@ -26,7 +26,7 @@ export interface ReconcilerDeps {
   issuerPolicy: IssuerPolicy;
   /** Seals status.retiredKeys with a key only Signet reads (rotation/seal.ts). */
   sealer: Sealer;
-  /** The cluster's service-account issuer (docs/architecture.md, The service-account issuer), when Signet signs for the kube-apiserver. */
+  /** The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), when Signet signs for the kube-apiserver. */
   serviceAccountIssuer?: Pick<ServiceAccountIssuerHook, 'is' | 'problems'>;
   metrics: Pick<Metrics, 'setPublishedKeys'>;
   clock?: Clock;

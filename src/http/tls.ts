@@ -1,4 +1,4 @@
-// A listener's TLS certificate and key files (docs/architecture.md, Serving, TLS), kept current: a renewed pair (a
+// A listener's TLS certificate and key files (docs/architecture.md#serving, TLS), kept current: a renewed pair (a
 // cert-manager Secret mounted into the pod) is picked up without a restart and used for new
 // connections; connections already open keep the certificate they began with.
 //
@@ -19,7 +19,7 @@ import tls from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import { SignetError } from '../api/errors.js';
 
-/** TLS 1.2 or newer (docs/architecture.md, Serving). */
+/** TLS 1.2 or newer (docs/architecture.md#serving). */
 export const MIN_TLS_VERSION: tls.SecureVersion = 'TLSv1.2';
 /** TLS 1.3's suites (all AEAD), then TLS 1.2's ECDHE + AEAD ones, in the server's order of preference. */
 export const TLS_CIPHERS = [

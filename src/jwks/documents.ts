@@ -1,5 +1,5 @@
 // The bodies Signet serves and their precomputed HTTP responses: the JWKS, the minimal OpenID
-// discovery document (docs/architecture.md, Serving), and the fixed error answers. Everything here runs when a
+// discovery document (docs/architecture.md#serving), and the fixed error answers. Everything here runs when a
 // document changes, never per request.
 import { createHash } from 'node:crypto';
 import type { PublicJwk } from '../keys/types.js';

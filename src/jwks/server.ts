@@ -1,7 +1,7 @@
-// The JWKS listener (docs/architecture.md, Serving): one HTTP server (HTTPS when given TlsFiles) for every issuer,
+// The JWKS listener (docs/architecture.md#serving): one HTTP server (HTTPS when given TlsFiles) for every issuer,
 // answering from the precomputed responses of a JwksStore. Per request: one scan of the raw header
 // list, a map lookup or two, and `writeHead(status, flatHeaderArray)` + `end(buffer)` — no Date
-// header, no header object, no async work, nothing that waits on the controller (docs/architecture.md, Toolchain facts).
+// header, no header object, no async work, nothing that waits on the controller (docs/architecture.md#toolchain-facts).
 //
 // HTTP semantics:
 // - GET and HEAD. HEAD sends the headers GET would send (Content-Length included) and no body.

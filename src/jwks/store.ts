@@ -1,5 +1,5 @@
 // The issuer store: every AuthServer's published documents, precomputed when its keys or settings
-// change, and the route table that maps a request's Host and path to one of them (docs/architecture.md, Serving; Toolchain facts).
+// change, and the route table that maps a request's Host and path to one of them (docs/architecture.md#serving, #toolchain-facts).
 // The controller calls set/delete; the HTTP server calls lookup, which is a map lookup or two and
 // never allocates beyond respelling a Host header that is not in hostKey's spelling. Who answers
 // an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no

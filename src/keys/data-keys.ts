@@ -1,4 +1,4 @@
-// The Secret data keys Signet reads (docs/architecture.md, Key material in Secrets), in order of preference, and their size bounds.
+// The Secret data keys Signet reads (docs/architecture.md#key-material-in-secrets), in order of preference, and their size bounds.
 export const KEY_PEM = 'key.pem';
 export const PUB_PEM = 'pub.pem';
 export const TLS_KEY = 'tls.key';

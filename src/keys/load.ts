@@ -49,7 +49,7 @@ function load(input: SecretKeyInput & Partial<SigningKeyInput>): KeyResult<AnyLo
   const { dataKey, privateKey, publicHalf, certChain, jwkKid, jwkAlg } = parsed.value;
 
   if (privateKey === undefined && input.requirePrivate) {
-    // pub.pem is read before tls.key and jwk.json (docs/architecture.md, Key material in Secrets): say so when one of those is what the user meant.
+    // pub.pem is read before tls.key and jwk.json (docs/architecture.md#key-material-in-secrets): say so when one of those is what the user meant.
     const skipped = dataKey === PUB_PEM ? [TLS_KEY, JWK_JSON].filter((k) => Object.hasOwn(input.data ?? {}, k)) : [];
     const order = skipped.length > 0 ? ` Signet reads "pub.pem" before ${skipped.map((k) => `"${k}"`).join(' and ')}: remove "pub.pem" from this Secret to have ${skipped[0]} read.` : '';
     return refuse('KeyMaterialMissing', secret, dataKeyRef(dataKey), 'holds only a public key, but the signing key (signAndVerifyKeyRef) needs the private half',

@@ -1,4 +1,4 @@
-// Picks the data key to read, in docs/architecture.md, Key material in Secrets's order of preference, bounds its size, and turns its bytes
+// Picks the data key to read, in the order of preference of docs/architecture.md#key-material-in-secrets, bounds its size, and turns its bytes
 // into KeyObjects. The first recognised data key decides: a broken key.pem is reported, never skipped
 // in favour of a later data key, so what is published is always what the preferred data key says.
 import type { KeyObject } from 'node:crypto';

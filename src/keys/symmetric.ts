@@ -1,4 +1,4 @@
-// Shared-secret keys (HS*, docs/architecture.md, Key material in Secrets): the AAM default and KrakenD's HS256. Read from a
+// Shared-secret keys (HS*, docs/architecture.md#key-material-in-secrets): the AAM default and KrakenD's HS256. Read from a
 // data key `secret` (raw bytes) or a jwk.json with kty "oct", generated for keyGeneration.algorithm
 // HS*. Such a key cannot be published, so it is usable only through the signing service (§9): the
 // caller refuses it unless the AuthServer has signing.enabled. Messages never quote the material.

@@ -45,7 +45,7 @@ export type KeyProblem = Problem<KeyProblemReason>;
 /** A verdict of keys/: the value, or the KeyProblem. */
 export type KeyResult<T> = Result<T, KeyProblemReason>;
 
-/** A shared secret (HS*, docs/architecture.md, Key material in Secrets): it signs through the signing service only and has nothing to publish. */
+/** A shared secret (HS*, docs/architecture.md#key-material-in-secrets): it signs through the signing service only and has nothing to publish. */
 export interface LoadedSymmetricKey {
   kid: string;
   algorithm: SymmetricAlgorithm;

@@ -1,4 +1,4 @@
-// API clients whose every request has a deadline (docs/architecture.md, Command-line flags) and, for the clients that write,
+// API clients whose every request has a deadline (docs/architecture.md#command-line-flags) and, for the clients that write,
 // whose writes are refused at the moment of sending when this replica may not write (only the
 // leader writes). Both rules sit in the HTTP library the generated client sends through, the one
 // place every request passes whatever its method or per-call options (a per-call middleware

@@ -1,9 +1,9 @@
-// Leader election through a coordination.k8s.io/v1 Lease (client-node ships none, docs/architecture.md, Toolchain facts).
+// Leader election through a coordination.k8s.io/v1 Lease (client-node ships none, docs/architecture.md#toolchain-facts).
 // Every write carries the Lease's resourceVersion, so two candidates cannot both win. As in
 // client-go, expiry is judged by when this process last saw the record change, not by the
 // holder's clock, and a leader that has not renewed within the renew deadline stops leading
 // then, whatever call is still hanging: leadership is a deadline checked when asked and by a
-// timer, not a flag that the renewal loop would have to come back to clear (docs/architecture.md, Command-line flags).
+// timer, not a flag that the renewal loop would have to come back to clear (docs/architecture.md#command-line-flags).
 import { systemClock, type Clock } from '../api/time.js';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// JSON-lines logs through winston (docs/architecture.md, Command-line flags). Messages and fields never carry key material.
+// JSON-lines logs through winston (docs/architecture.md#command-line-flags). Messages and fields never carry key material.
 import winston from 'winston';
 
 export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;

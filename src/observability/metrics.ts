@@ -9,7 +9,7 @@ export interface PublishedKey {
   kid: string;
   role: string;
   publishedSince: string;
-  /** Its state (docs/architecture.md, Rotation) and when it next changes state (epoch ms), with rotation. */
+  /** Its state (docs/architecture.md#rotation) and when it next changes state (epoch ms), with rotation. */
   state?: string;
   transitionAt?: number;
 }
@@ -67,7 +67,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       name: 'signet_tls_certificate_expiry_timestamp_seconds', help: 'When the TLS certificate in use expires (Unix seconds), by listener (jwks, signing).',
       labelNames: ['listener'] as const, registers,
     }),
-    // The signing service (docs/architecture.md, The signing service).
+    // The signing service (docs/architecture.md#the-signing-service).
     signingRequests: new Counter({ name: 'signet_signing_requests_total', help: 'Requests to the signing listener by endpoint and status code.', labelNames: ['endpoint', 'code'] as const, registers }),
     signingDuration: new Histogram({
       name: 'signet_signing_request_duration_seconds', help: 'Time to answer a signing request, by endpoint.', labelNames: ['endpoint'] as const, registers,
@@ -79,7 +79,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       name: 'signet_signing_cache_lookups_total', help: 'Token and access review cache lookups, by cache (authentication, authorization) and result (hit, miss).',
       labelNames: ['cache', 'result'] as const, registers,
     }),
-    // The kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer).
+    // The kube-apiserver's service-account token signer (docs/architecture.md#the-service-account-issuer).
     saSignerListening: new Gauge({ name: 'signet_sa_signer_listening', help: '1 while the ExternalJWTSigner socket is served (--service-account-signer-socket).', registers }),
     saSignerSign: new Counter({ name: 'signet_sa_signer_sign_total', help: 'Sign calls from the kube-apiserver, by result (ok or the gRPC status).', labelNames: ['result'] as const, registers }),
     saSignerSignDuration: new Histogram({

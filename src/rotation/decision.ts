@@ -98,7 +98,7 @@ export function decideRotation(view: RotationView): RotationDecision {
         change = { kind: 'RequestPromotion', ...target };
         break;
       case 'Promote':
-        // docs/architecture.md, Rotation step 2: the status records the replaced key before the Secret drops it.
+        // docs/architecture.md#rotation step 2: the status records the replaced key before the Secret drops it.
         // A shared secret (signing service only) was never published: nothing to keep verifiable.
         if (signing.key.publicJwk) replaced.push({ kid: signing.key.kid, secretName: signing.secretName, jwk: signing.key.publicJwk, retiresAt: tr.retiresAt });
         change = { kind: 'Promote', ...target, trigger: tr.trigger };

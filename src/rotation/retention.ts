@@ -1,4 +1,4 @@
-// Retired keys (docs/architecture.md, Rotation): the public half of a replaced key stays in the JWKS, verify-only, until
+// Retired keys (docs/architecture.md#rotation): the public half of a replaced key stays in the JWKS, verify-only, until
 // retiresAt, so the tokens it signed keep verifying. A key is replaced by Signet's own promotion,
 // or in place by whoever owns a Secret (cert-manager renewing tls.key, External Secrets) when
 // rotation.retainFor is set. status.retiredKeys is the record: ten at most, the oldest goes first.
@@ -76,7 +76,7 @@ export function replacedInPlace(previous: readonly KeyStatus[], served: readonly
 /**
  * Generated signing keys the leader has just promoted away: the status still calls the key Active,
  * but its Secret now holds the key that status called Next. The leader writes the status that
- * retires the old key before it changes the Secret (docs/architecture.md, Rotation), so only a replica whose Secret
+ * retires the old key before it changes the Secret (docs/architecture.md#rotation), so only a replica whose Secret
  * watch ran ahead of its AuthServer watch sees this; it keeps serving the old key, as the status
  * it has not seen yet says, instead of dropping it for the moment between the two events. An
  * emergency rotation's new key was never Next: the old key is dropped, as it should be.

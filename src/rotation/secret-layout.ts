@@ -1,4 +1,4 @@
-// How a generated signing Secret holds a rotation (docs/architecture.md, Key material in Secrets; Rotation): key.pem/pub.pem is always the key
+// How a generated signing Secret holds a rotation (docs/architecture.md#key-material-in-secrets, #rotation): key.pem/pub.pem is always the key
 // that signs, next.key.pem/next.pub.pem the pre-published next key, and a few annotations record
 // what Signet did, written in the same update as the key change they describe, so the Secret alone
 // says where the timeline stands after a crash, a restart or a leader change.

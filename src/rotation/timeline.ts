@@ -1,4 +1,4 @@
-// The rotation timeline of docs/architecture.md, Rotation as a pure function of (policy, what the signing Secret holds,
+// The rotation timeline of docs/architecture.md#rotation as a pure function of (policy, what the signing Secret holds,
 // the previous status, now) → the one transition to make now and when the next one is due. No
 // clock and no I/O here: the controller passes `now`, so a test can run years of rotations in
 // milliseconds, and a restart resumes from the same inputs.

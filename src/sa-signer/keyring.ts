@@ -1,4 +1,4 @@
-// The issuer's keyring as the kube-apiserver sees it (docs/architecture.md, The service-account issuer): the keys FetchKeys returns (the
+// The issuer's keyring as the kube-apiserver sees it (docs/architecture.md#the-service-account-issuer): the keys FetchKeys returns (the
 // Active key, the Next key, verify refs, retired keys until retiresAt, as PKIX DER), the key Sign
 // uses, and what Metadata says. Built here, as a pure function, from what a reconcile of the
 // issuer AuthServer decided; the state file (state-file.ts) keeps the same thing for cold starts.
@@ -53,7 +53,7 @@ function der(jwk: PublicJwk): Buffer {
 
 /**
  * The keyring a reconcile describes, before the signer rule (policy.ts chooseSigner): the keys in
- * docs/architecture.md, Rotation order, and the Active key with its private half as the candidate signer.
+ * order of docs/architecture.md#rotation, and the Active key with its private half as the candidate signer.
  */
 export function keyringFrom(r: ReconciledIssuer): { keyring: Omit<Keyring, 'signer' | 'dataTimestampMs'>; candidate: Signer | undefined } {
   const excluded = new Set(r.spec.extraVerifyKeyRefs.filter((ref) => ref.excludeFromDiscovery).map((ref) => ref.name));

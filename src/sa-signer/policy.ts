@@ -1,4 +1,4 @@
-// What makes an AuthServer usable as the cluster's service-account issuer (docs/architecture.md, The service-account issuer), as pure
+// What makes an AuthServer usable as the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), as pure
 // functions: the reconciler reports the problems in the AuthServer's Ready condition, and the
 // signer keeps serving its last good keyring while there are any.
 import type { EffectiveSpec } from '../api/defaults.js';

@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer): the keyring of one
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md#the-service-account-issuer): the keyring of one
 // AuthServer, filled from the state file at start and from every reconcile of that AuthServer
 // (the reconciler calls the hook below on every replica), persisted to the state file after every
 // change, and served over ExternalJWTSigner (grpc-server.ts).
@@ -227,9 +227,11 @@ export class ServiceAccountSigner implements ServiceAccountIssuerHook {
     }
   }
 
-  /** Records the keys the kube-apiserver now has; a key waiting for its first fetch starts its publishAhead wait. */
+  /** Records the keys the kube-apiserver now has (and forgets those it no longer gets); a key waiting for its first fetch starts its publishAhead wait. */
   private noteFetched(k: Keyring): void {
     const now = this.now();
+    const kids = new Set(k.keys.map((key) => key.kid));
+    for (const kid of this.fetchedSince.keys()) if (!kids.has(kid)) this.fetchedSince.delete(kid);
     const fresh = k.keys.filter((key) => !this.fetchedSince.has(key.kid));
     for (const key of fresh) this.fetchedSince.set(key.kid, now);
     if (fresh.length > 0 && this.lastReconcile) this.observe(this.opts.authServer, this.lastReconcile);

@@ -1,4 +1,4 @@
-// The issuer's keyring on the node (docs/architecture.md, The service-account issuer): the kube-apiserver asks for keys before it serves,
+// The issuer's keyring on the node (docs/architecture.md#the-service-account-issuer): the kube-apiserver asks for keys before it serves,
 // so Signet starts from this file and catches up once the API answers. It holds the private half
 // of the signing key (where the node keeps --service-account-signing-key-file today), so it must be
 // 0600 and is written atomically (a temporary file in the same folder, fsync, rename). A file that

@@ -1,4 +1,4 @@
-// Who is asking and whether they may (docs/architecture.md, The signing service): the bearer token is checked with a TokenReview and
+// Who is asking and whether they may (docs/architecture.md#the-signing-service): the bearer token is checked with a TokenReview and
 // the request authorised with a SubjectAccessReview against the AuthServer, so plain RBAC says who
 // may sign with which issuer. Answers are cached for at most 10 s and never past the token's expiry,
 // and concurrent requests with the same token share one API call, so steady traffic makes no API

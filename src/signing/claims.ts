@@ -1,4 +1,4 @@
-// The claim rules of the signing service (docs/architecture.md, The signing service), as pure functions of the caller's claims, the
+// The claim rules of the signing service (docs/architecture.md#the-signing-service), as pure functions of the caller's claims, the
 // AuthServer's settings and the time: `iss` is the issuer (set when absent, refused when different),
 // `iat` is now, `exp` defaults to iat + defaultTokenLifetime and may neither pass iat +
 // maxTokenLifetime nor lie in the past, `jti` is a random 128-bit value when absent.

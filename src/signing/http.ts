@@ -1,4 +1,4 @@
-// The HTTP side of a signing request (docs/architecture.md, The signing service): its errors, the bearer token, the `typ` query
+// The HTTP side of a signing request (docs/architecture.md#the-signing-service): its errors, the bearer token, the `typ` query
 // parameter and the JSON body, each checked with an answer that says what to fix.
 import type http from 'node:http';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './claims.js';

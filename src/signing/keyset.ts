@@ -1,4 +1,4 @@
-// The private JWK set of GET .../keyset (docs/architecture.md, The signing service): the active key first, then the next key, for
+// The private JWK set of GET .../keyset (docs/architecture.md#the-signing-service): the active key first, then the next key, for
 // signers that must hold the key themselves (Kong's external keyset, KrakenD's jwk_url). Built per
 // request and never cached or logged: only callers allowed `get` on authservers/keyset see it.
 import type { SigningEntry, SigningKey } from './key-store.js';

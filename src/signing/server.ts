@@ -1,4 +1,4 @@
-// The signing listener (docs/architecture.md, The signing service): POST /authservers/{ns}/{name}/sign, POST .../sign-fields and
+// The signing listener (docs/architecture.md#the-signing-service): POST /authservers/{ns}/{name}/sign, POST .../sign-fields and
 // GET .../keyset. Every request is authenticated (TokenReview) and authorised (SubjectAccessReview)
 // through the cached AccessChecker, then answered from the SigningKeyStore that the reconciler
 // fills: nothing here waits on a reconcile or on key generation.

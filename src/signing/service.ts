@@ -1,4 +1,4 @@
-// The signing service put together from its parts (docs/architecture.md, The signing service): the TLS files (HTTPS unless
+// The signing service put together from its parts (docs/architecture.md#the-signing-service): the TLS files (HTTPS unless
 // --signing-insecure), the cached token and access reviews, the Events of keyset exports, the
 // server, listening.
 import type { KubeConfig } from '@kubernetes/client-node';

@@ -1,5 +1,5 @@
 // Throughput and latency of a JWKS request on one core, against nginx serving the same bytes as a
-// static file on the same core (docs/architecture.md, Toolchain facts: about half of nginx is the target; p99 under 5 ms).
+// static file on the same core (docs/architecture.md#toolchain-facts: about half of nginx is the target; p99 under 5 ms).
 //
 // Signet: the real createJwksServer in a child process pinned to core 1 (taskset -c 1), its store
 // holding the issuer under load (3 RSA-2048 public keys) and 100 others. nginx: one worker, no

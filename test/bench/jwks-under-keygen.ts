@@ -1,5 +1,5 @@
 // JWKS latency while the same process generates 50 RSA-4096 keys with the async
-// crypto.generateKeyPair (docs/architecture.md, Toolchain facts: key generation runs in libuv's thread pool, off the event
+// crypto.generateKeyPair (docs/architecture.md#toolchain-facts: key generation runs in libuv's thread pool, off the event
 // loop, so serving is never blocked by reconciling). Target: p99 < 10 ms.
 //
 // The real createJwksServer runs in a child process holding the issuer under load (3 RSA-2048

@@ -3,7 +3,7 @@
 //
 // A control plane of its own, an AuthServer with two user-provided RSA-2048 keys (PKCS#8 key.pem in
 // two Secrets), the real operator (src/main.ts, one namespace). Each step is a merge patch that
-// swaps signAndVerifyKeyRef and extraVerifyKeyRefs (docs/architecture.md, The AuthServer API, rotation step 2); the clock starts
+// swaps signAndVerifyKeyRef and extraVerifyKeyRefs (docs/architecture.md#the-authserver-api, rotation step 2); the clock starts
 // just before the patch is sent and stops when a poll of the host-independent JWKS path (every
 // 2 ms) shows the new signing kid first. As a reference, a watch on authservers opened by this
 // process times the same patch to the API server's MODIFIED event: the difference is what the

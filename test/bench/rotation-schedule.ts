@@ -2,7 +2,7 @@
 // they rotate at about the same moment), the real operator (one namespace), and a watch on their
 // Secrets and AuthServers opened by this process. Each Secret write of a rotation (generate the
 // next key, promote it) is timed against the due time that status.nextRotationTime announced for
-// it: lateness = MODIFIED seen on the watch − nextRotationTime. Target: max < 1 s (docs/architecture.md, Rotation).
+// it: lateness = MODIFIED seen on the watch − nextRotationTime. Target: max < 1 s (docs/architecture.md#rotation).
 // Meanwhile four loops fetch the host-independent JWKS of random AuthServers: the JWKS p99 during
 // the transitions. ES256 keys, so the figure is the scheduling, not RSA key generation.
 // SIGNET_BENCH_CONCURRENCY=N runs the operator with --concurrency N (default: the operator's, 16).

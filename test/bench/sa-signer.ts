@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer, issue 18). Two figures:
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md#the-service-account-issuer, issue 18). Two figures:
 //
 // 1. Sign RPCs per second over the ExternalJWTSigner socket, at 1 and at 16 concurrent callers, for
 //    RS256 (2048) and ES256: the operator as built, pinned to core 1, with the AuthServer's own key;
@@ -16,8 +16,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AuthServer } from '../../src/api/types.js';
-import { GROUP, PLURAL, VERSION } from '../../src/api/types.js';
+import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js';
+import { eventually } from '../support/eventually.js';
 import { externalJwtClient, type ExternalJwtClient } from '../support/externaljwt-client.js';
 import { startSignerApiServer, type SignerApiServer } from '../support/sa-signer.js';
 import { heading, machine, ms, percentile, REPO_ROOT, type Bench } from './support/bench.js';
@@ -35,7 +35,6 @@ const TOKEN_REQUESTS = 200;
 const TOKEN_ROUNDS = 4;
 const ALGS = ['RS256', 'ES256'] as const;
 type Alg = (typeof ALGS)[number];
-const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
 
 /** What a bound service-account token carries (kubernetes.io claims included), as the kube-apiserver sends it. */
 function claims(issuer: string): Record<string, unknown> {
@@ -119,23 +118,20 @@ async function signLoad(client: ExternalJwtClient, body: Record<string, unknown>
 
 const median = (xs: number[]): number => percentile(xs, 50);
 
+/** Creates the issuer AuthServer, waits for Ready and reads the key Signet generated for it. */
 async function readyAuthServer(cluster: BenchCluster, name: string, alg: Alg, issuer: string): Promise<{ pem: string; kid: string }> {
   const { custom, core } = cluster.clients;
+  const api = { group: GROUP, version: VERSION, plural: PLURAL, namespace: NAMESPACE };
   await custom.createNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: NAMESPACE,
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AuthServer', metadata: { name }, spec: { issuerURI: issuer, tokenSignature: { signAndVerifyKeyRef: { name: `${name}-key` }, keyGeneration: { algorithm: alg } } } },
+    ...api, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AuthServer', metadata: { name }, spec: { issuerURI: issuer, tokenSignature: { signAndVerifyKeyRef: { name: `${name}-key` }, keyGeneration: { algorithm: alg } } } },
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const as = await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NAMESPACE, name }) as AuthServer;
-    const kid = as.status?.signingKeyID;
-    if (as.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && kid) {
-      const secret = await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${name}-key` });
-      return { pem: Buffer.from(secret.data?.['key.pem'] ?? '', 'base64').toString(), kid };
-    }
-    if (Date.now() > deadline) throw new Error(`AuthServer ${name} not Ready within 60 s: ${JSON.stringify(as.status?.conditions)}`);
-    await sleep(200);
-  }
+  // test/support/authservers.ts reads KUBECONFIG when imported, before this benchmark's cluster exists.
+  const as = await eventually(async () => {
+    const got = await custom.getNamespacedCustomObject({ ...api, name }) as AuthServer;
+    return got.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && got.status.signingKeyID ? got : undefined;
+  }, { what: `AuthServer ${name} Ready`, timeoutMs: 60_000, intervalMs: 200 });
+  const secret = await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${name}-key` });
+  return { pem: Buffer.from(secret.data?.['key.pem'] ?? '', 'base64').toString(), kid: as.status?.signingKeyID ?? '' };
 }
 
 /** Every thread of pid onto `cpus` (a taskset list), when taskset exists. */

@@ -1,4 +1,4 @@
-// Signing requests per second on one core (docs/architecture.md, The signing service, issue 11): the real signing server (src/signing)
+// Signing requests per second on one core (docs/architecture.md#the-signing-service, issue 11): the real signing server (src/signing)
 // in a child process pinned to core 1, authenticating and authorising every request against a real
 // kube-apiserver (TokenReview, SubjectAccessReview, through the bounded review cache), with one
 // AuthServer per algorithm: RS256 (2048), ES256, EdDSA, HS256. wrk (autocannon without it), pinned

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from the Go module proxy (docs/architecture.md, Tests against a real control plane)
+# Builds etcd, kube-apiserver and kube-controller-manager from the Go module proxy (docs/architecture.md#tests-against-a-real-control-plane)
 # into .bin/<kubernetes version>/, once per pinned version. Prints the folder on stdout last;
 # progress goes to stderr: each step, the modules downloaded, the packages compiled, the time.
 # Honours KUBEBUILDER_ASSETS when it already holds the three binaries.

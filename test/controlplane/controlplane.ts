@@ -1,5 +1,5 @@
 // Starts a real etcd + kube-apiserver + kube-controller-manager on free loopback ports with
-// temporary data (docs/architecture.md, Tests against a real control plane, flags modelled on controller-runtime's envtest), writes an admin
+// temporary data (docs/architecture.md#tests-against-a-real-control-plane, flags modelled on controller-runtime's envtest), writes an admin
 // kubeconfig (static token, RBAC on) and stops everything again, including on crash or signal.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';

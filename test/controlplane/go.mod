@@ -1,4 +1,4 @@
-// Builds the real control-plane binaries used by the tests (docs/architecture.md, Tests against a real control plane).
+// Builds the real control-plane binaries used by the tests (docs/architecture.md#tests-against-a-real-control-plane).
 // To move to another release: require k8s.io/kubernetes at it, set every replace below to the
 // matching v0.x.y (the staging list is in that release's go.mod), copy its godebug line, and set
 // the etcd server to the version it requires.

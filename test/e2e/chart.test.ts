@@ -1,4 +1,4 @@
-// The chart as a user meets it (docs/architecture.md, Tests on a real node): `helm install` with its defaults onto a real node, then two
+// The chart as a user meets it (docs/architecture.md#tests-on-a-real-node): `helm install` with its defaults onto a real node, then two
 // replicas; the samples Ready; JWKS and discovery through the Service (the API server's service
 // proxy, kubectl port-forward); `kubectl signet` with no --jwks-url; the security context read from
 // inside the running container; `helm uninstall` removing what the chart made and nothing else.

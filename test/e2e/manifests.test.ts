@@ -1,4 +1,4 @@
-// The plain install (manifests/install.yaml, `kubectl apply -f`) onto the real node (docs/architecture.md, Tests on a real node): the pod
+// The plain install (manifests/install.yaml, `kubectl apply -f`) onto the real node (docs/architecture.md#tests-on-a-real-node): the pod
 // turns Ready and serves an AuthServer's JWKS through the Service, as the chart's install does. The
 // manifest's image is the release tag; here it is pointed at the image built from the Dockerfile.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Memory under the pod's real cgroup limit (docs/architecture.md, Tests on a real node): the chart's default install holding 0, 100 and
+// Memory under the pod's real cgroup limit (docs/architecture.md#tests-on-a-real-node): the chart's default install holding 0, 100 and
 // 1,000 AuthServers with 3 user-provided RSA-2048 keys each (their own 3 Secrets), read from the
 // container's memory cgroup on the node (the kubelet's cgroupfs layout, cgroup v1): the limit the
 // kubelet set, the usage, the working set (usage minus inactive file pages, what the kubelet evicts and

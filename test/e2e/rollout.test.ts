@@ -1,5 +1,5 @@
 // Rollouts and a forced leader loss under continuous JWKS polling through the Service's ClusterIP
-// (docs/architecture.md, Tests on a real node): `helm upgrade` that rolls the pods with 1 and with 2 replicas answers every request,
+// (docs/architecture.md#tests-on-a-real-node): `helm upgrade` that rolls the pods with 1 and with 2 replicas answers every request,
 // and no pod is sent a request before /readyz (none of them ever answers 404 for an issuer that
 // exists); the leader pod deleted with --grace-period=0 --force is replaced as leader by the other
 // replica within the lease duration, and a change made after that is published.

@@ -1,4 +1,4 @@
-// An in-cluster client of the signing service (docs/architecture.md, The signing service; Tests on a real node): a pod running the Signet image's node,
+// An in-cluster client of the signing service (docs/architecture.md#the-signing-service, #tests-on-a-real-node): a pod running the Signet image's node,
 // with a projected ServiceAccount token for the signing audience, calls /sign over HTTPS through the
 // ClusterIP of the Service that exposes the port named `signing`, and verifies the token it gets back
 // (jose, from the image's own node_modules) against the JWKS served through the JWKS Service.

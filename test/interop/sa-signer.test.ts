@@ -1,4 +1,4 @@
-// The cluster's service-account issuer signed by Signet (docs/architecture.md, The service-account issuer), checked by verifiers nobody
+// The cluster's service-account issuer signed by Signet (docs/architecture.md#the-service-account-issuer), checked by verifiers nobody
 // here wrote: go-oidc, PyJWT, jose and jwks-rsa find the kube-apiserver's keys through
 // its own discovery (/.well-known/openid-configuration → /openid/v1/jwks, readable anonymously once
 // system:service-account-issuer-discovery is bound, as the Kubernetes docs advise), and accept the
@@ -6,13 +6,12 @@
 // checks OpenID Connect ID tokens that arrive in an authorization response (test/interop/node/
 // verify.ts feeds it one as an implicit-flow answer, nonce included), which service-account tokens
 // are not.
-import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GROUP, PLURAL, VERSION } from '../../src/api/types.js';
 import { freePort } from '../controlplane/controlplane.js';
-import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../support/authservers.js';
+import { annotateAuthServer, createAuthServer, getAuthServer, isReady, waitForStatus } from '../support/authservers.js';
 import { eventually } from '../support/eventually.js';
 import { clients, installCrd, useNamespace } from '../support/kube.js';
 import { startOperator, type RunningOperator } from '../support/operator.js';
@@ -81,10 +80,7 @@ it('every verifier accepts the tokens Signet signed for the kube-apiserver, thro
   const before = (await api!.tokenRequest(ns.name, 'app')).token!;
   expect(decodeJwt(before).header.kid).toBe(oldKid);
 
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate': 'interop' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate': 'interop' });
   const after = await eventually(async () => {
     const t = (await api!.tokenRequest(ns.name, 'app')).token;
     return t !== undefined && decodeJwt(t).header.kid !== oldKid ? t : undefined;
@@ -101,10 +97,7 @@ it('every verifier accepts the tokens Signet signed for the kube-apiserver, thro
 
 it('a verifier that trusts the issuer stops accepting a key Signet retired early (emergency rotation)', async () => {
   const leaked = (await api!.tokenRequest(ns.name, 'app')).token!;
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate-emergency': 'interop' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate-emergency': 'interop' });
   const leakedKid = decodeJwt(leaked).header.kid;
   await eventually(async () => !(await api!.jwks()).keys.some((k) => k.kid === leakedKid), { what: 'the leaked key gone from /openid/v1/jwks', timeoutMs: 60_000, intervalMs: 250 });
   const fresh = await eventually(async () => (await api!.tokenRequest(ns.name, 'app')).token, { what: 'a token after the emergency rotation', timeoutMs: 30_000, intervalMs: 250 });

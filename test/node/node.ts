@@ -1,4 +1,4 @@
-// One real node for the e2e tests (docs/architecture.md, Tests on a real node), beside the control plane of test/controlplane/:
+// One real node for the e2e tests (docs/architecture.md#tests-on-a-real-node), beside the control plane of test/controlplane/:
 // containerd (Debian's, with runc and the CNI plugins) in its own cgroup, a kubelet (cgroup v1,
 // cgroupfs), kube-proxy (iptables) and kube-scheduler, built by build.sh at the control plane's
 // Kubernetes version. Pods sit on the bridge `signet0` (10.244.0.0/24) in network namespaces made by

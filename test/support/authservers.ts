@@ -1,4 +1,5 @@
 // Creating, editing and reading AuthServers in tests, as a user would with kubectl.
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type AuthServer, type AuthServerSpec, type Condition } from '../../src/api/types.js';
 import { clients } from './kube.js';
 import { eventually } from './eventually.js';
@@ -20,6 +21,11 @@ export async function editAuthServer(namespace: string, name: string, edit: (spe
     const as = await getAuthServer(namespace, name);
     return (await c.custom.replaceNamespacedCustomObject({ ...api, namespace, name, body: { ...as, spec: edit(structuredClone(as.spec)) } })) as AuthServer;
   }, { what: `edit of ${name}` });
+}
+
+/** Sets annotations (a merge patch, as `kubectl annotate --overwrite`): signet.dev/rotate and the like. */
+export async function annotateAuthServer(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+  await c.custom.patchNamespacedCustomObject({ ...api, namespace, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }
 
 export async function deleteAuthServer(namespace: string, name: string): Promise<void> {

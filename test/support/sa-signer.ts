@@ -1,4 +1,4 @@
-// The cluster's service-account issuer under test (docs/architecture.md, The service-account issuer): a second kube-apiserver of the test
+// The cluster's service-account issuer under test (docs/architecture.md#the-service-account-issuer): a second kube-apiserver of the test
 // control plane (same etcd, its own port) whose service-account tokens are signed by Signet over
 // --service-account-signing-endpoint, or, for the migration, by key files; and what a user does
 // with it: TokenRequest, TokenReview, SelfSubjectReview, /openid/v1/jwks, discovery.

@@ -1,4 +1,4 @@
-// The command line (docs/architecture.md, Command-line flags): defaults, and refusals that name the flag at fault.
+// The command line (docs/architecture.md#command-line-flags): defaults, and refusals that name the flag at fault.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

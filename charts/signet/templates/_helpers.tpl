@@ -51,7 +51,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The rules of the operator's (Cluster)Roles in the watched namespaces: docs/architecture.md, Key material in Secrets, least privilege. */}}
+{{/* The rules of the operator's (Cluster)Roles in the watched namespaces: docs/architecture.md#key-material-in-secrets, least privilege. */}}
 {{- define "signet.rules" -}}
 # Read AuthServers (informers), write only their status.
 - apiGroups: ["signet.dev"]

@@ -13,7 +13,7 @@ const op = useOperator(ns);
 const secretExists = async (name: string): Promise<boolean> =>
   c.core.readNamespacedSecret({ namespace: ns.name, name }).then(() => true, () => false);
 
-it('generates a missing signing key as docs/architecture.md, Key material in Secrets says and serves it', async () => {
+it('generates a missing signing key as docs/architecture.md#key-material-in-secrets says and serves it', async () => {
   await createAuthServer(ns.name, 'gen', { issuerURI: 'https://gen.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'gen-key' }, keyGeneration: { rsaKeySize: 3072 } } });
   const as = await waitForStatus(ns.name, 'gen', isReady, 'Ready');
   const secret = await c.core.readNamespacedSecret({ namespace: ns.name, name: 'gen-key' });

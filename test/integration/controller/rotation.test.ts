@@ -1,4 +1,4 @@
-// Rotation is an edit of the refs (docs/architecture.md, The AuthServer API): the next key is published before it signs, the
+// Rotation is an edit of the refs (docs/architecture.md#the-authserver-api): the next key is published before it signs, the
 // old one stays verifiable, and removing its ref revokes it at once. Secret edits are followed too.
 import { generateKeyPairSync } from 'node:crypto';
 import { clients, useNamespace } from '../../support/kube.js';

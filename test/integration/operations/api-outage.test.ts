@@ -1,5 +1,5 @@
 // The API server frozen (SIGSTOP: every call hangs) and restarted on the same etcd, under two
-// replicas with leader election (docs/architecture.md, Command-line flags): the leader stops leading within its renew deadline
+// replicas with leader election (docs/architecture.md#command-line-flags): the leader stops leading within its renew deadline
 // although its calls hang, every replica serves every JWKS throughout without one error, and a
 // change made after the restart is picked up within 5 s.
 // This file runs its own control plane: freezing the shared one would stall every other test file.

@@ -1,4 +1,4 @@
-// Private key material never leaves the Secrets (docs/architecture.md, Key material in Secrets and §4, issue 9 point 8): with the
+// Private key material never leaves the Secrets (docs/architecture.md#key-material-in-secrets and §4, issue 9 point 8): with the
 // operator at --log-level debug and a Secret of every key type Signet reads (PKCS#1, PKCS#8 and
 // SEC1 PEM, RSA, P-256/384/521 and Ed25519, tls.key with its certificate chain, a private
 // jwk.json, a generated key, a Secret written by `kubectl apply` whose last-applied annotation

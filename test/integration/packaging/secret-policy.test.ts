@@ -1,4 +1,4 @@
-// Least privilege for Secrets (docs/architecture.md, Key material in Secrets, issue 9 point 7). The chart's RBAC lets Signet create
+// Least privilege for Secrets (docs/architecture.md#key-material-in-secrets, issue 9 point 7). The chart's RBAC lets Signet create
 // Secrets anywhere it watches, which alone would let a compromised pod mint a
 // kubernetes.io/service-account-token Secret for any ServiceAccount. The chart's
 // ValidatingAdmissionPolicy narrows every write of Signet's ServiceAccount to Opaque Secrets

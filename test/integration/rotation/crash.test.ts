@@ -1,5 +1,5 @@
 // The operator SIGKILLed just before and just after each write of a rotation, and started again:
-// the invariants of docs/architecture.md, Rotation hold over the whole run, watched from outside (Secret, status,
+// the invariants of docs/architecture.md#rotation hold over the whole run, watched from outside (Secret, status,
 // JWKS): no key signs before it was served for publishAhead, no key leaves the JWKS before its
 // retiresAt, never more than one next key, and the timeline resumes. The operator talks to the API
 // server through a proxy that holds the write of each step (write-trap.ts): "before" is a write

@@ -1,6 +1,6 @@
 // A scheduled rotation on a short schedule (period 8 s, publishAhead 3 s, retainFor 4 s), watched
 // as a workload and a verifier see it: the Secret's key.pem is always the key that signs, the JWKS
-// goes through each phase in docs/architecture.md, Rotation's order, and a token signed with key.pem at any moment
+// goes through each phase in the order of docs/architecture.md#rotation, and a token signed with key.pem at any moment
 // verifies with jose's createRemoteJWKSet (caching for the max-age) at any later moment of its
 // retention, right after each transition included.
 import { useNamespace } from '../../support/kube.js';
@@ -59,7 +59,7 @@ it('rotates on schedule with pre-publication and retention, and no token signed 
     await sleep(150);
   }
   expect(failures).toEqual([]);
-  // The phases of docs/architecture.md, Rotation: active; active + next; new active + retired; then (retainFor 4 s
+  // The phases of docs/architecture.md#rotation: active; active + next; new active + retired; then (retainFor 4 s
   // reaching into the next rotation) new active + next + retired; and always in that order.
   expect(phases.slice(0, 4)).toEqual(['active', 'active,next', 'active,retired', 'active,next,retired']);
   for (const phase of phases) expect(phase).toMatch(/^active(,next)?(,retired)?$/);

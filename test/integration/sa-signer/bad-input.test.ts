@@ -1,4 +1,4 @@
-// Bad input to the cluster's service-account signer (docs/architecture.md, The service-account issuer): a socket path that is taken, a
+// Bad input to the cluster's service-account signer (docs/architecture.md#the-service-account-issuer): a socket path that is taken, a
 // state file that is too open, corrupt or another issuer's. Each stops Signet at start with what
 // to fix, and leaves what it found as it was.
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';

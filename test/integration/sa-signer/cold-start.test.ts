@@ -1,14 +1,12 @@
-// Cold start of the cluster's service-account issuer (docs/architecture.md, The service-account issuer): the kube-apiserver asks Signet
+// Cold start of the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer): the kube-apiserver asks Signet
 // for keys before it serves, and Signet reads its AuthServer from that same API server. Signet
 // started while that API server is down serves from its state file, the API server comes up and
 // issues, and Signet catches up once the API answers; the API server restarted under a running
 // Signet comes up and issues.
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
-import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { annotateAuthServer, createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
 import { run } from '../../support/helm.js';
 import { clients, installCrd, repoRoot, useNamespace } from '../../support/kube.js';
@@ -63,10 +61,7 @@ it('Signet started while the API server it reads from is down serves from the st
 
   // Once that API server answers, Signet reads the AuthServer from it and follows its changes.
   await eventually(async () => (await fetch(`http://127.0.0.1:${op!.metricsPort}/readyz`)).status === 200, { what: 'Signet ready through the signer-backed API server', timeoutMs: 60_000, intervalMs: 500 });
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate': 'after-cold-start' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate': 'after-cold-start' });
   const nextKid = await eventually(async () => (await getAuthServer(ns.name, 'cluster-issuer')).status?.keys?.find((k) => k.state === 'Next')?.kid, { what: 'a Next key', timeoutMs: 30_000, intervalMs: 250 });
   await eventually(async () => (await api.jwks()).keys.some((k) => k.kid === nextKid), { what: 'the Next key in the API server\'s /openid/v1/jwks', timeoutMs: 30_000, intervalMs: 250 });
 }, 180_000);

@@ -1,4 +1,4 @@
-// The cluster's service-account issuer (docs/architecture.md, The service-account issuer) through a rotation whose every write is cut by a
+// The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer) through a rotation whose every write is cut by a
 // crash: Signet SIGKILLed just before and just after each write (the write trap of
 // test/support/write-trap.ts holds the request or its answer), started again from its state file.
 // Watched from the kube-apiserver's side, as its clients see it: every token it issued keeps

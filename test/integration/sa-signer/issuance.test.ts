@@ -1,4 +1,4 @@
-// Signet as the kube-apiserver's service-account token signer (docs/architecture.md, The service-account issuer), against a real
+// Signet as the kube-apiserver's service-account token signer (docs/architecture.md#the-service-account-issuer), against a real
 // kube-apiserver whose only signer is Signet's socket (--service-account-signing-endpoint, no key
 // files): tokens it issues are accepted by it and verifiable from its JWKS; Signet killed and
 // restarted.
@@ -6,10 +6,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthServer, editAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { annotateAuthServer, createAuthServer, editAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
 import { startOperator, type RunningOperator } from '../../support/operator.js';
 import { decodeJwt, startSignerApiServer, type SignerApiServer } from '../../support/sa-signer.js';
@@ -87,10 +85,7 @@ it('rotation: the API server publishes the next key before it signs, and tokens 
   await editAuthServer(ns.name, 'cluster-issuer', (spec) => ({ ...spec, tokenSignature: { ...spec.tokenSignature, rotation: { publishAhead: '20s', retainFor: '1h' } } }));
   const oldKid = (await getAuthServer(ns.name, 'cluster-issuer')).status?.signingKeyID;
   const before = (await api.tokenRequest(ns.name, 'app')).token!;
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate': 'r1' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate': 'r1' });
   const nextKid = await eventually(async () => (await api.jwks()).keys.map((k) => k.kid).find((kid) => kid !== oldKid), { what: 'the next key in /openid/v1/jwks', timeoutMs: 30_000, intervalMs: 250 });
   const publishedAt = Date.now();
   // Until the promotion every token is still signed by the old key.
@@ -112,10 +107,7 @@ it('emergency rotation: the API server refuses tokens of the compromised key wit
   const leaked = (await api.tokenRequest(ns.name, 'app')).token!;
   expect((await api.tokenReview(leaked)).authenticated).toBe(true);
   const started = Date.now();
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate-emergency': 'leaked' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate-emergency': 'leaked' });
   // refresh_hint_seconds follows jwks.cacheMaxAgeSeconds (5 s here); the API server refetches on that hint.
   await eventually(async () => !(await api.tokenReview(leaked)).authenticated, { what: 'the leaked token refused', timeoutMs: 60_000, intervalMs: 250 });
   const refusedAfterMs = Date.now() - started;

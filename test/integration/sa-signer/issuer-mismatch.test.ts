@@ -1,4 +1,4 @@
-// An issuer mismatch (docs/architecture.md, The service-account issuer): the kube-apiserver's --service-account-issuer is not the issuer
+// An issuer mismatch (docs/architecture.md#the-service-account-issuer): the kube-apiserver's --service-account-issuer is not the issuer
 // AuthServer's issuerURI. Signet refuses to sign tokens for another issuer, and the AuthServer's
 // Ready condition says why and what to fix; once the two agree, the API server issues.
 import { mkdtempSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Migration of the cluster's service-account issuer from key files to Signet and back (docs/architecture.md, The service-account issuer,
+// Migration of the cluster's service-account issuer from key files to Signet and back (docs/architecture.md#the-service-account-issuer,
 // docs/service-account-issuer.md "Migration from key files"), against a kube-apiserver that first
 // signs with --service-account-signing-key-file: the key file imported as the first Active key
 // (a jwk.json Secret with the kube-apiserver's kid and the allow annotation, as the docs show), the

@@ -1,4 +1,4 @@
-// What Signet refuses for the cluster's service-account issuer (docs/architecture.md, The service-account issuer), each in the
+// What Signet refuses for the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), each in the
 // AuthServer's status with a reason that says what to fix: an algorithm the kube-apiserver does not
 // take from an external signer, a retention shorter than the longest token, and (key custody) a
 // Secret it was not given to sign with.

@@ -1,4 +1,4 @@
-// Retired keys of the cluster's service-account issuer (docs/architecture.md, The service-account issuer; Rotation): a key replaced by a
+// Retired keys of the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer, #rotation): a key replaced by a
 // promotion stays in FetchKeys, so the kube-apiserver keeps accepting the tokens it signed, until
 // its retiresAt, and leaves then. The shortest retention the kube-apiserver allows is 10 minutes
 // (Metadata's max_token_expiration_seconds ≥ 600 and retainFor ≥ maxTokenLifetime), so this file
@@ -8,12 +8,10 @@
 // retires; to see the key leave, the test signs, through the socket and before the promotion, the
 // claims of a real token with a later exp (what the API server does for the kubelet's extended
 // tokens): TokenReview accepts it until the key leaves.
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GROUP, PLURAL, VERSION } from '../../../src/api/types.js';
-import { createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
+import { annotateAuthServer, createAuthServer, getAuthServer, isReady, waitForStatus } from '../../support/authservers.js';
 import { eventually } from '../../support/eventually.js';
 import { externalJwtClient, type ExternalJwtClient } from '../../support/externaljwt-client.js';
 import { clients, installCrd, useNamespace } from '../../support/kube.js';
@@ -57,10 +55,7 @@ it('tokens signed before a promotion pass TokenReview until the old key\'s retir
   expect(decodeJwt(longLived).header.kid).toBe(oldKid);
   expect((await api.tokenReview(longLived)).authenticated).toBe(true);
 
-  await clients().custom.patchNamespacedCustomObject({
-    group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'cluster-issuer',
-    body: { metadata: { annotations: { 'signet.dev/rotate': 'retire-me' } } },
-  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await annotateAuthServer(ns.name, 'cluster-issuer', { 'signet.dev/rotate': 'retire-me' });
   const retired = await eventually(async () => (await getAuthServer(ns.name, 'cluster-issuer')).status?.keys?.find((k) => k.kid === oldKid && k.state === 'Retired'), { what: 'the old key Retired', timeoutMs: 60_000, intervalMs: 250 });
   const retiresAt = Date.parse(retired.retiresAt ?? '');
   expect(retiresAt - Date.now()).toBeGreaterThan(9 * 60_000);

@@ -1,4 +1,4 @@
-// Readiness means serving (issue 9, point 6; docs/architecture.md, Serving): a replica that joins, as in a rolling
+// Readiness means serving (issue 9, point 6; docs/architecture.md#serving): a replica that joins, as in a rolling
 // update, reports ready only once it serves every AuthServer that exists, so no verifier behind the
 // Service ever gets a 404 for an issuer that exists.
 import http from 'node:http';

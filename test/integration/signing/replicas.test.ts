@@ -1,4 +1,4 @@
-// Every replica signs (docs/architecture.md, The signing service), not only the leader: with two replicas, SIGKILL the leader in the
+// Every replica signs (docs/architecture.md#the-signing-service), not only the leader: with two replicas, SIGKILL the leader in the
 // middle of steady signing traffic to the other one, and no request to the survivor fails.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort } from '../../controlplane/controlplane.js';

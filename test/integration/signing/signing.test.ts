@@ -1,4 +1,4 @@
-// The signing service (docs/architecture.md, The signing service) against a real API server, with real ServiceAccount tokens from
+// The signing service (docs/architecture.md#the-signing-service) against a real API server, with real ServiceAccount tokens from
 // the TokenRequest API, real RBAC (TokenReview, SubjectAccessReview), and verification by jose's
 // createRemoteJWKSet against the JWKS Signet serves.
 import { createRemoteJWKSet, decodeProtectedHeader, flattenedVerify, jwtVerify, type FlattenedJWS } from 'jose';

@@ -264,7 +264,7 @@ describe('CRD and src/api/types.ts agree', () => {
     expect(unbounded).toEqual([]);
   });
 
-  it('names, scope, version and subresources are as docs/architecture.md, The AuthServer API says', () => {
+  it('names, scope, version and subresources are as docs/architecture.md#the-authserver-api says', () => {
     expect(crd.apiVersion).toBe('apiextensions.k8s.io/v1');
     expect(crd.kind).toBe('CustomResourceDefinition');
     expect(crd.metadata.name).toBe(`${PLURAL}.${GROUP}`);

@@ -1,4 +1,4 @@
-// A long AuthServer name still fits a label value (docs/architecture.md, Key material in Secrets), and two long names that share
+// A long AuthServer name still fits a label value (docs/architecture.md#key-material-in-secrets), and two long names that share
 // their first 52 characters still get different values.
 import { authServerLabelValue } from '../../../src/api/labels.js';
 

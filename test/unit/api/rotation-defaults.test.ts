@@ -1,4 +1,4 @@
-// docs/architecture.md, Rotation's rotation defaults: publishAhead = max(10m, 2 × cacheMaxAge + 30 s), retainFor = 24h.
+// The rotation defaults (docs/architecture.md#rotation): publishAhead = max(10m, 2 × cacheMaxAge + 30 s), retainFor = 24h.
 import { effectiveSpec } from '../../../src/api/defaults.js';
 import type { AuthServerSpec } from '../../../src/api/types.js';
 

@@ -1,4 +1,4 @@
-// The chart's RBAC grants what Signet uses and nothing more (docs/architecture.md, Key material in Secrets: Signet reads AuthServers,
+// The chart's RBAC grants what Signet uses and nothing more (docs/architecture.md#key-material-in-secrets: Signet reads AuthServers,
 // writes their status, reads and creates Secrets, records Events, holds a Lease), the Deployment
 // runs locked down, and values.schema.json refuses wrong values.
 import {byKind, helmTemplateError, one, render as renderChart, type K8sObject} from '../../support/helm.js';

@@ -1,4 +1,4 @@
-// The order in which a plan takes effect (docs/architecture.md, Rotation), with a fake executor: what is written
+// The order in which a plan takes effect (docs/architecture.md#rotation), with a fake executor: what is written
 // first, and what is not written at all when an earlier write fails or this replica is not leader.
 import { act, type Executor } from '../../../src/controller/act.js';
 import type { Decision, SecretChange } from '../../../src/controller/decide.js';

@@ -180,7 +180,7 @@ describe('decide: served keys', () => {
   });
 });
 
-describe('decide: a rotation, step by step (docs/architecture.md, The AuthServer API)', () => {
+describe('decide: a rotation, step by step (docs/architecture.md#the-authserver-api)', () => {
   it('publishes the next key, swaps the roles keeping publishedSince, then drops the old key', () => {
     // Step 1: the next key is added as a verify key.
     const as1 = authServer({ signing: 'login-key-2026-10', extras: ['login-key-2026-11'] });

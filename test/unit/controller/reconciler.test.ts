@@ -99,7 +99,7 @@ it('a rotation falls due: the next key is generated into the Secret, published, 
   advance(10 * M + 1000);
   cluster.calls.length = 0;
   await reconciler.reconcile(KEY);
-  // docs/architecture.md, Rotation step 2: the status records the retiree before the Secret drops it.
+  // docs/architecture.md#rotation step 2: the status records the retiree before the Secret drops it.
   expect(cluster.calls).toEqual(['status', 'secret:Promote']);
   expect(cluster.authServer?.status?.retiredKeys?.map((k) => k.kid)).toEqual([active]);
   await reconciler.reconcile(KEY);

@@ -1,4 +1,4 @@
-// --jwks-tls-cert-file and --jwks-tls-key-file (docs/architecture.md, Command-line flags): both for HTTPS, neither for HTTP.
+// --jwks-tls-cert-file and --jwks-tls-key-file (docs/architecture.md#command-line-flags): both for HTTPS, neither for HTTP.
 import { ConfigError, parseConfig } from '../../../src/config.js';
 
 describe('JWKS TLS flags', () => {

@@ -1,4 +1,4 @@
-// HTTPS on the JWKS listener (docs/architecture.md, Serving, TLS): TLS 1.2 or newer, and a certificate renewed the way
+// HTTPS on the JWKS listener (docs/architecture.md#serving, TLS): TLS 1.2 or newer, and a certificate renewed the way
 // Kubernetes updates a mounted Secret (a new directory behind a swapped `..data` symlink) is used
 // for new connections without a restart and without a failed request, for real on 127.0.0.1.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';

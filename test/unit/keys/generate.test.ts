@@ -1,5 +1,5 @@
 // generateKeyMaterial: every algorithm's key loads back with that algorithm and size, in the formats
-// docs/architecture.md, Key material in Secrets names, and generation runs off the event loop.
+// docs/architecture.md#key-material-in-secrets names, and generation runs off the event loop.
 import { ASYMMETRIC_ALGORITHMS, RSA_KEY_SIZES } from '../../../src/api/types.js';
 import type { AsymmetricAlgorithm, RsaKeySize } from '../../../src/api/types.js';
 import { generateKeyMaterial } from '../../../src/keys/generate.js';

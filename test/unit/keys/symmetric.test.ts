@@ -1,4 +1,4 @@
-// Shared-secret keys (docs/architecture.md, Key material in Secrets): read from `secret` or a jwk.json with kty oct, HS256/384/512,
+// Shared-secret keys (docs/architecture.md#key-material-in-secrets): read from `secret` or a jwk.json with kty oct, HS256/384/512,
 // refused when too short or with an algorithm that does not fit; messages never carry the secret.
 import { createHmac, randomBytes } from 'node:crypto';
 import { generateSecret, holdsSymmetricKey, readSymmetricKey } from '../../../src/keys/symmetric.js';

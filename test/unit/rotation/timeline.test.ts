@@ -1,7 +1,7 @@
 // The rotation timeline with an injected clock: whole years of rotations driven through the real
 // reconciler (observe → plan → act) against the fake cluster of test/support/fake-cluster.ts. A
 // simulated operator wakes at each requeueAfterMs the reconciler returns (or late, or after a long
-// outage, or with a clock that jumps), and the invariants of docs/architecture.md, Rotation are checked after every
+// outage, or with a clock that jumps), and the invariants of docs/architecture.md#rotation are checked after every
 // reconcile from what the cluster shows: the served JWKS, the Secret and the status.
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { effectiveSpec } from '../../../src/api/defaults.js';
@@ -59,7 +59,7 @@ function kidOf(pem: Buffer | undefined): string | undefined {
 interface Transition { kind: string; at: number; /** status.nextRotationTime before the reconcile that made it. */ due: number | undefined }
 
 /**
- * docs/architecture.md, Rotation's invariants, from what the cluster shows after each reconcile: no key signs (is the
+ * The invariants of docs/architecture.md#rotation, from what the cluster shows after each reconcile: no key signs (is the
  * Secret's key.pem, or status.signingKeyID) before it was served for publishAhead, except the first
  * key and an emergency's; no key leaves the JWKS before its retiresAt, except the active and next
  * key an emergency drops; at most one next key, and a next key is never replaced by another.
@@ -141,7 +141,7 @@ class Operator {
   readonly cluster: FakeCluster;
   readonly transitions: Transition[] = [];
   readonly invariants = new Invariants();
-  /** Kills and restarts the process after every reconcile that wrote anything (docs/architecture.md, Rotation: a crash at any step is safe). */
+  /** Kills and restarts the process after every reconcile that wrote anything (docs/architecture.md#rotation: a crash at any step is safe). */
   restartAfterWrites = false;
   private reconciler: Reconciler;
 

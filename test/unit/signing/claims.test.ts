@@ -1,4 +1,4 @@
-// The claim rules of docs/architecture.md, The signing service, and the sign-fields request shape.
+// The claim rules of docs/architecture.md#the-signing-service, and the sign-fields request shape.
 import { applyClaimRules, parseSignFields, type ClaimsContext } from '../../../src/signing/claims.js';
 import { formatDuration, parseDuration } from '../../../src/api/duration.js';
 

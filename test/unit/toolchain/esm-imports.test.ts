@@ -1,4 +1,4 @@
-// The ESM-only dependencies load under jest (docs/architecture.md, Toolchain facts) and do real work there.
+// The ESM-only dependencies load under jest (docs/architecture.md#toolchain-facts) and do real work there.
 import { KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { SignJWT, jwtVerify, generateKeyPair, calculateJwkThumbprint, exportJWK } from 'jose';
 
