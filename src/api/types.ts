@@ -186,7 +186,24 @@ export interface AuthServerStatus {
   nextRotationTime?: string;
   /** Public halves of replaced keys, served until retiresAt; ten at most. */
   retiredKeys?: RetiredKey[];
+  /** What Signet read from each referenced Secret it publishes only, sealed: a replica that sees the same version of the Secret serves from this without reading it. */
+  attestedSecrets?: AttestedSecret[];
   conditions?: Condition[];
+}
+
+/**
+ * What Signet parsed from one referenced Secret at one resourceVersion (public halves and the
+ * Secret's rotation record, never private key material), so that every replica can serve the
+ * AuthServer from one LIST (controller/attestation.ts).
+ */
+export interface AttestedSecret {
+  secretName: string;
+  /** The Secret's version the facts were read at: they are used only while the Secret is at that version. */
+  resourceVersion: string;
+  /** The parse result, as JSON. */
+  facts: string;
+  /** Signet's HMAC over the entry and its AuthServer (rotation/seal.ts): an entry without a valid one is never used. */
+  seal: string;
 }
 
 export interface AuthServer {

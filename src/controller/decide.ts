@@ -8,7 +8,7 @@ import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';
 import type { EffectiveSpec } from '../api/defaults.js';
 import type { Problem, Result } from '../api/result.js';
 import { ceilStatusTime, statusTime } from '../api/time.js';
-import type { AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason, RetiredKey } from '../api/types.js';
+import type { AttestedSecret, AuthServer, AuthServerStatus, EventReason, KeyRole, KeyStatus, Reason, RetiredKey } from '../api/types.js';
 import type { IssuerDocument } from '../jwks/types.js';
 import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
 import { decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
@@ -54,6 +54,8 @@ export interface DecisionInput {
   issuerProblems?: ReadonlyArray<Problem<Reason>>;
   /** Seals status.retiredKeys (rotation/seal.ts). */
   sealer: Sealer;
+  /** status.attestedSecrets (attestation.ts). */
+  attestedSecrets?: readonly AttestedSecret[];
 }
 
 /**
@@ -203,6 +205,7 @@ export function decide(input: DecisionInput): Decision {
     keys,
     ...(rotation.nextRotationTime !== undefined ? { nextRotationTime: ceilStatusTime(rotation.nextRotationTime) } : {}),
     ...(rotation.retired.length > 0 ? { retiredKeys: rotation.retired } : {}),
+    ...(input.attestedSecrets?.length ? { attestedSecrets: [...input.attestedSecrets] } : {}),
     conditions: mergeConditions(previous.conditions, [signingCond, extrasCond, ready], generation, statusTime(now)),
   };
 

@@ -2,7 +2,8 @@
 // is gone), each referenced Secret's parse result (or that it is missing, and why generating it
 // failed last time), the next key's parse result, and who else claims the issuer. decide
 // (plan.ts) turns them into messages and effects. A Secret is read from the API server only when
-// the watch reports a version not parsed yet.
+// the watch reports a version not parsed yet, and not attested at that version in the AuthServer's
+// status (attestation.ts): a replica that joins serves from its LIST alone.
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
 import { ok } from '../api/result.js';
 import type { AuthServer, KeyRole } from '../api/types.js';
@@ -10,7 +11,9 @@ import { loadKey } from '../keys/load.js';
 import { isPublishable } from '../keys/symmetric.js';
 import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import type { SecretSnapshot } from '../kube/secrets.js';
+import type { Sealer } from '../rotation/seal.js';
 import { NEXT_KEY_DATA_KEYS, nextKeyData, readSecretRecord } from '../rotation/secret-layout.js';
+import { attested } from './attestation.js';
 import { custodyOf, mayRotate, maySign } from './key-custody.js';
 import { SIGNING_VARIANT, type ParsedSecret, type ReconcileMemory } from './memory.js';
 
@@ -28,7 +31,14 @@ export interface Reader {
 /** What was found for one referenced Secret. */
 export type RefFact = { secretName: string; role: KeyRole } & (
   | { found: false; /** The API's message when the last attempt to generate it failed. */ generationFailure?: string }
-  | { found: true; secret: Omit<ParsedSecret, 'results'>; result: KeyResult<AnyLoadedKey>; /** next.key.pem, in a Secret Signet may rotate. */ next?: KeyResult<AnyLoadedKey> }
+  | {
+    found: true; secret: Omit<ParsedSecret, 'results'>;
+    /** How it was parsed: the private half required or not, the kid format, whether the private key is kept. */
+    variant: string;
+    result: KeyResult<AnyLoadedKey>;
+    /** next.key.pem, in a Secret Signet may rotate. */
+    next?: KeyResult<AnyLoadedKey>;
+  }
 );
 
 export type Observation =
@@ -49,7 +59,15 @@ export type Observation =
     failuresRecorded: boolean;
   };
 
-export async function observe(key: string, reader: Reader, memory: ReconcileMemory, isServiceAccountIssuer: (key: string) => boolean): Promise<Observation> {
+export interface ObserveContext {
+  memory: ReconcileMemory;
+  isServiceAccountIssuer: (key: string) => boolean;
+  /** Checks the seals of status.attestedSecrets. */
+  sealer: Sealer;
+}
+
+export async function observe(key: string, reader: Reader, ctx: ObserveContext): Promise<Observation> {
+  const { memory, isServiceAccountIssuer } = ctx;
   const authServer = memory.current(key, reader.authServer(key));
   if (!authServer) return { key, gone: true };
   const spec = effectiveSpec(authServer.spec);
@@ -60,7 +78,7 @@ export async function observe(key: string, reader: Reader, memory: ReconcileMemo
     ...spec.extraVerifyKeyRefs.map((r) => ({ name: r.name, role: 'VerifyOnly' as const })),
   ];
   const facts = await Promise.all(refs.map(async (ref): Promise<RefFact> => {
-    const fact = await readRef(authServer, spec, ref.name, ref.role, saIssuer, reader, memory);
+    const fact = await readRef(authServer, spec, ref.name, ref.role, saIssuer, reader, ctx);
     const failure = failures.get(ref.name);
     return !fact.found && failure !== undefined ? { ...fact, generationFailure: failure } : fact;
   }));
@@ -70,7 +88,8 @@ export async function observe(key: string, reader: Reader, memory: ReconcileMemo
   };
 }
 
-async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole, saIssuer: boolean, reader: Reader, memory: ReconcileMemory): Promise<RefFact> {
+async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole, saIssuer: boolean, reader: Reader, ctx: ObserveContext): Promise<RefFact> {
+  const { memory } = ctx;
   const namespace = as.metadata.namespace ?? '';
   const authServer = as.metadata.name ?? '';
   const requirePrivate = role === 'SignAndVerify';
@@ -78,6 +97,7 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   const known = reader.secretVersion(namespace, secretName);
   const cached = memory.parsedSecret(`${namespace}/${secretName}`);
   let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer), saIssuer)) ? cached : undefined;
+  if (!entry && known !== undefined) entry = fromStatus(as, secretName, known, (custody) => variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer), ctx);
   if (!entry) {
     const secret = await reader.readSecret(namespace, secretName);
     if (!secret) return { secretName, role, found: false };
@@ -86,7 +106,24 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   const { results, ...facts } = entry;
   const variant = variantOf(requirePrivate, spec, maySign(entry.custody, authServer), saIssuer);
   const next = results.get(`next/${variant}`);
-  return { secretName, role, found: true, secret: facts, result: results.get(variant)!, ...(next ? { next } : {}) };
+  return { secretName, role, found: true, secret: facts, variant, result: results.get(variant)!, ...(next ? { next } : {}) };
+}
+
+/** The Secret as the status attests it at this version, for the variant wanted here; kept in memory like a read. */
+function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): ParsedSecret | undefined {
+  const namespace = as.metadata.namespace ?? '';
+  const entry = as.status?.attestedSecrets?.find((e) => e.secretName === secretName);
+  const found = entry && attested(`${namespace}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
+  if (!found || wanted(found.parsed.custody) !== found.variant) return undefined;
+  const id = `${namespace}/${secretName}`;
+  const cached = ctx.memory.parsedSecret(id);
+  if (cached?.version !== version) {
+    ctx.memory.keepParsed(id, found.parsed);
+    return found.parsed;
+  }
+  // Parsed at this version already, for another AuthServer's variant: add this one's.
+  for (const [variant, result] of found.parsed.results) if (!cached.results.has(variant)) cached.results.set(variant, result);
+  return cached;
 }
 
 function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory): ParsedSecret {

@@ -5,12 +5,13 @@
 // rotation/; this file writes what a Secret change announces and the views of this process.
 import type { EffectiveSpec } from '../api/defaults.js';
 import { parseTime } from '../api/time.js';
-import { API_VERSION, EXPORTABLE_ANNOTATION, KIND, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus, type RsaKeySize } from '../api/types.js';
+import { API_VERSION, EXPORTABLE_ANNOTATION, KIND, type AttestedSecret, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus, type RsaKeySize } from '../api/types.js';
 import type { PublishedKey } from '../observability/metrics.js';
 import type { Sealer } from '../rotation/seal.js';
 import { initialAnnotations, promoteOperations, readRequests, NEXT_KEY_PEM, type RotationRequests, type SecretPatchOperation } from '../rotation/secret-layout.js';
 import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
 import { signingEntryFor, type SigningEntry } from '../signing/key-store.js';
+import { attest } from './attestation.js';
 import { decide, type Decision, type RecordedEvent, type RefResolution, type SecretChange } from './decide.js';
 import { issuerVerdict, type IssuerPolicy } from './issuer-ownership.js';
 import type { Observation } from './observe.js';
@@ -76,6 +77,7 @@ export function plan(o: Observation, ctx: PlanContext): Plan {
   const decision = decide({
     authServer: as, spec, resolutions, issuer: issuerVerdict(as, ctx.issuerPolicy, o.olderClaimant), now,
     jwkOf: o.jwkOf, sealer: ctx.sealer, ...(problems && { issuerProblems: problems }),
+    attestedSecrets: attestations(`${namespace}/${name}`, o.refs, ctx.sealer),
   });
   const signing = resolutions.find((r) => r.role === 'SignAndVerify');
   const usable = signing?.outcome.ok && signing.refusal === undefined ? signing : undefined;
@@ -93,6 +95,17 @@ export function plan(o: Observation, ctx: PlanContext): Plan {
   };
   const write = decision.change && secretWrite(decision.change, o, now);
   return { kind: 'Apply', key: o.key, authServer: as, decision, views, ...(write && { write }) };
+}
+
+/** What status attests of the Secrets read for this AuthServer (attestation.ts), each Secret once. */
+function attestations(owner: string, refs: Extract<Observation, { gone: false }>['refs'], sealer: Sealer): AttestedSecret[] {
+  const out: AttestedSecret[] = [];
+  for (const r of refs) {
+    if (!r.found || out.some((e) => e.secretName === r.secretName)) continue;
+    const entry = attest(owner, r, sealer);
+    if (entry) out.push(entry);
+  }
+  return out;
 }
 
 function secretWrite(change: SecretChange, o: Extract<Observation, { gone: false }>, now: number): SecretWrite {

@@ -51,7 +51,7 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileOutcome> {
     const { deps } = this;
     const sa = deps.serviceAccountIssuer;
-    const seen = await observe(key, deps.reader, deps.memory, (k) => sa?.is(k) === true);
+    const seen = await observe(key, deps.reader, { memory: deps.memory, isServiceAccountIssuer: (k) => sa?.is(k) === true, sealer: deps.sealer });
     const started = this.clock();
     const decided = plan(seen, { now: started, issuerPolicy: deps.issuerPolicy, sealer: deps.sealer, ...(sa && { issuerProblems: (spec, refs) => sa.problems(spec, refs) }) });
     const outcome = await act(decided, deps.executor(key, decided.kind === 'Apply' ? decided.authServer : undefined));

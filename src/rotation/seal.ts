@@ -1,17 +1,22 @@
-// The seal on status.retiredKeys (issue 20): Signet serves a retired key from the status it wrote,
-// and anyone who may write authservers/status could otherwise publish a key of their own there (on
-// an issuer the kube-apiserver trusts, a login as any subject). Each entry carries an HMAC, keyed by
-// a secret only Signet reads (kube/status-key.ts), over the AuthServer it belongs to and every
-// member Signet relies on; an entry without a valid seal is never served, and the leader drops it.
+// The seals on what Signet keeps in status: status.retiredKeys (issue 20) and status.attestedSecrets
+// (issue 21, controller/attestation.ts). Signet serves keys from the status it wrote, and anyone who
+// may write authservers/status could otherwise publish a key of their own there (on an issuer the
+// kube-apiserver trusts, a login as any subject). Each entry carries an HMAC, keyed by a secret only
+// Signet reads (kube/status-key.ts), over the AuthServer it belongs to and every member Signet
+// relies on; an entry without a valid seal is never used, and the leader rewrites the status.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { RetiredKey } from '../api/types.js';
+import type { AttestedSecret, RetiredKey } from '../api/types.js';
 import { ceilStatusTime, parseTime } from '../api/time.js';
 
 export type UnsealedRetiredKey = Omit<RetiredKey, 'seal'>;
 
+export type UnsealedAttestation = Omit<AttestedSecret, 'seal'>;
+
 export interface Sealer {
   seal(owner: string, entry: UnsealedRetiredKey): string;
   verify(owner: string, entry: RetiredKey): boolean;
+  sealAttestation(owner: string, entry: UnsealedAttestation): string;
+  verifyAttestation(owner: string, entry: AttestedSecret): boolean;
 }
 
 /** Members in a fixed order, so the MAC does not depend on how JSON was serialised. */
@@ -27,15 +32,21 @@ function canonical(value: unknown): unknown {
 export function hmacSealer(key: Buffer): Sealer {
   const mac = (owner: string, e: UnsealedRetiredKey): Buffer =>
     createHmac('sha256', key).update(JSON.stringify(canonical({ owner, kid: e.kid, secretName: e.secretName, retiresAt: e.retiresAt, jwk: e.jwk }))).digest();
+  // A JSON array, where a retired key's input is a JSON object: neither seal passes for the other.
+  const attestationMac = (owner: string, e: UnsealedAttestation): Buffer =>
+    createHmac('sha256', key).update(JSON.stringify(['attested', owner, e.secretName, e.resourceVersion, e.facts])).digest();
   return {
     seal: (owner, entry) => mac(owner, entry).toString('base64url'),
-    verify: (owner, entry) => {
-      if (typeof entry.seal !== 'string') return false;
-      const given = Buffer.from(entry.seal, 'base64url');
-      const want = mac(owner, entry);
-      return given.length === want.length && timingSafeEqual(given, want);
-    },
+    verify: (owner, entry) => matches(entry.seal, mac(owner, entry)),
+    sealAttestation: (owner, entry) => attestationMac(owner, entry).toString('base64url'),
+    verifyAttestation: (owner, entry) => matches(entry.seal, attestationMac(owner, entry)),
   };
+}
+
+function matches(seal: unknown, want: Buffer): boolean {
+  if (typeof seal !== 'string') return false;
+  const given = Buffer.from(seal, 'base64url');
+  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 export interface TrustedRetired {

@@ -102,6 +102,7 @@ const sample: DeepRequired<Omit<AuthServer, 'metadata'>> & { metadata: V1ObjectM
         seal: 'c2VhbA',
       },
     ],
+    attestedSecrets: [{ secretName: 'login-verify', resourceVersion: '4211', facts: '{}', seal: 'c2VhbA' }],
     conditions: [
       {
         type: 'SignAndVerifyKeyResolved', status: 'True', reason: 'Resolved', message: 'ok',
@@ -136,6 +137,7 @@ const minimal = new Map<string, unknown>([
     kid: 'k', secretName: 'k', retiresAt: '2026-11-02T10:00:00Z', jwk: { kty: 'RSA', kid: 'k', use: 'sig', alg: 'RS256' },
   }),
   minimalAt('status.retiredKeys[].jwk', { kty: 'RSA', kid: 'k', use: 'sig', alg: 'RS256' }),
+  minimalAt('status.attestedSecrets[]', { secretName: 'k', resourceVersion: '1', facts: '{}', seal: 's' }),
   minimalAt('status.conditions[]', {
     type: 'Ready', status: 'Unknown', reason: 'Resolved', message: '', lastTransitionTime: '2026-11-02T10:00:00Z',
   }),

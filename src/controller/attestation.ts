@@ -1,0 +1,94 @@
+// Sealed facts of Secrets in status (issue 21): what the leader parsed from each referenced Secret
+// whose key it only publishes, so that a replica that joins (or takes over) serves every AuthServer
+// from one LIST of AuthServers and of Secrets' metadata instead of a GET per Secret. An entry is
+// used only while the Secret is at the resourceVersion it was read at, and only with Signet's seal
+// (rotation/seal.ts): status is not a source of key material anyone else can write. A Secret whose
+// private key is kept (a signer) is never attested: that replica reads it.
+import type { AttestedSecret } from '../api/types.js';
+import type { AnyLoadedKey, KeyResult, LoadedKey } from '../keys/types.js';
+import type { Sealer } from '../rotation/seal.js';
+import type { SecretRecord } from '../rotation/secret-layout.js';
+import { SIGNING_VARIANT, type ParsedSecret } from './memory.js';
+
+/** The facts' format: an entry of another format is not used (and the leader rewrites it). */
+const FORMAT = 1;
+/** As the CRD's maxLength: a larger entry (a long certificate chain) is left out, its Secret read instead. */
+export const MAX_FACTS_LENGTH = 65_536;
+
+interface Facts {
+  format: typeof FORMAT;
+  /** The parse variant (observe.ts): the private half required or not, the kid format. */
+  variant: string;
+  custody: { generated: boolean; generatedFor?: string; signers: string[]; exportable: boolean };
+  dataKeys: string[];
+  annotationKeys: string[];
+  record: SecretRecord;
+  result: KeyResult<LoadedKey>;
+  next?: KeyResult<LoadedKey>;
+}
+
+/** One referenced Secret as observe.ts found it. */
+export interface AttestableRef {
+  secretName: string;
+  variant: string;
+  secret: Omit<ParsedSecret, 'results'>;
+  result: KeyResult<AnyLoadedKey>;
+  next?: KeyResult<AnyLoadedKey>;
+}
+
+/** The public part of a result, or undefined when it holds a private key (never attested). */
+function publicResult(r: KeyResult<AnyLoadedKey>): KeyResult<LoadedKey> | undefined {
+  if (!r.ok) return { ok: false, problem: { reason: r.problem.reason, message: r.problem.message } };
+  const k = r.value;
+  if (k.privateKey || !k.publicJwk) return undefined;
+  return { ok: true, value: { kid: k.kid, algorithm: k.algorithm, keySize: k.keySize, publicJwk: k.publicJwk, dataKey: k.dataKey } };
+}
+
+/** The sealed entry for `owner` (namespace/name) of what was read from one Secret; undefined when it may not be attested. */
+export function attest(owner: string, ref: AttestableRef, sealer: Sealer): AttestedSecret | undefined {
+  if (ref.variant.endsWith(SIGNING_VARIANT)) return undefined;
+  const result = publicResult(ref.result);
+  const next = ref.next && publicResult(ref.next);
+  if (!result || (ref.next && !next)) return undefined;
+  const { custody, dataKeys, annotationKeys, record, version } = ref.secret;
+  const facts: Facts = {
+    format: FORMAT,
+    variant: ref.variant,
+    custody: { generated: custody.generated, ...(custody.generatedFor !== undefined && { generatedFor: custody.generatedFor }), signers: [...custody.signers].sort(), exportable: custody.exportable },
+    dataKeys: [...dataKeys].sort(),
+    annotationKeys: [...annotationKeys].sort(),
+    record,
+    result,
+    ...(next && { next }),
+  };
+  const json = JSON.stringify(facts);
+  if (json.length > MAX_FACTS_LENGTH) return undefined;
+  const entry = { secretName: ref.secretName, resourceVersion: version, facts: json };
+  return { ...entry, seal: sealer.sealAttestation(owner, entry) };
+}
+
+/** What an entry says of its Secret at `resourceVersion`: its variant and the parse, or undefined when it may not be used. */
+export function attested(owner: string, entry: AttestedSecret, resourceVersion: string, sealer: Sealer): { variant: string; parsed: ParsedSecret } | undefined {
+  if (entry.resourceVersion !== resourceVersion || !sealer.verifyAttestation(owner, entry)) return undefined;
+  let facts: Facts;
+  try {
+    facts = JSON.parse(entry.facts) as Facts;
+  } catch {
+    return undefined;
+  }
+  if (facts.format !== FORMAT) return undefined;
+  const { custody } = facts;
+  const results = new Map<string, KeyResult<AnyLoadedKey>>([[facts.variant, facts.result]]);
+  if (facts.next) results.set(`next/${facts.variant}`, facts.next);
+  return {
+    variant: facts.variant,
+    parsed: {
+      version: resourceVersion,
+      custody: { generated: custody.generated, ...(custody.generatedFor !== undefined && { generatedFor: custody.generatedFor }), signers: new Set(custody.signers), exportable: custody.exportable },
+      dataKeys: new Set(facts.dataKeys),
+      annotationKeys: new Set(facts.annotationKeys),
+      record: facts.record,
+      results,
+    },
+  };
+}
