@@ -146,10 +146,15 @@ export class Controller {
     return verdict;
   }
 
+  /**
+   * Reconciles start once every informer has its first list (client-go's WaitForCacheSync): a
+   * reconcile before the Secrets' list cannot tell an attested version (attestation.ts) from a
+   * changed one, and would read every Secret.
+   */
   start(): void {
-    for (const i of this.secretInformers.values()) i.start();
-    for (const i of this.authServers) i.start();
-    this.queue.start((key) => this.handle(key));
+    const informers = [...this.secretInformers.values(), ...this.authServers];
+    for (const i of informers) i.start();
+    void Promise.all(informers.map((i) => i.whenSynced())).then(() => this.queue.start((key) => this.handle(key)));
   }
 
   /** Re-reconciles everything, e.g. when this replica becomes leader. */

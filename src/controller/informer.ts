@@ -68,6 +68,8 @@ export class Informer<T extends KubernetesObject> {
   private stopper = new AbortController();
   private loop: Promise<void> | undefined;
   private syncedOnce = false;
+  private markSynced: () => void = () => undefined;
+  private readonly syncedPromise = new Promise<void>((resolve) => { this.markSynced = resolve; });
 
   private readonly keep: (obj: T) => T;
 
@@ -78,6 +80,11 @@ export class Informer<T extends KubernetesObject> {
   /** True once the first list has been delivered. */
   get synced(): boolean {
     return this.syncedOnce;
+  }
+
+  /** Resolves once the first list has been delivered. */
+  whenSynced(): Promise<void> {
+    return this.syncedPromise;
   }
 
   get(key: string): T | undefined {
@@ -150,6 +157,7 @@ export class Informer<T extends KubernetesObject> {
     }
     for (const [key, obj] of old) if (!fresh.has(key)) this.opts.onChange('delete', obj, obj);
     this.syncedOnce = true;
+    this.markSynced();
     return rv;
   }
 

@@ -166,6 +166,26 @@ describe('status written by someone other than Signet', () => {
     expect(JSON.stringify(jwks.keys)).not.toContain(String(forgedJwk.x));
   });
 
+  // status.attestedSecrets (issue 21) lets a replica serve without reading the Secret: only with Signet's seal.
+  it('an attested Secret edited by hand to hold another key is not served, and the leader writes it back', async () => {
+    const before = await eventually(async () => {
+      const as = await getAuthServer(ns.name, 'sealed');
+      return as.status?.attestedSecrets?.find((e) => e.secretName === 'sealed-key') ? as : undefined;
+    }, { what: 'sealed-key attested in status' });
+    const entry = before.status!.attestedSecrets!.find((e) => e.secretName === 'sealed-key')!;
+    const facts = JSON.parse(entry.facts) as { result: { value: { kid: string; publicJwk: Record<string, unknown> } } };
+    facts.result.value = { ...facts.result.value, kid: String(forgedJwk.kid), publicJwk: forgedJwk };
+    const forgedFacts = JSON.stringify(facts);
+    await patchStatus('sealed', (as) => ({ ...as.status, attestedSecrets: [{ ...entry, facts: forgedFacts }] }));
+    await eventually(async () => {
+      const e = (await getAuthServer(ns.name, 'sealed')).status?.attestedSecrets?.find((x) => x.secretName === 'sealed-key');
+      return e?.facts === entry.facts;
+    }, { what: 'the leader writes the attestation back' });
+    expect(await served('sealed')).toEqual([before.status?.signingKeyID]);
+    const jwks = await getJwks(op.jwksPort, `/authservers/${ns.name}/sealed/oauth2/jwks`);
+    expect(JSON.stringify(jwks.keys)).not.toContain(String(forgedJwk.x));
+  });
+
   // Before the fix: an earlier publishedSince made the next key sign at once, before verifiers had it.
   it('an earlier publishedSince on the next key does not make it sign early', async () => {
     await createAuthServer(ns.name, 'early', {
