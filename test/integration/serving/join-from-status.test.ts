@@ -32,7 +32,7 @@ async function leader(): Promise<RunningOperator> {
 }
 
 /** A follower (the Lease is someone else's) whose ServiceAccount may not GET the AuthServer's Secrets. */
-async function follower(until?: (op: RunningOperator) => Promise<boolean>): Promise<RunningOperator> {
+async function follower(until?: (op: RunningOperator) => boolean): Promise<RunningOperator> {
   const op = await startOperator([
     '--kubeconfig', kubeconfig, '--namespace', ns.name, '--status-key-secret', `${ns.name}/signet-status-key`,
     '--leader-elect', '--leader-elect-namespace', ns.name,
@@ -106,7 +106,7 @@ it('an attestation edited by hand is not used (the follower has to read the Secr
   } });
 
   // The follower tries the GET the seal sends it to, is refused, and serves nothing it cannot check.
-  const op = await follower(async (o) => o.logs.some((l) => /forbidden/i.test(l) && l.includes('old-key')));
+  const op = await follower((o) => o.logs.some((l) => /forbidden/i.test(l) && l.includes('old-key')));
   const jwks = await getJwks(op.jwksPort, jwksPath());
   expect(JSON.stringify(jwks.keys)).not.toContain(String(forgedJwk.x));
   expect((await fetch(`http://127.0.0.1:${op.metricsPort}/readyz`)).status).toBe(503);
@@ -119,7 +119,7 @@ it('an attestation edited by hand is not used (the follower has to read the Secr
 
 it('a Secret changed since it was attested is read, not served from status', async () => {
   await c.core.patchNamespacedSecret({ namespace: ns.name, name: 'old-key', body: { stringData: { 'key.pem': pem() } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  const op = await follower(async (o) => o.logs.some((l) => /forbidden/i.test(l) && l.includes('old-key')));
+  const op = await follower((o) => o.logs.some((l) => /forbidden/i.test(l) && l.includes('old-key')));
   expect((await fetch(`http://127.0.0.1:${op.metricsPort}/readyz`)).status).toBe(503);
   await stop(op);
 }, 60_000);
