@@ -89,7 +89,7 @@ export class Controller {
       this.secretInformers.set(ns, new Informer<KubernetesObject>({
         kc, log, name: `secrets${ns ? `/${ns}` : ''}`, metadataOnly: true, keep: keyOnly,
         path: `/api/v1${nsPath}/secrets`,
-        onChange: (_type, obj) => this.onSecret(obj),
+        onChange: (type, obj) => this.onSecret(type, obj),
         onRestart: (reason) => metrics.watchRestarts.inc({ resource: 'secrets', reason }),
       }));
     }
@@ -221,7 +221,14 @@ export class Controller {
     if (this.secretIndex.authServersFor(ns, secret).every((k) => k === except)) this.memory.forgetSecret(ns, secret);
   }
 
-  private onSecret(obj: KubernetesObject): void {
-    for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) this.queue.add(key);
+  private onSecret(type: 'add' | 'update' | 'delete', obj: KubernetesObject): void {
+    const name = obj.metadata?.name ?? '';
+    const version = obj.metadata?.resourceVersion;
+    for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', name)) {
+      // The reconcile that attested this very version in status has read it: nothing new for that
+      // AuthServer (at a cold start of many, its Secrets' events often come after its own).
+      if (type !== 'delete' && version !== undefined && this.memory.latest(key, this.getAuthServer(key))?.status?.attestedSecrets?.some((e) => e.secretName === name && e.resourceVersion === version)) continue;
+      this.queue.add(key);
+    }
   }
 }

@@ -1,7 +1,7 @@
 // The reconciler's decision, as a pure function: from what was observed (the AuthServer, the
 // verdict on each referenced Secret, the issuer check) to the status to write, the document to
 // serve and the events to record. No I/O here, so every rule is unit-testable.
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from './json-equal.js';
 import { mergeConditions, readyCondition, type ConditionInput } from '../api/conditions.js';
 import { jwksURIFor } from '../api/issuer.js';
 import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';
@@ -245,6 +245,6 @@ export function decide(input: DecisionInput): Decision {
   // At most an hour ahead: setTimeout cannot wait past 24.8 days, and a clock that jumps is noticed.
   const requeueAfterMs = rotation.nextRotationTime === undefined ? undefined : Math.min(MAX_REQUEUE_MS, Math.max(0, rotation.nextRotationTime - now));
 
-  const statusChanged = !isDeepStrictEqual(JSON.parse(JSON.stringify(previous)) as unknown, JSON.parse(JSON.stringify(status)) as unknown);
+  const statusChanged = !jsonEqual(previous, status);
   return { status, statusChanged, document, events, ...(change ? { change } : {}), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
 }

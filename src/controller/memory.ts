@@ -7,6 +7,7 @@ import type { AuthServer, AuthServerStatus } from '../api/types.js';
 import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import type { PublishedKey } from '../observability/metrics.js';
 import type { SecretRecord } from '../rotation/secret-layout.js';
+import { jsonEqual } from './json-equal.js';
 import type { Custody } from './key-custody.js';
 
 /** A Secret as read at one resourceVersion, without its bytes. */
@@ -50,10 +51,15 @@ export class ReconcileMemory {
 
   /** The AuthServer to reconcile: the informer's, unless our own status write is newer. */
   current(key: string, seen: AuthServer | undefined): AuthServer | undefined {
+    const latest = this.latest(key, seen);
+    if (latest === seen) this.written.delete(key);
+    return latest;
+  }
+
+  /** What current() would give, without forgetting anything: for event handlers. */
+  latest(key: string, seen: AuthServer | undefined): AuthServer | undefined {
     const mine = this.written.get(key);
-    if (seen && mine && seen.metadata.resourceVersion === mine.basedOn) return mine.object;
-    this.written.delete(key);
-    return seen;
+    return seen && mine && seen.metadata.resourceVersion === mine.basedOn ? mine.object : seen;
   }
 
   writingStatus(key: string, status: AuthServerStatus, from: AuthServer): void {
@@ -86,7 +92,7 @@ export class ReconcileMemory {
     if (!pending) return false;
     const { metadata } = pending.from;
     const same = as.metadata.generation === metadata.generation && isDeepStrictEqual(as.metadata.labels, metadata.labels) &&
-      isDeepStrictEqual(as.metadata.annotations, metadata.annotations) && isDeepStrictEqual(as.status, JSON.parse(JSON.stringify(pending.status)));
+      isDeepStrictEqual(as.metadata.annotations, metadata.annotations) && jsonEqual(as.status, pending.status);
     if (same) pending.arrived = as.metadata.resourceVersion;
     return same;
   }

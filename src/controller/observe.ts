@@ -6,7 +6,7 @@
 // status (attestation.ts): a replica that joins serves from its LIST alone.
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
 import { ok } from '../api/result.js';
-import type { AuthServer, KeyRole } from '../api/types.js';
+import type { AttestedSecret, AuthServer, KeyRole } from '../api/types.js';
 import { loadKey } from '../keys/load.js';
 import { isPublishable } from '../keys/symmetric.js';
 import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
@@ -38,6 +38,8 @@ export type RefFact = { secretName: string; role: KeyRole } & (
     result: KeyResult<AnyLoadedKey>;
     /** next.key.pem, in a Secret Signet may rotate. */
     next?: KeyResult<AnyLoadedKey>;
+    /** The status entry (sealed, at this version) the facts were taken from instead of a GET. */
+    attested?: AttestedSecret;
   }
 );
 
@@ -97,7 +99,8 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   const known = reader.secretVersion(namespace, secretName);
   const cached = memory.parsedSecret(`${namespace}/${secretName}`);
   let entry = known !== undefined && cached?.version === known && cached.results.has(variantOf(requirePrivate, spec, maySign(cached.custody, authServer), saIssuer)) ? cached : undefined;
-  if (!entry && known !== undefined) entry = fromStatus(as, secretName, known, (custody) => variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer), ctx);
+  const attested = !entry && known !== undefined ? fromStatus(as, secretName, known, (custody) => variantOf(requirePrivate, spec, maySign(custody, authServer), saIssuer), ctx) : undefined;
+  entry ??= attested?.parsed;
   if (!entry) {
     const secret = await reader.readSecret(namespace, secretName);
     if (!secret) return { secretName, role, found: false };
@@ -106,24 +109,24 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   const { results, ...facts } = entry;
   const variant = variantOf(requirePrivate, spec, maySign(entry.custody, authServer), saIssuer);
   const next = results.get(`next/${variant}`);
-  return { secretName, role, found: true, secret: facts, variant, result: results.get(variant)!, ...(next ? { next } : {}) };
+  return { secretName, role, found: true, secret: facts, variant, result: results.get(variant)!, ...(next ? { next } : {}), ...(attested && { attested: attested.entry }) };
 }
 
 /** The Secret as the status attests it at this version, for the variant wanted here; kept in memory like a read. */
-function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): ParsedSecret | undefined {
+function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): { parsed: ParsedSecret; entry: AttestedSecret } | undefined {
   const namespace = as.metadata.namespace ?? '';
   const entry = as.status?.attestedSecrets?.find((e) => e.secretName === secretName);
   const found = entry && attested(`${namespace}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
-  if (!found || wanted(found.parsed.custody) !== found.variant) return undefined;
+  if (!entry || !found || wanted(found.parsed.custody) !== found.variant) return undefined;
   const id = `${namespace}/${secretName}`;
   const cached = ctx.memory.parsedSecret(id);
   if (cached?.version !== version) {
     ctx.memory.keepParsed(id, found.parsed);
-    return found.parsed;
+    return { parsed: found.parsed, entry };
   }
   // Parsed at this version already, for another AuthServer's variant: add this one's.
   for (const [variant, result] of found.parsed.results) if (!cached.results.has(variant)) cached.results.set(variant, result);
-  return cached;
+  return { parsed: cached, entry };
 }
 
 function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory): ParsedSecret {

@@ -5,8 +5,9 @@
 // holding the issuer under load (3 RSA-2048 public keys) and 100 others. nginx: one worker, no
 // master, pinned to core 1, access log off, sendfile. The load generator (wrk if installed, else
 // autocannon) is pinned to core 0: 50 keep-alive connections, a 2 s warm-up, then 3 rounds of
-// 10 s each, Signet and nginx taking turns so that other load on the machine hits both alike;
-// the medians are compared. Loopback only; about 70 s in all. SIGNET_BENCH_NGINX_OPEN_FILE_CACHE=1
+// 10 s each, Signet, the bare reference and nginx taking turns so that other load on the machine
+// hits them alike; the medians are compared. The bare reference is node:http(s) with its defaults
+// writing the same bytes and headers (jwks-server-child.ts): what no JWKS server in Node can avoid. Loopback only; about 70 s in all. SIGNET_BENCH_NGINX_OPEN_FILE_CACHE=1
 // gives nginx an open_file_cache, which saves it the open/fstat/close of every request.
 // jwks-tls.ts runs the same comparison over HTTPS (compareWithNginx with `tls`), and adds the rate
 // of new connections, each a full TLS handshake.
@@ -19,6 +20,7 @@ import { startJwksProcess } from './support/jwks-process.js';
 import { BENCH_HOST, BENCH_PATH, benchDocuments, rsaPublicJwk } from './support/keys.js';
 import { chooseLoadTool, runLoad, type LoadOptions, type LoadResult } from './support/load.js';
 import { NGINX_MISSING, nginxBinary, startNginx } from './support/nginx.js';
+import { runResumeLoad } from './support/tls-resume.js';
 import { processCpuSeconds, runCommand } from './support/tools.js';
 
 const CONNECTIONS = 50;
@@ -111,7 +113,7 @@ export async function compareWithNginx(opts: Comparison): Promise<void> {
   if (note) console.log(`note: ${note}`);
   console.log(
     `load: ${tool}, ${CONNECTIONS} connections, GET ${BENCH_PATH} Host ${BENCH_HOST}; per server a ${WARMUP_S} s warm-up, then ` +
-      `${rounds()} rounds of ${durationS()} s, Signet and nginx taking turns (SIGNET_BENCH_ROUNDS, SIGNET_BENCH_SECONDS); medians reported`,
+      `${rounds()} rounds of ${durationS()} s, Signet, bare node and nginx taking turns (SIGNET_BENCH_ROUNDS, SIGNET_BENCH_SECONDS); medians reported`,
   );
 
   const keys = await Promise.all([rsaPublicJwk(2048), rsaPublicJwk(2048), rsaPublicJwk(2048)]);
@@ -131,6 +133,12 @@ export async function compareWithNginx(opts: Comparison): Promise<void> {
     const servedBySignet = await fetchBody(signet.port, '/authservers/team-a/login/oauth2/jwks', tls);
     if (!servedBySignet.equals(expected.body)) throw new Error('Signet serves other bytes than expected');
     const targets: { name: string; port: number; pid: number; results: Round[] }[] = [{ name: 'signet', port: signet.port, pid: signet.pid, results: [] }];
+    // The bare reference: node:http(s) with its defaults writing the same bytes, no routing, limits or TLS policy.
+    const bare = await startJwksProcess({ cpu: cpus.server, bare: true, ...(opts.tls && { tls: opts.tls }) });
+    stops.push(() => bare.stop());
+    await bare.request({ type: 'set', docs }, 'set-done');
+    if (!(await fetchBody(bare.port, BENCH_PATH, tls)).equals(expected.body)) throw new Error('the bare reference serves other bytes than Signet');
+    targets.push({ name: 'bare node', port: bare.port, pid: bare.pid, results: [] });
 
     if (!nginxBinary()) {
       console.log(`note: ${NGINX_MISSING}`);
@@ -165,7 +173,12 @@ export async function compareWithNginx(opts: Comparison): Promise<void> {
     }
 
     console.log(`\n  median of the rounds (load generator: ${tool}):`);
-    const [signetT, nginxT] = targets;
+    const [signetT, bareT, nginxT] = targets;
+    if (signetT && bareT) {
+      const [s, b] = [medianResult(signetT.results), medianResult(bareT.results)];
+      console.log(`  ${row('bare node', b)}`);
+      console.log(`  ratio signet/bare node (req/s, medians): ${(s.rps / b.rps).toFixed(2)}; by server CPU per request: ${(b.cpuUsPerRequest / s.cpuUsPerRequest).toFixed(2)}`);
+    }
     const signetResult = medianResult(signetT?.results ?? []);
     console.log(`  ${row('signet', signetResult)}`);
     const nginxResult = nginxT ? medianResult(nginxT.results) : undefined;
@@ -205,16 +218,47 @@ export async function compareWithNginx(opts: Comparison): Promise<void> {
           console.log(`  round ${round} ${row(t.name, r)}`);
         }
       }
-      const [signetH, nginxH] = handshakes.map((t) => medianResult(t.results));
+      const [signetH, bareH, nginxH] = handshakes.map((t) => medianResult(t.results));
       if (signetH) console.log(`  signet handshakes/s (median): ${Math.round(signetH.rps).toLocaleString('en-US')}`);
+      if (signetH && bareH) {
+        console.log(`  bare node handshakes/s (median): ${Math.round(bareH.rps).toLocaleString('en-US')}`);
+        console.log(`  ratio signet/bare node on new connections: ${(signetH.rps / bareH.rps).toFixed(2)}; by server CPU per handshake: ${(bareH.cpuUsPerRequest / signetH.cpuUsPerRequest).toFixed(2)}`);
+      }
       if (signetH && nginxH) {
         console.log(`  nginx handshakes/s (median): ${Math.round(nginxH.rps).toLocaleString('en-US')}`);
         console.log(`  ratio signet/nginx on new connections: ${(signetH.rps / nginxH.rps).toFixed(2)}`);
       }
+      await compareResumed(targets, cpus.load);
     }
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
+}
+
+/**
+ * New connections that resume the previous one's session (TLS 1.2 ticket or TLS 1.3 PSK): the
+ * handshake a verifier refetching a JWKS on a new connection makes after its first.
+ */
+async function compareResumed(targets: ReadonlyArray<{ name: string; port: number; pid: number }>, cpu: number | undefined): Promise<void> {
+  console.log(`\n  new connections resuming the previous session (Node client, tls-resume-child.ts), ${CONNECTIONS} concurrent:`);
+  const perSecond = new Map<string, number[]>();
+  for (let round = 1; round <= rounds(); round++) {
+    for (const t of targets) {
+      const cpuBefore = await processCpuSeconds(t.pid);
+      const r = await runResumeLoad({ port: t.port, host: BENCH_HOST, path: BENCH_PATH, seconds: durationS(), concurrency: CONNECTIONS, cpu });
+      const serverCpu = (await processCpuSeconds(t.pid)) - cpuBefore;
+      const rps = r.connections / r.seconds;
+      perSecond.set(t.name, [...(perSecond.get(t.name) ?? []), rps]);
+      console.log(`  round ${round} ${t.name.padEnd(13)} ${rate(rps).padStart(15)}   resumed ${((100 * r.resumed) / Math.max(1, r.connections)).toFixed(1)} %   server CPU ${((serverCpu * 1e6) / Math.max(1, r.connections)).toFixed(1)} µs/conn   errors ${r.errors}`);
+    }
+  }
+  const med = (name: string | undefined): number | undefined => {
+    const v = [...(perSecond.get(name ?? '') ?? [])].sort((a, b) => a - b);
+    return v.length > 0 ? v[Math.floor(v.length / 2)] : undefined;
+  };
+  const [signet, bare, nginx] = targets.map((t) => med(t.name));
+  if (signet && bare) console.log(`  ratio signet/bare node on resumed connections (medians): ${(signet / bare).toFixed(2)}`);
+  if (signet && nginx) console.log(`  ratio signet/nginx on resumed connections (medians): ${(signet / nginx).toFixed(2)}`);
 }
 
 const bench: Bench = {

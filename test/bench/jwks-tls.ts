@@ -1,6 +1,7 @@
 // The JWKS throughput comparison of jwks-throughput.ts over HTTPS (issue 12 point 4): Signet with
 // --jwks-tls-* files (TlsFiles) and nginx with the same certificate and key, each pinned to one
-// core, on keep-alive connections; then the rate of new connections, each a full TLS handshake.
+// core (and the bare node:https reference), on keep-alive connections; then the rate of new
+// connections, each a full TLS handshake, and of new connections that resume the previous session.
 // The certificate is what the chart's cert-manager Certificate asks for: ECDSA P-256.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ async function run(): Promise<void> {
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     await compareWithNginx({
       title: 'JWKS over HTTPS: Signet vs nginx, one core each',
-      tls: { certFile, keyFile, describe: 'self-signed ECDSA P-256 certificate, TLS 1.2 and 1.3 offered, no session resumption' },
+      tls: { certFile, keyFile, describe: 'self-signed ECDSA P-256 certificate, TLS 1.2 and 1.3 offered; wrk does not resume sessions, the resumed round uses a Node client' },
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,12 +26,18 @@ const CHILD = path.join(REPO_ROOT, 'test/bench/support/jwks-server-child.ts');
 /** The child serves HTTPS with these files when both are set. */
 export const TLS_CERT_ENV = 'SIGNET_BENCH_TLS_CERT_FILE';
 export const TLS_KEY_ENV = 'SIGNET_BENCH_TLS_KEY_FILE';
+/** The child runs the bare node:http(s) reference instead of Signet's listener when this is "1". */
+export const BARE_ENV = 'SIGNET_BENCH_BARE';
 
-/** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists; `tls` makes it HTTPS. */
-export async function startJwksProcess(opts: { cpu?: number; tls?: { certFile: string; keyFile: string } } = {}): Promise<JwksProcess> {
+/** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists; `tls` makes it HTTPS; `bare` runs the bare reference. */
+export async function startJwksProcess(opts: { cpu?: number; tls?: { certFile: string; keyFile: string }; bare?: boolean } = {}): Promise<JwksProcess> {
   const node = [process.execPath, '--import', 'tsx', CHILD];
   const [cmd, ...args] = opts.cpu === undefined ? node : pinned(opts.cpu, node);
-  const env = opts.tls ? { ...process.env, [TLS_CERT_ENV]: opts.tls.certFile, [TLS_KEY_ENV]: opts.tls.keyFile } : process.env;
+  const env = {
+    ...process.env,
+    ...(opts.tls && { [TLS_CERT_ENV]: opts.tls.certFile, [TLS_KEY_ENV]: opts.tls.keyFile }),
+    ...(opts.bare && { [BARE_ENV]: '1' }),
+  };
   const child = spawn(cmd as string, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 

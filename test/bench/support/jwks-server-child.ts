@@ -1,6 +1,9 @@
-// The benchmark's server process: the real JwksStore and createJwksServer from src, on 127.0.0.1:0,
-// driven over IPC by jwks-process.ts. Run as `node --import tsx test/bench/support/jwks-server-child.ts`.
+// The benchmark's server process: the real JwksStore and createJwksServer from src (or the bare
+// reference, below), on 127.0.0.1:0, driven over IPC by jwks-process.ts. Run as `node --import tsx test/bench/support/jwks-server-child.ts`.
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
@@ -8,9 +11,9 @@ import { createJwksServer } from '../../../src/jwks/server.js';
 import { close, listen } from '../../../src/http/listen.js';
 import { TlsFiles } from '../../../src/http/tls.js';
 import { silentLogger } from '../../support/logger.js';
-import { toPublicJwk } from './keys.js';
+import { BENCH_HOST, BENCH_PATH, toPublicJwk } from './keys.js';
 import { limitConcurrency } from '../../../src/controller/generation-limit.js';
-import { TLS_CERT_ENV, TLS_KEY_ENV, type FromChild, type ToChild } from './jwks-process.js';
+import { BARE_ENV, TLS_CERT_ENV, TLS_KEY_ENV, type FromChild, type ToChild } from './jwks-process.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
 
@@ -22,7 +25,23 @@ const store = new JwksStore();
 const certFile = process.env[TLS_CERT_ENV];
 const keyFile = process.env[TLS_KEY_ENV];
 const tls = certFile && keyFile ? await TlsFiles.load({ certFile, keyFile }, { log: silentLogger }) : undefined;
-const server = createJwksServer(store, tls ? { tls } : {});
+/**
+ * The bare reference (SIGNET_BENCH_BARE=1): node:http or node:https with their defaults, answering
+ * every request with the benchmark document's bytes and headers: only the work no JWKS server in
+ * Node can avoid (HTTP parsing, TLS, one write), to compare Signet's listener with.
+ */
+const bare = process.env[BARE_ENV] === '1';
+const server = bare ? bareServer() : createJwksServer(store, tls ? { tls } : {});
+
+function bareServer(): http.Server | https.Server {
+  let doc: ReturnType<JwksStore['lookup']>;
+  const answer = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+    doc ??= store.lookup(BENCH_HOST, BENCH_PATH);
+    if (!doc) res.writeHead(404).end();
+    else res.writeHead(200, doc.headers).end(doc.body);
+  };
+  return certFile && keyFile ? https.createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, answer) : http.createServer(answer);
+}
 
 /**
  * Generate `count` RSA keys, `concurrency` at a time, with the async generateKeyPair (libuv's thread pool), each
