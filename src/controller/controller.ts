@@ -147,14 +147,15 @@ export class Controller {
   }
 
   /**
-   * Reconciles start once every informer has its first list (client-go's WaitForCacheSync): a
-   * reconcile before the Secrets' list cannot tell an attested version (attestation.ts) from a
-   * changed one, and would read every Secret.
+   * Reconciles start once the Secrets' informers have their first list (client-go's
+   * WaitForCacheSync): a reconcile before it cannot tell an attested version (attestation.ts) from
+   * a changed one, and would read every Secret. AuthServers are reconciled as their first list
+   * arrives, page by page.
    */
   start(): void {
-    const informers = [...this.secretInformers.values(), ...this.authServers];
-    for (const i of informers) i.start();
-    void Promise.all(informers.map((i) => i.whenSynced())).then(() => this.queue.start((key) => this.handle(key)));
+    const secrets = [...this.secretInformers.values()];
+    for (const i of [...secrets, ...this.authServers]) i.start();
+    void Promise.all(secrets.map((i) => i.whenSynced())).then(() => this.queue.start((key) => this.handle(key)));
   }
 
   /** Re-reconciles everything, e.g. when this replica becomes leader. */

@@ -135,6 +135,9 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async relist(): Promise<string> {
+    // The first list into an empty cache delivers each page as it arrives: nothing can have been
+    // deleted, and the handlers' work overlaps the rest of the list (10,000 AuthServers take seconds).
+    const streaming = !this.syncedOnce && this.cache.size === 0;
     const fresh = new Map<string, T>();
     let cont: string | undefined;
     let rv: string;
@@ -143,10 +146,23 @@ export class Informer<T extends KubernetesObject> {
       if (cont) q.set('continue', cont);
       const page = await this.listPage(q);
       // A PartialObjectMetadataList with no items says "items": null.
-      for (const item of page.items ?? []) fresh.set(objectKey(item), this.keep(item));
+      for (const item of page.items ?? []) {
+        const kept = this.keep(item);
+        const key = objectKey(kept);
+        if (!streaming) fresh.set(key, kept);
+        else if (!this.cache.has(key)) {
+          this.cache.set(key, kept);
+          this.opts.onChange('add', kept, undefined);
+        }
+      }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? '';
     } while (cont);
+    if (streaming) {
+      this.syncedOnce = true;
+      this.markSynced();
+      return rv;
+    }
 
     const old = this.cache;
     this.cache = fresh;
