@@ -13,7 +13,10 @@ let errors = 0;
 
 function once(session: Buffer | undefined, keep: (s: Buffer) => void): Promise<void> {
   return new Promise((resolve) => {
+    let reused = false;
     const socket = tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false, ...(session && { session }) }, () => {
+      // Read now: once the connection is closed, isSessionReused() says false.
+      reused = socket.isSessionReused();
       socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     });
     socket.on('session', keep);
@@ -22,7 +25,7 @@ function once(session: Buffer | undefined, keep: (s: Buffer) => void): Promise<v
     socket.once('close', (hadError) => {
       if (!hadError) {
         connections++;
-        if (socket.isSessionReused()) resumed++;
+        if (reused) resumed++;
       }
       resolve();
     });
