@@ -2,7 +2,8 @@
 // (docs/architecture.md#tests-on-a-real-node): `helm upgrade` that rolls the pods with 1 and with 2 replicas answers every request,
 // and no pod is sent a request before /readyz (none of them ever answers 404 for an issuer that
 // exists); the leader pod deleted with --grace-period=0 --force is replaced as leader by the other
-// replica within the lease duration, and a change made after that is published.
+// replica within the lease duration, the JWKS stays served (only requests the killed process had
+// accepted may fail), and a change made after that is published.
 import { eventually } from '../support/eventually.js';
 import { getAuthServer, isReady, waitForStatus } from '../support/authservers.js';
 import { run, tool } from '../support/helm.js';
@@ -14,6 +15,9 @@ const RELEASE = 'rollout';
 const NAMES = ['alpha', 'beta', 'gamma'];
 const LEASE = 'signet-leader';
 const log = (l: string): void => void process.stderr.write(`  e2e rollout: ${l}\n`);
+/** What a client sees of a process killed under its connection. */
+const CONNECTION_ERROR = /ECONNRESET|ECONNREFUSED|socket hang up/;
+const KILL_WINDOW_MS = 5_000;
 
 let urls: string[] = [];
 const signingKids = new Map<string, string>();
@@ -86,7 +90,7 @@ test('helm upgrade rolls two replicas under JWKS polling: every request answered
   expect(await noPodAnswered404()).toBeGreaterThan(0);
 });
 
-test('the leader pod force-deleted: another pod leads within the lease duration, polling never fails, a later change is published', async () => {
+test('the leader pod force-deleted: another pod leads within the lease duration, only connections to the killed pod fail, a later change is published', async () => {
   const lease = async (): Promise<{ holder: string; durationS: number }> => {
     const l = JSON.parse(await kubectl(['get', 'lease', '-n', NS, LEASE, '-o', 'json'])) as { spec: { holderIdentity?: string; leaseDurationSeconds: number } };
     return { holder: l.spec.holderIdentity ?? '', durationS: l.spec.leaseDurationSeconds };
@@ -125,5 +129,12 @@ test('the leader pod force-deleted: another pod leads within the lease duration,
   const result = await poll.stop();
   log(`during the takeover: ${result.sent} requests, ${result.failed} failed${result.failures.length ? `: ${result.failures.join(' | ')}` : ''}`);
   expect(result.sent).toBeGreaterThan(50);
-  expect(result.failures).toEqual([]);
+  // A forced delete kills the leader's process without its preStop wait or drain: a request on a
+  // connection it had accepted is reset, and the Service routes new connections to the dead pod
+  // until kube-proxy drops its endpoint (seen: 1 reset, then 3 refused within 50 ms). Only such
+  // connection errors may fail, started within KILL_WINDOW_MS of the delete; never an HTTP error or
+  // a JWKS without the signing key, and nothing later.
+  const unexpected = result.details.filter((f) => !(CONNECTION_ERROR.test(f.message) && f.at - t0 <= KILL_WINDOW_MS));
+  expect(unexpected).toEqual([]);
+  expect(result.failed).toBe(result.details.length);
 });

@@ -81,26 +81,32 @@ export function get(url: string, timeoutMs = 2000): Promise<HttpAnswer> {
   });
 }
 
-export interface PollResult { sent: number; failed: number; failures: string[] }
+export interface PollFailure { at: number; url: string; message: string }
+/** `failures`: the first 20, as log lines; `details`: the same, as data. */
+export interface PollResult { sent: number; failed: number; failures: string[]; details: PollFailure[] }
 
 /**
  * Polls JWKS URLs through a Service's ClusterIP until stopped, one request at a time per URL, each
  * on a fresh connection; a request fails unless it answers 200 with a JWK set that `ok` accepts.
  */
 export function pollJwks(urls: string[], ok: (keys: Array<{ kid?: string }>, url: string) => boolean = () => true): { stop: () => Promise<PollResult> } {
-  const result: PollResult = { sent: 0, failed: 0, failures: [] };
+  const result: PollResult = { sent: 0, failed: 0, failures: [], details: [] };
   let running = true;
   const loop = async (url: string): Promise<void> => {
     while (running) {
       result.sent++;
-      const t = new Date().toISOString();
+      const at = Date.now();
+      const t = new Date(at).toISOString();
       try {
         const a = await get(url);
         const keys = a.status === 200 ? (JSON.parse(a.body) as { keys?: Array<{ kid?: string }> }).keys : undefined;
         if (!keys || !ok(keys, url)) throw new Error(`HTTP ${a.status}: ${a.body.slice(0, 120)}`);
       } catch (err) {
         result.failed++;
-        if (result.failures.length < 20) result.failures.push(`${t} ${url}: ${(err as Error).message}`);
+        if (result.failures.length < 20) {
+          result.failures.push(`${t} ${url}: ${(err as Error).message}`);
+          result.details.push({ at, url, message: (err as Error).message });
+        }
       }
       await new Promise((r) => setTimeout(r, 20));
     }
