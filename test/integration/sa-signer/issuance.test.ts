@@ -69,8 +69,10 @@ it('issues tokens the API server accepts, that its JWKS and discovery describe a
 it('Signet killed: TokenRequest fails, tokens already issued still pass; restarted: issuance resumes', async () => {
   const before = (await api.tokenRequest(ns.name, 'app')).token!;
   await op!.kill();
-  const failed = await api.tokenRequest(ns.name, 'app');
-  expect(failed.status).toBeGreaterThanOrEqual(500);
+  // No token while the signer is gone: a 5xx, or (seen once, with the other files running) the
+  // connection closed unanswered.
+  const failed = await api.tokenRequest(ns.name, 'app').catch((err: Error) => ({ status: 0, message: err.message, token: undefined }));
+  expect(failed.status === 0 || failed.status >= 500).toBe(true);
   expect(failed.token).toBeUndefined();
   expect((await api.tokenReview(before)).authenticated).toBe(true);
 
