@@ -112,6 +112,10 @@ export function protectFromConnectionFlood(server: http.Server | https.Server, o
   // 'connection' is the TCP socket, for https too (before the handshake), so connections that
   // stall in the handshake are counted and can be closed as well.
   server.on('connection', (socket: TrackedSocket) => {
+    // Closed on arrival (beyond its source's share, source-connections.ts, whose listener runs
+    // first): not open, so not pressure. Counted until its 'close', a burst of them made relief
+    // close other callers' fresh connections (test/load/signing-abuse.test.ts: ECONNRESET).
+    if (socket.destroyed) return;
     socket[kLastActive] = ++activity;
     open.add(socket);
     socket.once('close', () => {

@@ -73,6 +73,7 @@ export function createListener(handler: http.RequestListener, opts: ListenerOpti
     server = http.createServer(httpOptions, handler);
   }
   server.maxConnections = opts.maxConnections;
+  // Before the flood relief's listener, which does not count a connection closed here as open.
   if (opts.maxConnectionsPerSource !== undefined) limitConnectionsPerSource(server, opts.maxConnectionsPerSource);
   protectFromConnectionFlood(server, { keepAliveTimeoutMs: opts.keepAliveTimeoutMs, pressureKeepAliveTimeoutMs: opts.pressureKeepAliveTimeoutMs });
   answerClientErrors(server, opts.onClientError ?? (() => undefined));
