@@ -4,7 +4,7 @@
 // used only while the Secret is at the resourceVersion it was read at, and only with Signet's seal
 // (rotation/seal.ts): status is not a source of key material anyone else can write. A Secret whose
 // private key is kept (a signer) is never attested: that replica reads it.
-import type { AttestedSecret } from '../api/types.js';
+import type { AttestedSecret, AuthServer } from '../api/types.js';
 import type { AnyLoadedKey, KeyResult, LoadedKey } from '../keys/types.js';
 import type { Sealer } from '../rotation/seal.js';
 import type { SecretRecord } from '../rotation/secret-layout.js';
@@ -13,7 +13,7 @@ import { SIGNING_VARIANT, type ParsedSecret } from './memory.js';
 /** The facts' format: an entry of another format is not used (and the leader rewrites it). */
 const FORMAT = 1;
 /** As the CRD's maxLength: a larger entry (a long certificate chain) is left out, its Secret read instead. */
-export const MAX_FACTS_LENGTH = 65_536;
+const MAX_FACTS_LENGTH = 65_536;
 
 interface Facts {
   format: typeof FORMAT;
@@ -65,6 +65,11 @@ export function attest(owner: string, ref: AttestableRef, sealer: Sealer): Attes
   if (json.length > MAX_FACTS_LENGTH) return undefined;
   const entry = { secretName: ref.secretName, resourceVersion: version, facts: json };
   return { ...entry, seal: sealer.sealAttestation(owner, entry) };
+}
+
+/** The AuthServer's status entry for this Secret, if it has one (sealed or not). */
+export function attestationFor(as: AuthServer | undefined, secretName: string): AttestedSecret | undefined {
+  return as?.status?.attestedSecrets?.find((e) => e.secretName === secretName);
 }
 
 /** What an entry says of its Secret at `resourceVersion`: its variant and the parse, or undefined when it may not be used. */

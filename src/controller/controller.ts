@@ -10,6 +10,7 @@ import { eventRecorder } from '../kube/events.js';
 import { readSecret } from '../kube/secrets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { attestationFor } from './attestation.js';
 import { Informer, objectKey } from './informer.js';
 import { IssuerIndex } from './issuer-index.js';
 import { WorkQueue } from './queue.js';
@@ -228,8 +229,8 @@ export class Controller {
     for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', name)) {
       // The reconcile that attested this very version in status has read it: nothing new for that
       // AuthServer (at a cold start of many, its Secrets' events often come after its own).
-      if (type !== 'delete' && version !== undefined && this.memory.latest(key, this.getAuthServer(key))?.status?.attestedSecrets?.some((e) => e.secretName === name && e.resourceVersion === version)) continue;
-      this.queue.add(key);
+      const attestedVersion = attestationFor(this.memory.latest(key, this.getAuthServer(key)), name)?.resourceVersion;
+      if (type === 'delete' || version === undefined || attestedVersion !== version) this.queue.add(key);
     }
   }
 }

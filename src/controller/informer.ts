@@ -158,11 +158,7 @@ export class Informer<T extends KubernetesObject> {
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? '';
     } while (cont);
-    if (streaming) {
-      this.syncedOnce = true;
-      this.markSynced();
-      return rv;
-    }
+    if (streaming) return this.listed(rv);
 
     const old = this.cache;
     this.cache = fresh;
@@ -172,6 +168,11 @@ export class Informer<T extends KubernetesObject> {
       else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.opts.onChange('update', obj, before);
     }
     for (const [key, obj] of old) if (!fresh.has(key)) this.opts.onChange('delete', obj, obj);
+    return this.listed(rv);
+  }
+
+  /** A list is delivered: the informer is synced from now on; `rv` is where its watch starts. */
+  private listed(rv: string): string {
     this.syncedOnce = true;
     this.markSynced();
     return rv;

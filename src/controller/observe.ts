@@ -13,7 +13,7 @@ import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import type { SecretSnapshot } from '../kube/secrets.js';
 import type { Sealer } from '../rotation/seal.js';
 import { NEXT_KEY_DATA_KEYS, nextKeyData, readSecretRecord } from '../rotation/secret-layout.js';
-import { attested } from './attestation.js';
+import { attestationFor, attested } from './attestation.js';
 import { custodyOf, mayRotate, maySign } from './key-custody.js';
 import { SIGNING_VARIANT, type ParsedSecret, type ReconcileMemory } from './memory.js';
 
@@ -115,7 +115,7 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
 /** The Secret as the status attests it at this version, for the variant wanted here; kept in memory like a read. */
 function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): { parsed: ParsedSecret; entry: AttestedSecret } | undefined {
   const namespace = as.metadata.namespace ?? '';
-  const entry = as.status?.attestedSecrets?.find((e) => e.secretName === secretName);
+  const entry = attestationFor(as, secretName);
   const found = entry && attested(`${namespace}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
   if (!entry || !found || wanted(found.parsed.custody) !== found.variant) return undefined;
   const id = `${namespace}/${secretName}`;
