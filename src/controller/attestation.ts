@@ -89,9 +89,9 @@ export function attested(owner: string, entry: AttestedSecret, resourceVersion: 
     variant: facts.variant,
     parsed: {
       version: resourceVersion,
-      custody: { generated: custody.generated, ...(custody.generatedFor !== undefined && { generatedFor: custody.generatedFor }), signers: new Set(custody.signers), exportable: custody.exportable },
-      dataKeys: new Set(facts.dataKeys),
-      annotationKeys: new Set(facts.annotationKeys),
+      custody: { generated: custody.generated, generatedFor: custody.generatedFor, signers: custody.signers, exportable: custody.exportable },
+      dataKeys: facts.dataKeys,
+      annotationKeys: facts.annotationKeys,
       record: facts.record,
       results,
     },

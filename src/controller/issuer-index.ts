@@ -1,10 +1,11 @@
 // Which AuthServers claim which issuer routes, so that ownership (the older one keeps a route) can
 // be decided without scanning every AuthServer, and a freed route wakes the ones that waited for it.
 import { precedes, type IssuerClaim } from './issuer-ownership.js';
+import { SetMultimap } from './set-multimap.js';
 
 export class IssuerIndex {
   private readonly byKey = new Map<string, IssuerClaim>();
-  private readonly byRoute = new Map<string, Set<string>>();
+  private readonly byRoute = new SetMultimap();
 
   /**
    * Records the route keys an AuthServer claims (undefined: none, e.g. an invalid issuer). Returns
@@ -18,10 +19,8 @@ export class IssuerIndex {
     if (routes !== undefined && routes.length > 0) {
       this.byKey.set(key, { key, routes: [...routes], creationTimestamp, incumbent });
       for (const route of routes) {
-        let set = this.byRoute.get(route);
-        if (!set) this.byRoute.set(route, (set = new Set()));
-        for (const k of set) affected.add(k);
-        set.add(key);
+        for (const k of this.byRoute.get(route)) affected.add(k);
+        this.byRoute.add(route, key);
       }
     }
     return [...affected];
@@ -34,11 +33,8 @@ export class IssuerIndex {
     this.byKey.delete(key);
     const affected = new Set<string>();
     for (const route of claim.routes) {
-      const set = this.byRoute.get(route);
-      if (!set) continue;
-      set.delete(key);
-      if (set.size === 0) this.byRoute.delete(route);
-      for (const k of set) affected.add(k);
+      this.byRoute.delete(route, key);
+      for (const k of this.byRoute.get(route)) affected.add(k);
     }
     return [...affected];
   }
@@ -53,7 +49,7 @@ export class IssuerIndex {
     if (!claim) return undefined;
     let oldest: IssuerClaim | undefined;
     for (const route of claim.routes) {
-      for (const k of this.byRoute.get(route) ?? []) {
+      for (const k of this.byRoute.get(route)) {
         const other = this.byKey.get(k);
         if (k !== key && other && precedes(other, claim) && (!oldest || precedes(other, oldest))) oldest = other;
       }

@@ -14,7 +14,7 @@ export interface Custody {
   /** The AuthServer Signet generated it for (annotation signet.dev/authserver, the whole name). */
   generatedFor?: string;
   /** AuthServers the Secret's writer allows to sign with it (signet.dev/allow-signing-by). */
-  signers: ReadonlySet<string>;
+  signers: readonly string[];
   /** The private key may be exported (signet.dev/exportable: "true"). */
   exportable: boolean;
 }
@@ -22,8 +22,9 @@ export interface Custody {
 export function custodyOf(labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>>): Custody {
   const generated = labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
   const owner = generated ? annotations[AUTHSERVER_LABEL] : undefined;
-  const signers = new Set((annotations[ALLOW_SIGNING_BY_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  return { generated, ...(owner ? { generatedFor: owner } : {}), signers, exportable: annotations[EXPORTABLE_ANNOTATION] === 'true' };
+  const signers = [...new Set((annotations[ALLOW_SIGNING_BY_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean))].sort();
+  // Kept for every referenced Secret: one literal shape, no Set (memory per issuer, docs/install.md#sizing).
+  return { generated, generatedFor: owner || undefined, signers, exportable: annotations[EXPORTABLE_ANNOTATION] === 'true' };
 }
 
 /** Signet may rotate (promote, emergency-rotate, record requests in) this Secret for this AuthServer. */
@@ -33,7 +34,7 @@ export function mayRotate(c: Custody, authServer: string): boolean {
 
 /** Signet may keep this Secret's private key to sign for this AuthServer. */
 export function maySign(c: Custody, authServer: string): boolean {
-  return mayRotate(c, authServer) || c.signers.has(authServer);
+  return mayRotate(c, authServer) || c.signers.includes(authServer);
 }
 
 /** The signing service may export this Secret's private key for this AuthServer. */

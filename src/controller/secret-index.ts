@@ -1,5 +1,6 @@
 // Which AuthServers reference which Secrets, so that a Secret event re-reconciles exactly those.
 import type { AuthServer } from '../api/types.js';
+import { SetMultimap } from './set-multimap.js';
 
 /** Secret names an AuthServer refers to, signing ref first. */
 export function referencedSecretNames(as: Pick<AuthServer, 'spec'>): string[] {
@@ -10,7 +11,7 @@ export function referencedSecretNames(as: Pick<AuthServer, 'spec'>): string[] {
 
 export class SecretIndex {
   /** "ns/secret" → keys "ns/authserver" */
-  private readonly bySecret = new Map<string, Set<string>>();
+  private readonly bySecret = new SetMultimap();
   /** "ns/authserver" → keys "ns/secret" */
   private readonly byAuthServer = new Map<string, string[]>();
 
@@ -20,26 +21,18 @@ export class SecretIndex {
     this.remove(namespace, name);
     const secrets = secretNames.map((s) => `${namespace}/${s}`);
     this.byAuthServer.set(owner, secrets);
-    for (const s of secrets) {
-      let set = this.bySecret.get(s);
-      if (!set) this.bySecret.set(s, (set = new Set()));
-      set.add(owner);
-    }
+    for (const s of secrets) this.bySecret.add(s, owner);
   }
 
   remove(namespace: string, name: string): void {
     const owner = `${namespace}/${name}`;
-    for (const s of this.byAuthServer.get(owner) ?? []) {
-      const set = this.bySecret.get(s);
-      set?.delete(owner);
-      if (set?.size === 0) this.bySecret.delete(s);
-    }
+    for (const s of this.byAuthServer.get(owner) ?? []) this.bySecret.delete(s, owner);
     this.byAuthServer.delete(owner);
   }
 
   /** AuthServer keys ("ns/name") that reference the Secret. */
   authServersFor(namespace: string, secretName: string): string[] {
-    return [...(this.bySecret.get(`${namespace}/${secretName}`) ?? [])];
+    return [...this.bySecret.get(`${namespace}/${secretName}`)];
   }
 
   isReferenced(namespace: string, secretName: string): boolean {

@@ -14,6 +14,18 @@ export interface PublishedKey {
   transitionAt?: number;
 }
 
+/**
+ * A gauge its collect() fills at each scrape and that is emptied after it: a series per served
+ * key is thousands of label sets at thousands of issuers, held between scrapes for nothing.
+ */
+class ScrapedGauge<T extends string> extends Gauge<T> {
+  override async get(): ReturnType<Gauge<T>['get']> {
+    const metric = await super.get();
+    this.reset();
+    return metric;
+  }
+}
+
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   let publishedKeys: () => Iterable<PublishedKey> = () => [];
@@ -32,22 +44,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     queueDepth: new Gauge({ name: 'signet_workqueue_depth', help: 'AuthServers waiting to be reconciled.', registers }),
     queueRetries: new Counter({ name: 'signet_workqueue_retries_total', help: 'Reconciles retried after a failure.', registers }),
     keys: new Gauge({ name: 'signet_keys', help: 'Keys served per AuthServer by role.', labelNames: ['namespace', 'authserver', 'role'] as const, registers }),
-    keyAge: new Gauge({
+    keyAge: new ScrapedGauge({
       name: 'signet_key_age_seconds', help: 'Seconds since each served key was first published.', labelNames: ['namespace', 'authserver', 'kid', 'role'] as const, registers,
       collect() {
-        this.reset();
         const now = Date.now();
         for (const k of publishedKeys()) {
           this.set({ namespace: k.namespace, authserver: k.authserver, kid: k.kid, role: k.role }, Math.max(0, (now - Date.parse(k.publishedSince)) / 1000));
         }
       },
     }),
-    keyTransition: new Gauge({
+    keyTransition: new ScrapedGauge({
       name: 'signet_key_transition_timestamp_seconds',
       help: 'When each served key next changes state (Unix seconds): an Active key stops signing, a Next key starts, a Retired key leaves the JWKS.',
       labelNames: ['namespace', 'authserver', 'kid', 'state'] as const, registers,
       collect() {
-        this.reset();
         for (const k of publishedKeys()) {
           if (k.transitionAt !== undefined) this.set({ namespace: k.namespace, authserver: k.authserver, kid: k.kid, state: k.state ?? '' }, k.transitionAt / 1000);
         }

@@ -111,8 +111,8 @@ export type SecretPatchOperation =
 
 /** What promotion needs to know of the Secret at the version it promotes: names, no key bytes. */
 export interface PromotionLayout {
-  dataKeys: ReadonlySet<string>;
-  annotationKeys: ReadonlySet<string>;
+  dataKeys: readonly string[];
+  annotationKeys: readonly string[];
 }
 
 /** A JSON Pointer (RFC 6901) to a member of the Secret. */
@@ -123,13 +123,13 @@ export const secretPointer = (...parts: string[]): string => `/${parts.map((p) =
  * Secret, so the operator never holds the next key's private half; the replaced one is gone.
  */
 export function promoteOperations(layout: PromotionLayout, now: number): SecretPatchOperation[] {
-  if (!layout.dataKeys.has(NEXT_KEY_PEM)) throw new Error('promote needs next.key.pem');
+  if (!layout.dataKeys.includes(NEXT_KEY_PEM)) throw new Error('promote needs next.key.pem');
   const ops: SecretPatchOperation[] = [{ op: 'move', from: secretPointer('data', NEXT_KEY_PEM), path: secretPointer('data', 'key.pem') }];
-  if (layout.dataKeys.has(NEXT_PUB_PEM)) ops.push({ op: 'move', from: secretPointer('data', NEXT_PUB_PEM), path: secretPointer('data', 'pub.pem') });
-  else if (layout.dataKeys.has('pub.pem')) ops.push({ op: 'remove', path: secretPointer('data', 'pub.pem') });
+  if (layout.dataKeys.includes(NEXT_PUB_PEM)) ops.push({ op: 'move', from: secretPointer('data', NEXT_PUB_PEM), path: secretPointer('data', 'pub.pem') });
+  else if (layout.dataKeys.includes('pub.pem')) ops.push({ op: 'remove', path: secretPointer('data', 'pub.pem') });
   ops.push({ op: 'add', path: secretPointer('metadata', 'annotations', ACTIVATED_AT_ANNOTATION), value: statusTime(now) });
   for (const a of [ROTATION_REQUESTED_AT_ANNOTATION, NEXT_GENERATED_AT_ANNOTATION]) {
-    if (layout.annotationKeys.has(a)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', a) });
+    if (layout.annotationKeys.includes(a)) ops.push({ op: 'remove', path: secretPointer('metadata', 'annotations', a) });
   }
   return ops;
 }

@@ -94,7 +94,7 @@ it('a signing AuthServer\'s own Secret is not attested: its private key is read 
 describe('an entry', () => {
   const ref = {
     secretName: 'old-key', variant: 'false/Thumbprint',
-    secret: { version: '42', custody: { generated: false, signers: new Set<string>(), exportable: false }, dataKeys: new Set(['key.pem']), annotationKeys: new Set<string>(), record: {} },
+    secret: { version: '42', custody: { generated: false, signers: [], exportable: false }, dataKeys: ['key.pem'], annotationKeys: [], record: {} },
     result: { ok: false as const, problem: { reason: 'KeyParseError' as const, message: 'Secret "old-key": key.pem is not a PEM key' } },
   };
 

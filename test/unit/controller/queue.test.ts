@@ -378,6 +378,8 @@ describe('WorkQueue retries and requeues (fake timers)', () => {
   });
 
   it('shutdown cancels pending retries and requeues', async () => {
+    // Full jitter can draw a 0 ms retry, which would run before the assertions below (1 run in 200).
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
     const q = new WorkQueue({ concurrency: 2, backoff: { baseMs: 100, maxMs: 100 } });
     const seen: string[] = [];
     q.start((key) => {

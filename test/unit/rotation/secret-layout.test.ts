@@ -52,7 +52,7 @@ function applyOperations(data: Record<string, Buffer>, annotations: Record<strin
   }
   return { data: doc.data as Record<string, Buffer>, annotations: doc.metadata.annotations };
 }
-const layoutOf = (s: { data: Record<string, Buffer>; annotations: Record<string, string> }) => ({ dataKeys: new Set(Object.keys(s.data)), annotationKeys: new Set(Object.keys(s.annotations)) });
+const layoutOf = (s: { data: Record<string, Buffer>; annotations: Record<string, string> }) => ({ dataKeys: Object.keys(s.data).sort(), annotationKeys: Object.keys(s.annotations).sort() });
 const kid = (data: Record<string, Buffer> | undefined) => {
   const r = loadKey({ secretName: 's', data: data ?? {}, annotations: {}, requirePrivate: true, keyIdFormat: 'Thumbprint' });
   if (!r.ok) throw new Error(r.problem.message);
@@ -110,7 +110,7 @@ it('reads the AuthServer annotations and ignores a record that is not a time', (
   expect(readRequests({ 'signet.dev/rotate': 'a', 'signet.dev/rotate-emergency': 'b', other: 'c' })).toEqual({ rotate: 'a', emergency: 'b' });
   expect(readRequests(undefined)).toEqual({});
   expect(readSecretRecord({ [ACTIVATED_AT_ANNOTATION]: 'yesterday' })).toEqual({});
-  expect(() => promoteOperations({ dataKeys: new Set(['key.pem']), annotationKeys: new Set() }, T0)).toThrow(/next\.key\.pem/);
+  expect(() => promoteOperations({ dataKeys: ['key.pem'], annotationKeys: [] }, T0)).toThrow(/next\.key\.pem/);
 });
 
 describe('SigningKeyNotPrePublished', () => {
