@@ -52,10 +52,10 @@ export function clusterExecutor(deps: EffectDeps, key: string, as: AuthServer | 
       if (views.signing) deps.signingKeys?.set(namespace, name, views.signing);
       else deps.signingKeys?.delete(namespace, name);
       deps.memory.holdPrivate(key, views.privateOf);
-      const labels = { namespace, authserver: name };
-      for (const role of ['SignAndVerify', 'VerifyOnly'] as const) deps.metrics.keys.set({ ...labels, role }, views.metrics.keyCounts[role]);
+      // Label sets as literals: prom-client keeps them, and spread copies got a hidden class each.
+      for (const role of ['SignAndVerify', 'VerifyOnly'] as const) deps.metrics.keys.set({ namespace, authserver: name, role }, views.metrics.keyCounts[role]);
       deps.memory.setPublished(key, views.metrics.published);
-      deps.metrics.authServerReady.set(labels, views.metrics.ready ? 1 : 0);
+      deps.metrics.authServerReady.set({ namespace, authserver: name }, views.metrics.ready ? 1 : 0);
       if (deps.serviceAccountIssuer?.is(key)) deps.serviceAccountIssuer.observe(key, views.serviceAccountIssuer);
     },
     forget: () => {

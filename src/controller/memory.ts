@@ -71,6 +71,7 @@ export class ReconcileMemory {
     const pending = this.writing.get(key);
     this.writing.delete(key);
     if (!pending || !object) return;
+    this.forgetAttested(object);
     // Unless the watch has brought it already: then the informer holds what this would.
     if (pending.arrived === object.metadata.resourceVersion) return;
     this.written.set(key, { basedOn: pending.from.metadata.resourceVersion, object });
@@ -95,6 +96,20 @@ export class ReconcileMemory {
       isDeepStrictEqual(as.metadata.annotations, metadata.annotations) && jsonEqual(as.status, pending.status);
     if (same) pending.arrived = as.metadata.resourceVersion;
     return same;
+  }
+
+  /**
+   * A Secret that the written status attests at the version parsed is read from that entry from
+   * now on (observe.ts): its parse is not kept twice, at thousands of issuers about a kilobyte per
+   * Secret. A parse that holds a private key stays: status never carries one.
+   */
+  private forgetAttested(object: AuthServer): void {
+    const namespace = object.metadata.namespace ?? '';
+    for (const entry of object.status?.attestedSecrets ?? []) {
+      const id = `${namespace}/${entry.secretName}`;
+      const parsed = this.parsed.get(id);
+      if (parsed?.version === entry.resourceVersion && ![...parsed.results.keys()].some((v) => v.endsWith(SIGNING_VARIANT))) this.parsed.delete(id);
+    }
   }
 
   parsedSecret(id: string): ParsedSecret | undefined {

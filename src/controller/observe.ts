@@ -112,21 +112,15 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   return { secretName, role, found: true, secret: facts, variant, result: results.get(variant)!, ...(next ? { next } : {}), ...(attested && { attested: attested.entry }) };
 }
 
-/** The Secret as the status attests it at this version, for the variant wanted here; kept in memory like a read. */
+/**
+ * The Secret as the status attests it at this version, for the variant wanted here. Not kept in
+ * memory: the status holds it, and is checked and parsed again at each reconcile (microseconds).
+ */
 function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): { parsed: ParsedSecret; entry: AttestedSecret } | undefined {
-  const namespace = as.metadata.namespace ?? '';
   const entry = attestationFor(as, secretName);
-  const found = entry && attested(`${namespace}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
+  const found = entry && attested(`${as.metadata.namespace ?? ''}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
   if (!entry || !found || wanted(found.parsed.custody) !== found.variant) return undefined;
-  const id = `${namespace}/${secretName}`;
-  const cached = ctx.memory.parsedSecret(id);
-  if (cached?.version !== version) {
-    ctx.memory.keepParsed(id, found.parsed);
-    return { parsed: found.parsed, entry };
-  }
-  // Parsed at this version already, for another AuthServer's variant: add this one's.
-  for (const [variant, result] of found.parsed.results) if (!cached.results.has(variant)) cached.results.set(variant, result);
-  return { parsed: cached, entry };
+  return { parsed: found.parsed, entry };
 }
 
 function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory): ParsedSecret {

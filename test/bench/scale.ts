@@ -17,6 +17,9 @@
 //     every issuer served), against the reference a bare LIST gives in the same run: every
 //     AuthServer (JSON) plus every Secret's metadata (PartialObjectMetadataList), 500 a page, timed
 //     just before and just after the join (target: join ≤ 2 × LIST + 1 s).
+// After the last step, serving under churn: a replica joins, the leader is stopped, and while the
+// joiner takes over and reconciles every AuthServer again, a fixed-rate JWKS load (autocannon,
+// open loop) runs against it; its p99 and the joiner's event-loop delay are the figures.
 // Then how each figure grows from 1,000 to 10,000 (10× is linear). Bounded: each step stops
 // creating and waiting at its deadline and prints what it reached; the join has a deadline too.
 // SIGNET_BENCH_SCALE_SIZES=1000,5000 runs fewer steps. SIGNET_BENCH_OPERATOR_JS=dist/main.js runs
@@ -57,6 +60,13 @@ const OPERATOR_ARGS = ['--leader-elect', '--log-level', 'info'];
 const TARGET_MARGINAL_KIB = 20;
 const SNAPSHOT_DIR = process.env.SIGNET_BENCH_HEAP_SNAPSHOT;
 const SNAPSHOT_DEADLINE_MS = 3 * 60_000;
+/** Serving under churn: a fixed JWKS request rate (open loop, as verifiers refetch) against a replica taking over. */
+const CHURN_RATE = 2_000;
+const CHURN_CONNECTIONS = 20;
+const CHURN_LOAD_S = 40;
+const CHURN_STOP_LEADER_AFTER_MS = 5_000;
+const TARGET_CHURN_P99_MS = 5;
+const TARGET_CHURN_LAG_P99_MS = 10;
 
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
 const ns = (i: number): string => `bench-scale-${i % NAMESPACES}`;
@@ -77,6 +87,18 @@ interface Row {
   joinS?: number;
   joinRss?: number;
   joinNote?: string;
+}
+
+/** The replica that took over while serving (after the last step). */
+interface Churn {
+  issuers: number;
+  load: LoadResult;
+  /** Reconciles the new leader ran in the load window, and how long after the old leader's stop the last of a full resync ended. */
+  reconciles: number;
+  resyncS?: number;
+  /** The largest of the per-second event-loop delay p99s (prom-client resets its histogram at each scrape), and the largest delay. */
+  lagP99Ms: number;
+  lagMaxMs: number;
 }
 
 function isReadyForGeneration(as: AuthServer): boolean {
@@ -163,6 +185,7 @@ async function run(): Promise<void> {
   let other: BenchOperator | undefined;
   const rows: Row[] = [];
   const notes: string[] = [];
+  let churnRow: Churn | undefined;
   let rssEmpty: number;
   try {
     cluster = await startBenchCluster();
@@ -272,15 +295,46 @@ async function run(): Promise<void> {
     }
     if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at ${rows[rows.length - 1]?.issuers} issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
     console.log(`[${elapsed()}] operator: ${logSummary(op.logs)}`);
+    const last = rows[rows.length - 1] as Row;
+    if (last.issuers > 0 && last.readyS !== undefined) {
+      // Serving under churn: a replica joins, the leader stops, and the joiner takes over and
+      // reconciles every AuthServer again while a fixed-rate JWKS load runs against it.
+      other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS });
+      const port = other.jwksPort;
+      const before = await reconcileCount(other);
+      const loadStart = performance.now();
+      const loading = runLoad('autocannon', {
+        url: `http://127.0.0.1:${port}/authservers/${ns(0)}/${asName(0)}/oauth2/jwks`, host: `127.0.0.1:${port}`,
+        connections: CHURN_CONNECTIONS, durationS: CHURN_LOAD_S, ratePerSecond: CHURN_RATE,
+      });
+      await sleep(CHURN_STOP_LEADER_AFTER_MS);
+      const stoppedAt = performance.now();
+      await stopBenchOperator(op);
+      op = undefined;
+      const churn: Omit<Churn, 'load'> = { issuers: last.issuers, reconciles: 0, lagP99Ms: 0, lagMaxMs: 0 };
+      while (performance.now() < loadStart + CHURN_LOAD_S * 1000) {
+        await sleep(1000);
+        const text = (await operatorMetrics(other.metricsPort)).text;
+        churn.lagP99Ms = Math.max(churn.lagP99Ms, (metricValue(text, 'signet_process_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000);
+        churn.lagMaxMs = Math.max(churn.lagMaxMs, (metricValue(text, 'signet_process_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000);
+        churn.reconciles = (metricValue(text, 'signet_reconcile_duration_seconds_count') ?? NaN) - before;
+        if (churn.resyncS === undefined && churn.reconciles >= last.issuers) churn.resyncS = (performance.now() - stoppedAt) / 1000;
+      }
+      const result: Churn = { ...churn, load: await loading };
+      console.log(`[${elapsed()}] takeover under load: JWKS ${result.load.rps.toFixed(0)} req/s (${CHURN_RATE} asked), p99 ${result.load.p99Ms.toFixed(2)} ms, non-2xx ${result.load.non2xx}, errors ${result.load.errors}; ` +
+        `new leader reconciled ${result.reconciles} AuthServers${result.resyncS === undefined ? ' (not all within the load window)' : `, all within ${result.resyncS.toFixed(1)} s of the old leader's stop`}; ` +
+        `event-loop delay p99 ≤ ${f1(result.lagP99Ms)} ms (worst second), max ${f1(result.lagMaxMs)} ms`);
+      churnRow = result;
+    }
   } finally {
     await stopBenchOperator(other);
     await stopBenchOperator(op);
     await stopBenchCluster(cluster);
   }
-  report(rows, rssEmpty, notes);
+  report(rows, rssEmpty, notes, churnRow);
 }
 
-function report(rows: Row[], rssEmpty: number, notes: string[]): void {
+function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn | undefined): void {
   const zero = rows[0];
   if (!zero) return;
   console.log(`\nOperator memory (${operatorCommand()}), cluster-wide, ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated Secrets present; no Secrets at all: RSS ${mib(rssEmpty)}`);
@@ -323,6 +377,12 @@ function report(rows: Row[], rssEmpty: number, notes: string[]): void {
     const perAdded = (r: Row): number | undefined => (r.readyS === undefined ? undefined : (r.readyS * 1000) / (r.issuers - prev(r)));
     g('all-Ready time per issuer added in the step (ms)', perAdded(first), perAdded(tenK), 1);
     g('joining replica RSS (MiB)', (first.joinRss ?? NaN) / MIB, (tenK.joinRss ?? NaN) / MIB);
+  }
+  if (churn) {
+    const ok = churn.load.p99Ms < TARGET_CHURN_P99_MS && churn.lagP99Ms < TARGET_CHURN_LAG_P99_MS && churn.resyncS !== undefined && churn.load.non2xx === 0 && churn.load.errors === 0;
+    console.log(`  serving while a new leader resyncs ${churn.issuers.toLocaleString('en-US')} AuthServers (${CHURN_RATE} JWKS req/s): p99 ${churn.load.p99Ms.toFixed(2)} ms, ` +
+      `event-loop delay p99 ${f1(churn.lagP99Ms)} ms, resync ${churn.resyncS === undefined ? 'not finished in the window' : `${churn.resyncS.toFixed(1)} s`}, ${churn.load.non2xx + churn.load.errors} failed  ` +
+      verdict(ok, `p99 < ${TARGET_CHURN_P99_MS} ms, event-loop p99 < ${TARGET_CHURN_LAG_P99_MS} ms, during the resync, none failed`));
   }
   for (const n of notes) console.log(`  note: ${n}`);
 }

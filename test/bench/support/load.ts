@@ -20,6 +20,8 @@ export interface LoadOptions {
   newConnectionEachRequest?: boolean;
   /** POST this body, with these extra headers, instead of a GET. */
   post?: { body: string; headers: Record<string, string> };
+  /** Requests per second over all connections (open loop), instead of as fast as answered; autocannon only. */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -68,6 +70,7 @@ function withCpu(opts: LoadOptions, argv: string[]): string[] {
 async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   const wrk = which('wrk');
   if (!wrk) throw new Error('wrk is not installed');
+  if (opts.ratePerSecond !== undefined) throw new Error('wrk has no fixed request rate: use autocannon');
   const close = opts.newConnectionEachRequest ? ['-H', 'Connection: close'] : [];
   const dir = opts.post ? mkdtempSync(path.join(os.tmpdir(), 'signet-wrk-')) : undefined;
   const post = opts.post && dir ? ['-s', wrkPostScript(dir, opts.post.body), ...headerArgs(opts.post.headers, ': ')] : [];
@@ -110,7 +113,8 @@ async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
   const cli = path.join(REPO_ROOT, 'node_modules/autocannon/autocannon.js');
   const close = opts.newConnectionEachRequest ? ['-H', 'Connection=close'] : [];
   const post = opts.post ? ['-m', 'POST', ...headerArgs(opts.post.headers, '='), '-b', opts.post.body] : [];
-  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, ...close, ...post, opts.url]);
+  const rate = opts.ratePerSecond !== undefined ? ['-R', String(opts.ratePerSecond)] : [];
+  const argv = withCpu(opts, [process.execPath, cli, '-j', '-c', String(opts.connections), '-d', String(opts.durationS), '-H', `Host=${opts.host}`, ...rate, ...close, ...post, opts.url]);
   const { code, stdout, stderr } = await runCommand(argv, (opts.durationS + 30) * 1000);
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`autocannon exited ${code}: ${stderr || stdout}`);
