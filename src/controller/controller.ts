@@ -25,11 +25,17 @@ import { keyOnly } from './trim.js';
 import { GENERATION_CONCURRENCY, limitConcurrency } from './generation-limit.js';
 
 
+/** A Secret's add or update event: its name and the version it brought. */
+interface SecretEvent {
+  name: string;
+  version: string;
+}
+
 export interface ControllerOptions {
   kc: KubeConfig;
   /** Empty: every namespace. */
   namespaces: string[];
-  store: Pick<JwksStore, 'set' | 'delete'>;
+  store: Pick<JwksStore, 'set' | 'delete' | 'servedJwk'>;
   /** The signing service's keys (docs/architecture.md#the-signing-service), which the reconciler fills on every replica. */
   signingKeys?: EffectDeps['signingKeys'];
   log: Logger;
@@ -65,6 +71,8 @@ export class Controller {
   private servingAll = false;
   /** Consecutive failed reconciles per AuthServer, for readiness. */
   private readonly failures = new Map<string, number>();
+  /** Secret changes seen while their AuthServer's reconcile runs, by AuthServer. */
+  private readonly secretEventsDuring = new Map<string, SecretEvent[]>();
 
   constructor(private readonly opts: ControllerOptions) {
     const { kc, log, metrics } = opts;
@@ -122,6 +130,7 @@ export class Controller {
         secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
         readSecret: (namespace, name) => readSecret(core, namespace, name),
         olderClaimant: (key) => this.issuers.olderClaimant(key),
+        servedJwk: (namespace, name, kid) => opts.store.servedJwk(namespace, name, kid),
       },
       memory: this.memory,
       executor: (key, as) => clusterExecutor(effects, key, as),
@@ -172,9 +181,13 @@ export class Controller {
   private async handle(key: string): Promise<ReconcileOutcome> {
     const { metrics, log } = this.opts;
     const end = metrics.reconcileDuration.startTimer();
+    const secretEvents: SecretEvent[] = [];
+    this.secretEventsDuring.set(key, secretEvents);
+    let outcome: ReconcileOutcome | undefined;
     try {
-      const outcome = await this.reconciler.reconcile(key);
+      outcome = await this.reconciler.reconcile(key);
       metrics.reconciles.inc({ result: outcome.result });
+      log.debug('reconciled', { authserver: key, result: outcome.result });
       this.failures.delete(key);
       return outcome;
     } catch (err) {
@@ -184,6 +197,10 @@ export class Controller {
       throw err;
     } finally {
       end();
+      this.secretEventsDuring.delete(key);
+      // Still active here: the queue runs the key once more when it ends (queue.ts).
+      const unread = secretEvents.find((e) => outcome?.secretsRead?.get(e.name) !== e.version);
+      if (unread) this.enqueue(key, `Secret ${unread.name} at version ${unread.version}, which its reconcile did not read, came during it`);
     }
   }
 
@@ -215,8 +232,14 @@ export class Controller {
       for (const s of before) if (!this.secretIndex.isReferenced(ns, s)) this.memory.forgetSecret(ns, s);
     }
     // Our own status write coming back needs no reconcile (at 10,000 AuthServers, half the work).
-    if (type !== 'update' || !this.memory.caughtUp(key, obj)) this.queue.add(key);
-    for (const k of affected) this.queue.add(k);
+    if (type !== 'update' || !this.memory.caughtUp(key, obj)) this.enqueue(key, `AuthServer ${type} at version ${obj.metadata.resourceVersion ?? ''}`);
+    for (const k of affected) this.enqueue(k, `issuer claim of ${key} changed`);
+  }
+
+  /** Why a reconcile was asked for, at debug level: what to read when an AuthServer reconciles more than expected. */
+  private enqueue(key: string, cause: string): void {
+    this.opts.log.debug('reconcile queued', { authserver: key, cause });
+    this.queue.add(key);
   }
 
   private dropUnreferenced(ns: string, secret: string, except: string): void {
@@ -227,10 +250,17 @@ export class Controller {
     const name = obj.metadata?.name ?? '';
     const version = obj.metadata?.resourceVersion;
     for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', name)) {
+      // During its reconcile: weighed against the version that reconcile read, once it ends (at a
+      // cold start of many, a Secret's event often comes while its AuthServer's first reconcile runs).
+      const during = this.secretEventsDuring.get(key);
+      if (during && type !== 'delete' && version !== undefined) {
+        during.push({ name, version });
+        continue;
+      }
       // The reconcile that attested this very version in status has read it: nothing new for that
       // AuthServer (at a cold start of many, its Secrets' events often come after its own).
       const attestedVersion = attestationFor(this.memory.latest(key, this.getAuthServer(key)), name)?.resourceVersion;
-      if (type === 'delete' || version === undefined || attestedVersion !== version) this.queue.add(key);
+      if (type === 'delete' || version === undefined || attestedVersion !== version) this.enqueue(key, `Secret ${name} ${type} at version ${version ?? ''}`);
     }
   }
 }

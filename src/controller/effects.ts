@@ -44,10 +44,7 @@ export function clusterExecutor(deps: EffectDeps, key: string, as: AuthServer | 
     return as;
   };
   return {
-    serve: (document) => {
-      deps.store.set(document);
-      deps.memory.served(key, document.keys, (as?.status?.keys ?? []).map((k) => k.kid));
-    },
+    serve: (document) => deps.store.set(document),
     keep: (views) => {
       if (views.signing) deps.signingKeys?.set(namespace, name, views.signing);
       else deps.signingKeys?.delete(namespace, name);

@@ -4,7 +4,7 @@
 // private key only for a signing AuthServer).
 import { isDeepStrictEqual } from 'node:util';
 import type { AuthServer, AuthServerStatus } from '../api/types.js';
-import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
+import type { AnyLoadedKey, KeyResult } from '../keys/types.js';
 import type { PublishedKey } from '../observability/metrics.js';
 import type { SecretRecord } from '../rotation/secret-layout.js';
 import { jsonEqual } from './json-equal.js';
@@ -32,8 +32,6 @@ export class ReconcileMemory {
   private readonly parsed = new Map<string, ParsedSecret>();
   /** The keys each AuthServer serves, for metrics. */
   private readonly published = new Map<string, PublishedKey[]>();
-  /** Public JWKs served per AuthServer, by kid: what a key replaced in place looked like (retention). */
-  private readonly servedJwks = new Map<string, Map<string, PublicJwk>>();
   /**
    * The object as our last status write left it, while the informer has not caught up: a
    * reconcile right after a write must not decide (and serve) from the status before it.
@@ -125,20 +123,6 @@ export class ReconcileMemory {
     this.parsed.delete(`${namespace}/${name}`);
   }
 
-  jwkOf(key: string): (kid: string) => PublicJwk | undefined {
-    const known = this.servedJwks.get(key);
-    return (kid) => known?.get(kid);
-  }
-
-  /** Keeps the JWKs served now and those the status still lists (replaced in place since). */
-  served(key: string, jwks: readonly PublicJwk[], statusKids: readonly string[]): void {
-    const keep = new Set([...jwks.map((k) => k.kid), ...statusKids]);
-    const known = this.servedJwks.get(key) ?? new Map<string, PublicJwk>();
-    for (const k of jwks) known.set(k.kid, k);
-    for (const kid of known.keys()) if (!keep.has(kid)) known.delete(kid);
-    this.servedJwks.set(key, known);
-  }
-
   /**
    * The Secret whose private key is kept for this AuthServer, or none: the private halves of a
    * Secret it no longer signs with are dropped from the parse cache at once.
@@ -177,7 +161,6 @@ export class ReconcileMemory {
   forget(key: string): void {
     this.holdPrivate(key, undefined);
     this.published.delete(key);
-    this.servedJwks.delete(key);
     this.written.delete(key);
     this.writing.delete(key);
     this.failures.delete(key);

@@ -26,6 +26,8 @@ export interface Reader {
   readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
   /** The AuthServer that claimed this one's issuer first, if another did (issuer-index.ts). */
   olderClaimant(key: string): string | undefined;
+  /** The public JWK this process serves now for the AuthServer under `kid` (jwks/store.ts). */
+  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined;
 }
 
 /** What was found for one referenced Secret. */
@@ -86,7 +88,8 @@ export async function observe(key: string, reader: Reader, ctx: ObserveContext):
   }));
   return {
     key, gone: false, authServer, spec, refs: facts, olderClaimant: reader.olderClaimant(key),
-    serviceAccountIssuer: saIssuer, jwkOf: memory.jwkOf(key), failuresRecorded: failures.size > 0,
+    serviceAccountIssuer: saIssuer, failuresRecorded: failures.size > 0,
+    jwkOf: (kid) => reader.servedJwk(authServer.metadata.namespace ?? '', authServer.metadata.name ?? '', kid),
   };
 }
 

@@ -6,6 +6,8 @@ export interface ReconcileOutcome {
   result: 'success' | 'conflict';
   /** Run the key again after this long (the next rotation transition, or at once after a Secret change). */
   requeueAfterMs?: number;
+  /** The version of each referenced Secret it read, by name: an event for that version during it brings nothing new. */
+  secretsRead?: ReadonlyMap<string, string>;
 }
 
 /** What act.ts adds for the reconciler alone. */

@@ -17,6 +17,9 @@ export interface QueueOptions {
 /** What a handler asks for: nothing (done), or to be run again after a delay (a reconcile's outcome). */
 export type HandlerResult = void | Pick<ReconcileOutcome, 'requeueAfterMs'>;
 
+/** How long handlers may run in one event-loop turn before the next one waits for I/O to run (ms). */
+const TURN_SLICE_MS = 5;
+
 export class WorkQueue {
   private readonly waiting: string[] = [];
   private readonly queued = new Set<string>();
@@ -31,6 +34,9 @@ export class WorkQueue {
   private idleWaiters: Array<() => void> = [];
   /** How many keys at the front of `waiting` were added by their timer (they run first, in order). */
   private dueCount = 0;
+
+  /** When handlers started running in the current event-loop turn (undefined: none yet). */
+  private turnStartedAt: number | undefined;
 
   constructor(private readonly opts: QueueOptions) {}
 
@@ -107,9 +113,29 @@ export class WorkQueue {
     }
   }
 
+  /**
+   * A reconcile that needs no API call runs in microtasks only, and thousands in a row (a resync
+   * after a takeover) would hold the event loop and the JWKS requests waiting on it: once handlers
+   * have run for TURN_SLICE_MS in one turn, the next waits for the loop to go round.
+   */
+  private turnTaken(): Promise<void> | undefined {
+    const now = (this.opts.clock ?? systemClock)();
+    if (this.turnStartedAt === undefined) {
+      this.turnStartedAt = now;
+      setImmediate(() => {
+        this.turnStartedAt = undefined;
+      });
+    } else if (now - this.turnStartedAt >= TURN_SLICE_MS) {
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return undefined;
+  }
+
   private async process(key: string, handler: (key: string) => Promise<HandlerResult>): Promise<void> {
     let retryIn: number | undefined;
     try {
+      const wait = this.turnTaken();
+      if (wait) await wait;
       const result = await handler(key);
       this.failures.delete(key);
       if (result) retryIn = result.requeueAfterMs;

@@ -13,7 +13,7 @@ import { act, type Executor } from './act.js';
 import type { IssuerPolicy } from './issuer-ownership.js';
 import type { ReconcileMemory } from './memory.js';
 import type { ReconcileOutcome } from './outcome.js';
-import { observe, type Reader } from './observe.js';
+import { observe, type Observation, type ObserveContext, type Reader } from './observe.js';
 import { plan } from './plan.js';
 
 export interface ReconcilerDeps {
@@ -49,9 +49,19 @@ export class Reconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
+    const seen = await observe(key, this.deps.reader, this.observeContext());
+    const secretsRead = new Map(seen.gone ? [] : seen.refs.flatMap((r) => (r.found ? [[r.secretName, r.secret.version] as const] : [])));
+    return { ...(await this.decideAndAct(key, seen)), secretsRead };
+  }
+
+  private observeContext(): ObserveContext {
+    const sa = this.deps.serviceAccountIssuer;
+    return { memory: this.deps.memory, isServiceAccountIssuer: (k) => sa?.is(k) === true, sealer: this.deps.sealer };
+  }
+
+  private async decideAndAct(key: string, seen: Observation): Promise<ReconcileOutcome> {
     const { deps } = this;
     const sa = deps.serviceAccountIssuer;
-    const seen = await observe(key, deps.reader, { memory: deps.memory, isServiceAccountIssuer: (k) => sa?.is(k) === true, sealer: deps.sealer });
     const started = this.clock();
     const decided = plan(seen, { now: started, issuerPolicy: deps.issuerPolicy, sealer: deps.sealer, ...(sa && { issuerProblems: (spec, refs) => sa.problems(spec, refs) }) });
     const outcome = await act(decided, deps.executor(key, decided.kind === 'Apply' ? decided.authServer : undefined));

@@ -4,6 +4,7 @@
 // never allocates beyond respelling a Host header that is not in hostKey's spelling. Who answers
 // an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no
 // ownership rule of its own.
+import type { PublicJwk } from '../keys/types.js';
 import type { IssuerDocument } from './types.js';
 import {
   JSON_CONTENT_TYPE,
@@ -109,6 +110,18 @@ export class JwksStore {
     if (!entry) return undefined;
     const { doc, jwks, discovery, claims } = entry;
     return { doc, jwks, discovery, routes: claims.flatMap((c) => routeKeys(c.route)) };
+  }
+
+  /**
+   * The public JWK an AuthServer's JWKS serves now under `kid`, read back from the body: what a
+   * key replaced in place looked like (rotation/retention.ts). Asked only when a served kid
+   * vanishes, so the keys are not kept as objects beside the bytes.
+   */
+  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined {
+    const entry = this.entries.get(entryId(namespace, name));
+    if (!entry) return undefined;
+    const { keys } = JSON.parse(entry.jwks.body.toString('utf8')) as { keys: PublicJwk[] };
+    return keys.find((k) => k.kid === kid);
   }
 
   /**

@@ -26,7 +26,7 @@
 // the operator as the image does. SIGNET_BENCH_HEAP_SNAPSHOT=DIR writes a V8 heap snapshot of the
 // operator into DIR at 0 issuers and after the last step (support/heap-diff.ts compares them).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js';
@@ -56,6 +56,8 @@ const LOAD_SECONDS = 5;
 const STEP_DEADLINE_MS = 8 * 60_000;
 const UNRELATED_DEADLINE_MS = 10 * 60_000;
 const JOIN_DEADLINE_MS = 4 * 60_000;
+/** SIGNET_BENCH_SCALE_LOG=FILE: the leader logs at debug level (why each reconcile was queued) into FILE. */
+const LOG_FILE = process.env.SIGNET_BENCH_SCALE_LOG;
 const OPERATOR_ARGS = ['--leader-elect', '--log-level', 'info'];
 const TARGET_MARGINAL_KIB = 20;
 const SNAPSHOT_DIR = process.env.SIGNET_BENCH_HEAP_SNAPSHOT;
@@ -216,7 +218,7 @@ async function run(): Promise<void> {
     if (unrelated < UNRELATED_SECRETS) notes.push(`only ${unrelated} of ${UNRELATED_SECRETS} unrelated Secrets were created within the deadline`);
 
     if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
-    op = await startBenchOperator(OPERATOR_ARGS, SNAPSHOT_DIR ? { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } } : {});
+    op = await startBenchOperator(LOG_FILE ? ['--leader-elect', '--log-level', 'debug'] : OPERATOR_ARGS, SNAPSHOT_DIR ? { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } } : {});
     const opPid = op.process.pid ?? 0;
     const zero: Row = { issuers: 0, mem: await settledRss(op.metricsPort) };
     rows.push(zero);
@@ -295,6 +297,7 @@ async function run(): Promise<void> {
     }
     if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at ${rows[rows.length - 1]?.issuers} issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
     console.log(`[${elapsed()}] operator: ${logSummary(op.logs)}`);
+    if (LOG_FILE) writeFileSync(LOG_FILE, `${op.logs.join('\n')}\n`);
     const last = rows[rows.length - 1] as Row;
     if (last.issuers > 0 && last.readyS !== undefined) {
       // Serving under churn: a replica joins, the leader stops, and the joiner takes over and

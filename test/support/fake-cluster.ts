@@ -79,6 +79,7 @@ export class FakeCluster {
         return Promise.resolve(s && { ...s, data: { ...s.data }, labels: { ...s.labels }, annotations: { ...s.annotations } });
       },
       olderClaimant: () => undefined,
+      servedJwk: (_ns, _name, kid) => this.served?.keys.find((k) => k.kid === kid),
     };
   }
 
@@ -86,7 +87,6 @@ export class FakeCluster {
     return (_key, as) => ({
       serve: (document) => {
         this.served = document;
-        this.memory.served(_key, document.keys, (as?.status?.keys ?? []).map((k) => k.kid));
       },
       keep: (views) => this.memory.holdPrivate(_key, views.privateOf),
       forget: () => {

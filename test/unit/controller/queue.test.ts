@@ -219,6 +219,29 @@ describe('WorkQueue with real timers', () => {
   });
 
   // Regression: shutdown() once dropped the waiting keys silently, leaving the depth gauge at its last value.
+  it('lets the event loop go round while handlers that need no I/O run back to back (a resync)', async () => {
+    // Each handler takes 1 ms of CPU and resolves at once, as a reconcile that reads only caches.
+    const q = new WorkQueue({ concurrency: 4 });
+    const done: string[] = [];
+    q.start((key) => {
+      const until = Date.now() + 1;
+      while (Date.now() < until) { /* a reconcile's CPU */ }
+      done.push(key);
+      return Promise.resolve();
+    });
+    const keys = Array.from({ length: 200 }, (_, i) => `ns/as-${i}`);
+    let ranBeforeIo: number | undefined;
+    // An I/O callback (a JWKS request) arriving as the resync starts.
+    setImmediate(() => {
+      ranBeforeIo = done.length;
+    });
+    for (const k of keys) q.add(k);
+    await until(() => done.length === keys.length, 'every key processed');
+    // Without yielding, all 200 (200 ms) would run before it; with a 5 ms slice, a handful.
+    expect(ranBeforeIo).toBeLessThan(20);
+    await q.shutdown();
+  });
+
   it('reports a depth of 0 through onDepth when shutdown drops waiting keys', async () => {
     const depths: number[] = [];
     const q = new WorkQueue({ concurrency: 1, onDepth: (d) => depths.push(d) });

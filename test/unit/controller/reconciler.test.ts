@@ -36,11 +36,11 @@ const userPem = (): string => generateKeyPairSync('ec', { namedCurve: 'P-256' })
 
 it('a missing Secret is confirmed missing, generated, announced, then read back and served', async () => {
   const { cluster, reconciler } = setup();
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0 });
+  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0, secretsRead: new Map() });
   expect(cluster.calls).toEqual(['read:login-key', 'create:login-key', 'event:KeyGenerated']);
   expect(cluster.events[0]?.message).toBe('Generated a ES256 key in Secret "login-key" (deletionPolicy Retain)');
   cluster.calls.length = 0;
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success' });
+  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', secretsRead: new Map([['login-key', cluster.secrets.get('login-key')?.resourceVersion]]) });
   expect(cluster.calls).toEqual(['read:login-key', 'status']);
   expect(condition(cluster, 'Ready')?.status).toBe('True');
   const kid = cluster.authServer?.status?.signingKeyID;
@@ -63,7 +63,7 @@ it('rotation asked of a Secret Signet did not generate is refused (SecretNotMana
 it('a generation that fails is reported in status on the next reconcile, backed off, then tried again', async () => {
   const { cluster, reconciler } = setup();
   cluster.failCreate = () => Object.assign(new Error('secrets is forbidden: User "signet" cannot create resource "secrets".'), {});
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0 });
+  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0, secretsRead: new Map() });
   expect(cluster.calls).toEqual(['read:login-key', 'create:login-key']);
   // The failure is a fact for this reconcile: the status says why, then the queue backs off.
   cluster.calls.length = 0;
@@ -76,7 +76,7 @@ it('a generation that fails is reported in status on the next reconcile, backed 
   // The retry after the backoff generates again, and succeeds now.
   cluster.failCreate = undefined;
   cluster.calls.length = 0;
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0 });
+  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0, secretsRead: new Map() });
   expect(cluster.calls).toEqual(['read:login-key', 'create:login-key', 'event:KeyGenerated']);
   await reconciler.reconcile(KEY);
   expect(condition(cluster, 'Ready')?.status).toBe('True');
@@ -90,7 +90,7 @@ it('a rotation falls due: the next key is generated into the Secret, published, 
   expect(first.requeueAfterMs).toBe(40 * M - 1000);
   advance(40 * M - 1000);
   cluster.calls.length = 0;
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', requeueAfterMs: 0 });
+  expect(await reconciler.reconcile(KEY)).toMatchObject({ result: 'success', requeueAfterMs: 0 });
   expect(cluster.calls).toEqual(['generateKey', 'secret:GenerateNext']);
   await reconciler.reconcile(KEY);
   const next = cluster.authServer?.status?.keys?.find((k) => k.state === 'Next')?.kid;
@@ -115,7 +115,7 @@ it('a deleted AuthServer is forgotten: nothing served any more, nothing written'
   expect(cluster.served?.keys).toHaveLength(1);
   cluster.authServer = undefined;
   cluster.calls.length = 0;
-  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success' });
+  expect(await reconciler.reconcile(KEY)).toEqual({ result: 'success', secretsRead: new Map() });
   expect(cluster.calls).toEqual(['forget']);
   expect(cluster.served).toBeUndefined();
 });
