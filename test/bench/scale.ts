@@ -19,7 +19,9 @@
 //     just before and just after the join (target: join ≤ 2 × LIST + 1 s).
 // After the last step, serving under churn: a replica joins, the leader is stopped, and while the
 // joiner takes over and reconciles every AuthServer again, a fixed-rate JWKS load (autocannon,
-// open loop) runs against it; its p99 and the joiner's event-loop delay are the figures.
+// open loop) runs against it; its p99 and the joiner's event-loop delay are the figures, beside the
+// same load against nginx serving the same JWKS in the same window (the contention of the API
+// server, etcd and the resync on 2 cores, without Signet's own work).
 // Then how each figure grows from 1,000 to 10,000 (10× is linear). Bounded: each step stops
 // creating and waiting at its deadline and prints what it reached; the join has a deadline too.
 // SIGNET_BENCH_SCALE_SIZES=1000,5000 runs fewer steps. SIGNET_BENCH_OPERATOR_JS=dist/main.js runs
@@ -40,6 +42,7 @@ import {
   startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type OperatorMemory, type PoolKey,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
+import { NGINX_MISSING, nginxBinary, startNginx, type NginxServer } from './support/nginx.js';
 import { processCpuSeconds } from './support/tools.js';
 
 const NAMESPACES = 10;
@@ -101,6 +104,8 @@ interface Churn {
   /** The largest of the per-second event-loop delay p99s (prom-client resets its histogram at each scrape), and the largest delay. */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** The same load against nginx serving the same JWKS, in the same window. */
+  reference?: LoadResult;
 }
 
 function isReadyForGeneration(as: AuthServer): boolean {
@@ -185,6 +190,7 @@ async function run(): Promise<void> {
   let cluster: BenchCluster | undefined;
   let op: BenchOperator | undefined;
   let other: BenchOperator | undefined;
+  let nginx: NginxServer | undefined;
   const rows: Row[] = [];
   const notes: string[] = [];
   let churnRow: Churn | undefined;
@@ -304,12 +310,18 @@ async function run(): Promise<void> {
       // reconciles every AuthServer again while a fixed-rate JWKS load runs against it.
       other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS });
       const port = other.jwksPort;
+      const jwksPath = `/authservers/${ns(0)}/${asName(0)}/oauth2/jwks`;
+      // The reference: nginx serving the same JWKS under the same load in the same window, so it
+      // meets the same contention (API server, etcd and the new leader on 2 cores).
+      nginx = nginxBinary() ? await startNginx({ urlPath: jwksPath, body: Buffer.from(await (await fetch(`http://127.0.0.1:${port}${jwksPath}`)).arrayBuffer()), contentType: 'application/json', headers: {} }) : undefined;
+      if (!nginx) notes.push(NGINX_MISSING);
       const before = await reconcileCount(other);
       const loadStart = performance.now();
-      const loading = runLoad('autocannon', {
-        url: `http://127.0.0.1:${port}/authservers/${ns(0)}/${asName(0)}/oauth2/jwks`, host: `127.0.0.1:${port}`,
-        connections: CHURN_CONNECTIONS, durationS: CHURN_LOAD_S, ratePerSecond: CHURN_RATE,
+      const churnLoad = (p: number): Promise<LoadResult> => runLoad('autocannon', {
+        url: `http://127.0.0.1:${p}${jwksPath}`, host: `127.0.0.1:${p}`, connections: CHURN_CONNECTIONS, durationS: CHURN_LOAD_S, ratePerSecond: CHURN_RATE,
       });
+      const loading = churnLoad(port);
+      const referenceLoading = nginx ? churnLoad(nginx.port) : undefined;
       await sleep(CHURN_STOP_LEADER_AFTER_MS);
       const stoppedAt = performance.now();
       await stopBenchOperator(op);
@@ -323,13 +335,15 @@ async function run(): Promise<void> {
         churn.reconciles = (metricValue(text, 'signet_reconcile_duration_seconds_count') ?? NaN) - before;
         if (churn.resyncS === undefined && churn.reconciles >= last.issuers) churn.resyncS = (performance.now() - stoppedAt) / 1000;
       }
-      const result: Churn = { ...churn, load: await loading };
+      const result: Churn = { ...churn, load: await loading, ...(referenceLoading && { reference: await referenceLoading }) };
       console.log(`[${elapsed()}] takeover under load: JWKS ${result.load.rps.toFixed(0)} req/s (${CHURN_RATE} asked), p99 ${result.load.p99Ms.toFixed(2)} ms, non-2xx ${result.load.non2xx}, errors ${result.load.errors}; ` +
+        `nginx beside it ${result.reference ? `${result.reference.rps.toFixed(0)} req/s, p99 ${result.reference.p99Ms.toFixed(2)} ms` : 'not run'}; ` +
         `new leader reconciled ${result.reconciles} AuthServers${result.resyncS === undefined ? ' (not all within the load window)' : `, all within ${result.resyncS.toFixed(1)} s of the old leader's stop`}; ` +
         `event-loop delay p99 ≤ ${f1(result.lagP99Ms)} ms (worst second), max ${f1(result.lagMaxMs)} ms`);
       churnRow = result;
     }
   } finally {
+    await nginx?.stop();
     await stopBenchOperator(other);
     await stopBenchOperator(op);
     await stopBenchCluster(cluster);
@@ -386,6 +400,11 @@ function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn | u
     console.log(`  serving while a new leader resyncs ${churn.issuers.toLocaleString('en-US')} AuthServers (${CHURN_RATE} JWKS req/s): p99 ${churn.load.p99Ms.toFixed(2)} ms, ` +
       `event-loop delay p99 ${f1(churn.lagP99Ms)} ms, resync ${churn.resyncS === undefined ? 'not finished in the window' : `${churn.resyncS.toFixed(1)} s`}, ${churn.load.non2xx + churn.load.errors} failed  ` +
       verdict(ok, `p99 < ${TARGET_CHURN_P99_MS} ms, event-loop p99 < ${TARGET_CHURN_LAG_P99_MS} ms, during the resync, none failed`));
+    if (churn.reference) {
+      const ref = churn.reference;
+      console.log(`  nginx in the same window, same load: p99 ${ref.p99Ms.toFixed(2)} ms, ${ref.non2xx + ref.errors} failed; Signet's p99 is ${(churn.load.p99Ms / ref.p99Ms).toFixed(2)}× nginx's  ` +
+        verdict(churn.load.p99Ms * 0.95 <= ref.p99Ms, 'within nginx p99 / 0.95'));
+    }
   }
   for (const n of notes) console.log(`  note: ${n}`);
 }
