@@ -49,10 +49,7 @@ export function clusterExecutor(deps: EffectDeps, key: string, as: AuthServer | 
       if (views.signing) deps.signingKeys?.set(namespace, name, views.signing);
       else deps.signingKeys?.delete(namespace, name);
       deps.memory.holdPrivate(key, views.privateOf);
-      // Label sets as literals: prom-client keeps them, and spread copies got a hidden class each.
-      for (const role of ['SignAndVerify', 'VerifyOnly'] as const) deps.metrics.keys.set({ namespace, authserver: name, role }, views.metrics.keyCounts[role]);
-      deps.memory.setPublished(key, views.metrics.published);
-      deps.metrics.authServerReady.set({ namespace, authserver: name }, views.metrics.ready ? 1 : 0);
+      deps.memory.setMetrics(key, views.metrics);
       if (deps.serviceAccountIssuer?.is(key)) deps.serviceAccountIssuer.observe(key, views.serviceAccountIssuer);
     },
     forget: () => {
@@ -60,8 +57,6 @@ export function clusterExecutor(deps: EffectDeps, key: string, as: AuthServer | 
       deps.signingKeys?.delete(namespace, name);
       deps.serviceAccountIssuer?.observe(key, undefined);
       deps.memory.forget(key);
-      for (const role of ['SignAndVerify', 'VerifyOnly']) deps.metrics.keys.remove({ namespace, authserver: name, role });
-      deps.metrics.authServerReady.remove({ namespace, authserver: name });
     },
     canWrite: () => deps.canWrite(),
     createSecret: async (secret) => {

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AuthServer, AuthServerStatus } from '../api/types.js';
 import type { AnyLoadedKey, KeyResult } from '../keys/types.js';
-import type { PublishedKey } from '../observability/metrics.js';
+import type { IssuerMetrics } from '../observability/issuer-series.js';
 import type { SecretRecord } from '../rotation/secret-layout.js';
 import { jsonEqual } from './json-equal.js';
 import type { Custody } from './key-custody.js';
@@ -30,8 +30,8 @@ export const SIGNING_VARIANT = '/signing';
 export class ReconcileMemory {
   /** Parsed keys by Secret (namespace/name): a Secret is read and parsed once per change. */
   private readonly parsed = new Map<string, ParsedSecret>();
-  /** The keys each AuthServer serves, for metrics. */
-  private readonly published = new Map<string, PublishedKey[]>();
+  /** What each AuthServer's metric series show (its keys, readiness). */
+  private readonly published = new Map<string, IssuerMetrics>();
   /**
    * The object as our last status write left it, while the informer has not caught up: a
    * reconcile right after a write must not decide (and serve) from the status before it.
@@ -137,12 +137,12 @@ export class ReconcileMemory {
     else this.privateHeld.set(key, secretId);
   }
 
-  setPublished(key: string, keys: PublishedKey[]): void {
-    this.published.set(key, keys);
+  setMetrics(key: string, metrics: IssuerMetrics): void {
+    this.published.set(key, metrics);
   }
 
-  publishedKeys(): PublishedKey[] {
-    return [...this.published.values()].flat();
+  issuerMetrics(): Iterable<IssuerMetrics> {
+    return this.published.values();
   }
 
   generationFailures(key: string): ReadonlyMap<string, string> {

@@ -5,8 +5,8 @@
 // rotation/; this file writes what a Secret change announces and the views of this process.
 import type { EffectiveSpec } from '../api/defaults.js';
 import { parseTime } from '../api/time.js';
-import { API_VERSION, EXPORTABLE_ANNOTATION, KIND, type AttestedSecret, type AuthServer, type AuthServerStatus, type KeyRole, type KeyStatus, type RsaKeySize } from '../api/types.js';
-import type { PublishedKey } from '../observability/metrics.js';
+import { API_VERSION, EXPORTABLE_ANNOTATION, KIND, type AttestedSecret, type AuthServer, type AuthServerStatus, type KeyStatus, type RsaKeySize } from '../api/types.js';
+import type { IssuerMetrics } from '../observability/issuer-series.js';
 import type { Sealer } from '../rotation/seal.js';
 import { initialAnnotations, promoteOperations, readRequests, NEXT_KEY_PEM, type RotationRequests, type SecretPatchOperation } from '../rotation/secret-layout.js';
 import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
@@ -50,7 +50,7 @@ export interface ProcessViews {
   signing: SigningEntry | undefined;
   /** namespace/name of the Secret whose private key is kept (signing service or service-account issuer). */
   privateOf: string | undefined;
-  metrics: { ready: boolean; keyCounts: Record<KeyRole, number>; published: PublishedKey[] };
+  metrics: IssuerMetrics;
   /** For the cluster's service-account issuer (src/sa-signer/). */
   serviceAccountIssuer?: { spec: EffectiveSpec; resolutions: RefResolution[]; decision: Decision };
 }
@@ -155,16 +155,14 @@ function secretWrite(change: SecretChange, o: Extract<Observation, { gone: false
 
 function metricsView(as: AuthServer, status: AuthServerStatus, spec: EffectiveSpec): ProcessViews['metrics'] {
   const keys = status.keys ?? [];
-  const labels = { namespace: as.metadata.namespace ?? '', authserver: as.metadata.name ?? '' };
   return {
+    namespace: as.metadata.namespace ?? '',
+    authserver: as.metadata.name ?? '',
     ready: status.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
     keyCounts: { SignAndVerify: keys.filter((k) => k.role === 'SignAndVerify').length, VerifyOnly: keys.filter((k) => k.role === 'VerifyOnly').length },
-    published: keys.map((k) => {
-      const at = transitionOf(k, keys, spec);
-      // One literal with every member, absent ones undefined: objects built by spreads got a hidden
-      // class each in V8 (about 240 bytes per served key, kept as long as the key is served).
-      return { namespace: labels.namespace, authserver: labels.authserver, kid: k.kid, role: k.role, publishedSince: k.publishedSince, state: k.state || undefined, transitionAt: at };
-    }),
+    // One literal with every member, absent ones undefined: objects built by spreads got a hidden
+    // class each in V8 (about 240 bytes per served key, kept as long as the key is served).
+    keys: keys.map((k) => ({ kid: k.kid, role: k.role, publishedSince: k.publishedSince, state: k.state || undefined, transitionAt: transitionOf(k, keys, spec) })),
   };
 }
 

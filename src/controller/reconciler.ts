@@ -28,7 +28,7 @@ export interface ReconcilerDeps {
   sealer: Sealer;
   /** The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), when Signet signs for the kube-apiserver. */
   serviceAccountIssuer?: Pick<ServiceAccountIssuerHook, 'is' | 'problems'>;
-  metrics: Pick<Metrics, 'setPublishedKeys'>;
+  metrics: Pick<Metrics, 'setIssuers'>;
   clock?: Clock;
 }
 
@@ -45,7 +45,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? systemClock;
-    deps.metrics.setPublishedKeys(() => deps.memory.publishedKeys());
+    deps.metrics.setIssuers(() => deps.memory.issuerMetrics());
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome> {

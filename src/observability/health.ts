@@ -1,8 +1,13 @@
 // The second listener: /metrics (Prometheus), /healthz (the process answers), /readyz (serving every issuer it listed).
 import http from 'node:http';
-import type { Registry } from 'prom-client';
 
-export function createHealthServer(registry: Registry, readiness: () => { ready: boolean; message: string }): http.Server {
+/** The metrics to expose: the text exposition in chunks (metrics.ts), and its content type. */
+export interface Exposition {
+  contentType: string;
+  chunks(): AsyncIterable<string>;
+}
+
+export function createHealthServer(metrics: Exposition, readiness: () => { ready: boolean; message: string }): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -15,12 +20,38 @@ export function createHealthServer(registry: Registry, readiness: () => { ready:
       const { ready, message } = readiness();
       res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${message}\n`);
     } else if (path === '/metrics') {
-      registry.metrics().then(
-        (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${err.message}\n`),
-      );
+      void expose(metrics, res);
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
     }
+  });
+}
+
+/**
+ * Streamed a chunk at a time, waiting for the client to take each, so that a scrape of thousands
+ * of issuers neither holds the event loop nor buffers the whole text.
+ */
+async function expose(metrics: Exposition, res: http.ServerResponse): Promise<void> {
+  try {
+    for await (const chunk of metrics.chunks()) {
+      if (res.destroyed) return;
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': metrics.contentType });
+      if (!res.write(chunk)) await drained(res);
+    }
+    res.end();
+  } catch (err) {
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${(err as Error).message}\n`);
+    else res.destroy(err as Error);
+  }
+}
+
+/** Resolves when the response can take more, or is closed. */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
   });
 }

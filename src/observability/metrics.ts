@@ -1,34 +1,11 @@
 // Prometheus metrics (prom-client), one registry per process. Names follow the Prometheus
 // conventions: signet_ prefix, _total for counters, _seconds for durations.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-/** A served key, for the key-age gauge, which is computed when scraped. */
-export interface PublishedKey {
-  namespace: string;
-  authserver: string;
-  kid: string;
-  role: string;
-  publishedSince: string;
-  /** Its state (docs/architecture.md#rotation) and when it next changes state (epoch ms), with rotation. */
-  state?: string;
-  transitionAt?: number;
-}
-
-/**
- * A gauge its collect() fills at each scrape and that is emptied after it: a series per served
- * key is thousands of label sets at thousands of issuers, held between scrapes for nothing.
- */
-class ScrapedGauge<T extends string> extends Gauge<T> {
-  override async get(): ReturnType<Gauge<T>['get']> {
-    const metric = await super.get();
-    this.reset();
-    return metric;
-  }
-}
+import { issuerSeries, type IssuerMetrics } from './issuer-series.js';
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  let publishedKeys: () => Iterable<PublishedKey> = () => [];
+  let issuers: () => Iterable<IssuerMetrics> = () => [];
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'signet_process_' });
   const registers = [registry];
   const rotations = new Counter({ name: 'signet_rotations_total', help: 'Signing keys replaced by rotation, by kind (scheduled, manual, emergency).', labelNames: ['kind'] as const, registers });
@@ -43,32 +20,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     queueDepth: new Gauge({ name: 'signet_workqueue_depth', help: 'AuthServers waiting to be reconciled.', registers }),
     queueRetries: new Counter({ name: 'signet_workqueue_retries_total', help: 'Reconciles retried after a failure.', registers }),
-    keys: new Gauge({ name: 'signet_keys', help: 'Keys served per AuthServer by role.', labelNames: ['namespace', 'authserver', 'role'] as const, registers }),
-    keyAge: new ScrapedGauge({
-      name: 'signet_key_age_seconds', help: 'Seconds since each served key was first published.', labelNames: ['namespace', 'authserver', 'kid', 'role'] as const, registers,
-      collect() {
-        const now = Date.now();
-        for (const k of publishedKeys()) {
-          this.set({ namespace: k.namespace, authserver: k.authserver, kid: k.kid, role: k.role }, Math.max(0, (now - Date.parse(k.publishedSince)) / 1000));
-        }
-      },
-    }),
-    keyTransition: new ScrapedGauge({
-      name: 'signet_key_transition_timestamp_seconds',
-      help: 'When each served key next changes state (Unix seconds): an Active key stops signing, a Next key starts, a Retired key leaves the JWKS.',
-      labelNames: ['namespace', 'authserver', 'kid', 'state'] as const, registers,
-      collect() {
-        for (const k of publishedKeys()) {
-          if (k.transitionAt !== undefined) this.set({ namespace: k.namespace, authserver: k.authserver, kid: k.kid, state: k.state ?? '' }, k.transitionAt / 1000);
-        }
-      },
-    }),
     rotations,
-    /** Where the key-age and key-transition gauges read the served keys from. */
-    setPublishedKeys(source: () => Iterable<PublishedKey>): void {
-      publishedKeys = source;
+    /** Where the per-issuer series (issuer-series.ts) are read from at each scrape. */
+    setIssuers(source: () => Iterable<IssuerMetrics>): void {
+      issuers = source;
     },
-    authServerReady: new Gauge({ name: 'signet_authserver_ready', help: '1 when the AuthServer\'s Ready condition is True, else 0.', labelNames: ['namespace', 'authserver'] as const, registers }),
+    /** The text exposition of every metric, in chunks: the registry's, then the per-issuer series. */
+    async *exposition(): AsyncGenerator<string> {
+      yield await registry.metrics();
+      yield* issuerSeries(issuers(), Date.now());
+    },
     keysGenerated: new Counter({ name: 'signet_keys_generated_total', help: 'Keys Signet generated, by algorithm.', labelNames: ['algorithm'] as const, registers }),
     jwksRequests: new Counter({ name: 'signet_jwks_requests_total', help: 'Requests to the JWKS listener by status code.', labelNames: ['code'] as const, registers }),
     leader: new Gauge({ name: 'signet_leader', help: '1 when this replica holds the leader lease (or leader election is off), else 0.', registers }),

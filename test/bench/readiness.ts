@@ -16,7 +16,7 @@ import { metricValue, scrape } from '../support/metrics.js';
 import { getJwks, type RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
-  createIdempotent, keySecret, logSummary, mapLimit, operatorCommand, rsaKeyPool, sleep, startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator,
+  createIdempotent, keySecret, logSummary, loopDelayMs, mapLimit, operatorCommand, rsaKeyPool, sleep, startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator,
   type BenchCluster, type BenchOperator, type PoolKey,
 } from './support/cluster.js';
 
@@ -145,8 +145,8 @@ async function joinSecondReplica(issuers: number): Promise<{ result: JoinResult;
     result.misses = issuers - (result.statuses.get(200) ?? 0);
     const text = await metrics;
     result.cpuS = metricValue(text, 'signet_process_process_cpu_seconds_total') ?? NaN;
-    result.loopLagP99Ms = (metricValue(text, 'signet_process_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
-    result.loopLagMaxMs = (metricValue(text, 'signet_process_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
+    result.loopLagP99Ms = loopDelayMs(text, 'p99');
+    result.loopLagMaxMs = loopDelayMs(text, 'max');
   }
   return { result, replica: await starting };
 }

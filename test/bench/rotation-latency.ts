@@ -180,7 +180,7 @@ async function run(): Promise<void> {
     const sum = Number(v('signet_reconcile_duration_seconds_sum'));
     const count = Number(v('signet_reconcile_duration_seconds_count'));
     console.log(`\noperator: ${count} reconciles, mean ${ms((sum / count) * 1000)} each; keys generated ${v('signet_keys_generated_total', { algorithm: 'RS256' })}; ` +
-      `workqueue retries ${v('signet_workqueue_retries_total')}; RSS ${mib(m.rss)}; event-loop lag p99 ${ms(m.loopLagP99 * 1000)}`);
+      `workqueue retries ${v('signet_workqueue_retries_total')}; RSS ${mib(m.rss)}; event-loop delay p99 ${ms(m.loopDelayP99Ms)}`);
     console.log(`operator: ${logSummary(op.logs)}`);
   } finally {
     watchAbort?.abort();

@@ -119,7 +119,7 @@ async function run(): Promise<void> {
     const value = (metric: string): number => Number(m.text.split('\n').find((l) => l.startsWith(`${metric} `))?.split(' ').pop() ?? NaN);
     const reconciles = value('signet_reconcile_duration_seconds_count');
     console.log(`operator: ${reconciles} reconciles, mean ${ms((value('signet_reconcile_duration_seconds_sum') / reconciles) * 1000)}; ` +
-      `RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB; event-loop lag p99 ${ms(m.loopLagP99 * 1000)}; ${logSummary(op.logs)}`);
+      `RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB; event-loop delay p99 ${ms(m.loopDelayP99Ms)}; ${logSummary(op.logs)}`);
   } finally {
     for (const a of aborts) a.abort();
     await stopBenchOperator(op);

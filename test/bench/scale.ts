@@ -38,7 +38,7 @@ import { metricValue } from '../support/metrics.js';
 import type { RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
-  MIB, createIdempotent, keySecret, loadWindow, logSummary, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
+  MIB, createIdempotent, keySecret, loadWindow, logSummary, loopDelayMs, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
   startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type OperatorMemory, type PoolKey,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
@@ -330,8 +330,8 @@ async function run(): Promise<void> {
       while (performance.now() < loadStart + CHURN_LOAD_S * 1000) {
         await sleep(1000);
         const text = (await operatorMetrics(other.metricsPort)).text;
-        churn.lagP99Ms = Math.max(churn.lagP99Ms, (metricValue(text, 'signet_process_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000);
-        churn.lagMaxMs = Math.max(churn.lagMaxMs, (metricValue(text, 'signet_process_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000);
+        churn.lagP99Ms = Math.max(churn.lagP99Ms, loopDelayMs(text, 'p99'));
+        churn.lagMaxMs = Math.max(churn.lagMaxMs, loopDelayMs(text, 'max'));
         churn.reconciles = (metricValue(text, 'signet_reconcile_duration_seconds_count') ?? NaN) - before;
         if (churn.resyncS === undefined && churn.reconciles >= last.issuers) churn.resyncS = (performance.now() - stoppedAt) / 1000;
       }

@@ -27,7 +27,7 @@ function replica(cluster: FakeCluster) {
   cluster.restart(memory);
   return new Reconciler({
     reader: cluster.reader(), memory, executor: cluster.executor(), issuerPolicy: { allowInsecure: false }, sealer: testSealer,
-    metrics: { setPublishedKeys: () => undefined },
+    metrics: { setIssuers: () => undefined },
   });
 }
 

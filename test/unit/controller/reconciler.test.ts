@@ -26,7 +26,7 @@ function setup(as: AuthServer = authServer()) {
   let now = T0;
   const reconciler = new Reconciler({
     reader: cluster.reader(), memory, executor: cluster.executor(), issuerPolicy: { allowInsecure: false }, sealer: testSealer,
-    metrics: { setPublishedKeys: () => undefined }, clock: () => now,
+    metrics: { setIssuers: () => undefined }, clock: () => now,
   });
   return { cluster, memory, reconciler, advance: (ms: number) => { now += ms; } };
 }

@@ -1,5 +1,5 @@
 // Helpers for the monitoring tests: promtool (Prometheus' own checker; `make promtool` installs it),
-// the metric names Signet exposes (read from its registry, not copied), and the metric names a
+// the metric names Signet exposes (read from its /metrics text, not copied), and the metric names a
 // PromQL expression selects.
 import { execFile } from 'node:child_process';
 import { createMetrics } from '../../../src/observability/metrics.js';
@@ -22,15 +22,15 @@ export function promtool(args: string[], cwd: string): Promise<PromtoolResult> {
   });
 }
 
-/** Every series name /metrics can show: histograms as _bucket, _sum and _count. */
+/** Every series name /metrics can show (its `# TYPE` lines): histograms as _bucket, _sum and _count. */
 export async function exposedMetricNames(): Promise<Set<string>> {
-  const metrics = createMetrics();
   const names = new Set<string>();
-  for (const m of await metrics.registry.getMetricsAsJSON()) {
-    const type = String(m.type);
-    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${m.name}${s}`);
-    else if (type === 'summary') for (const s of ['', '_sum', '_count']) names.add(`${m.name}${s}`);
-    else names.add(m.name);
+  for await (const chunk of createMetrics().exposition()) {
+    for (const [, name = '', type] of chunk.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${name}${s}`);
+      else if (type === 'summary') for (const s of ['', '_sum', '_count']) names.add(`${name}${s}`);
+      else names.add(name);
+    }
   }
   return names;
 }

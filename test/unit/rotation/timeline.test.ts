@@ -162,7 +162,7 @@ class Operator {
   private reconcilerFor(memory: ReconcileMemory): Reconciler {
     return new Reconciler({
       reader: this.cluster.reader(), memory, executor: this.cluster.executor(), issuerPolicy: { allowInsecure: false }, sealer: testSealer,
-      metrics: { setPublishedKeys: () => undefined }, clock: () => this.now,
+      metrics: { setIssuers: () => undefined }, clock: () => this.now,
     });
   }
 
