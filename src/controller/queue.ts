@@ -37,6 +37,8 @@ export class WorkQueue {
 
   /** When handlers started running in the current event-loop turn (undefined: none yet). */
   private turnStartedAt: number | undefined;
+  /** A pump is scheduled for the next turn of the event loop. */
+  private pumpScheduled = false;
 
   constructor(private readonly opts: QueueOptions) {}
 
@@ -103,6 +105,10 @@ export class WorkQueue {
 
   private pump(): void {
     while (this.handler && !this.closed && this.running < this.opts.concurrency && this.waiting.length > 0) {
+      if (this.turnTaken()) {
+        this.pumpNextTurn();
+        return;
+      }
       const key = this.waiting.shift() as string;
       if (this.dueCount > 0) this.dueCount--;
       this.queued.delete(key);
@@ -116,26 +122,34 @@ export class WorkQueue {
   /**
    * A reconcile that needs no API call runs in microtasks only, and thousands in a row (a resync
    * after a takeover) would hold the event loop and the JWKS requests waiting on it: once handlers
-   * have run for TURN_SLICE_MS in one turn, the next waits for the loop to go round.
+   * have run for TURN_SLICE_MS in one turn, the next key waits for the loop to go round. It waits
+   * in the queue, not taken: an event for it then adds nothing (taken, it would run twice, for a
+   * change its reconcile was about to read).
    */
-  private turnTaken(): Promise<void> | undefined {
+  private turnTaken(): boolean {
     const now = (this.opts.clock ?? systemClock)();
     if (this.turnStartedAt === undefined) {
       this.turnStartedAt = now;
       setImmediate(() => {
         this.turnStartedAt = undefined;
       });
-    } else if (now - this.turnStartedAt >= TURN_SLICE_MS) {
-      return new Promise<void>((resolve) => setImmediate(resolve));
+      return false;
     }
-    return undefined;
+    return now - this.turnStartedAt >= TURN_SLICE_MS;
+  }
+
+  private pumpNextTurn(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private async process(key: string, handler: (key: string) => Promise<HandlerResult>): Promise<void> {
     let retryIn: number | undefined;
     try {
-      const wait = this.turnTaken();
-      if (wait) await wait;
       const result = await handler(key);
       this.failures.delete(key);
       if (result) retryIn = result.requeueAfterMs;

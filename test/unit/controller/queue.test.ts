@@ -242,6 +242,30 @@ describe('WorkQueue with real timers', () => {
     await q.shutdown();
   });
 
+  it('a key left for the next turn of the event loop runs once, however often events add it before then', async () => {
+    // At a cold start of many, a Secret's watch event often comes just before its AuthServer's
+    // reconcile begins: that reconcile reads it, and must be the only one.
+    const q = new WorkQueue({ concurrency: 4 });
+    const runs = new Map<string, number>();
+    q.start((key) => {
+      const until = Date.now() + 1;
+      while (Date.now() < until) { /* a reconcile's CPU */ }
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      return Promise.resolve();
+    });
+    const keys = Array.from({ length: 50 }, (_, i) => `ns/as-${i}`);
+    for (const k of keys) q.add(k);
+    // The events, after the first slice of handlers ran and before the next turn.
+    await Promise.resolve();
+    const notYetRun = keys.filter((k) => !runs.has(k));
+    expect(notYetRun.length).toBeGreaterThan(0);
+    for (const k of notYetRun) q.add(k);
+    await until(() => runs.size === keys.length && q.depth === 0, 'every key processed');
+    for (let i = 0; i < 5; i++) await tick();
+    expect(keys.filter((k) => runs.get(k) !== 1)).toEqual([]);
+    await q.shutdown();
+  });
+
   it('reports a depth of 0 through onDepth when shutdown drops waiting keys', async () => {
     const depths: number[] = [];
     const q = new WorkQueue({ concurrency: 1, onDepth: (d) => depths.push(d) });
