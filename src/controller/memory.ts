@@ -31,7 +31,7 @@ export class ReconcileMemory {
   /** Parsed keys by Secret (namespace/name): a Secret is read and parsed once per change. */
   private readonly parsed = new Map<string, ParsedSecret>();
   /** What each AuthServer's metric series show (its keys, readiness). */
-  private readonly published = new Map<string, IssuerMetrics>();
+  private readonly metricsOf = new Map<string, IssuerMetrics>();
   /**
    * The object as our last status write left it, while the informer has not caught up: a
    * reconcile right after a write must not decide (and serve) from the status before it.
@@ -138,11 +138,11 @@ export class ReconcileMemory {
   }
 
   setMetrics(key: string, metrics: IssuerMetrics): void {
-    this.published.set(key, metrics);
+    this.metricsOf.set(key, metrics);
   }
 
   issuerMetrics(): Iterable<IssuerMetrics> {
-    return this.published.values();
+    return this.metricsOf.values();
   }
 
   generationFailures(key: string): ReadonlyMap<string, string> {
@@ -160,7 +160,7 @@ export class ReconcileMemory {
   /** The AuthServer is gone: everything kept for it goes. */
   forget(key: string): void {
     this.holdPrivate(key, undefined);
-    this.published.delete(key);
+    this.metricsOf.delete(key);
     this.written.delete(key);
     this.writing.delete(key);
     this.failures.delete(key);

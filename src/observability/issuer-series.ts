@@ -9,7 +9,7 @@ import type { KeyRole } from '../api/types.js';
 /** A served key, as its series show it. */
 export interface IssuerKey {
   kid: string;
-  role: string;
+  role: KeyRole;
   publishedSince: string;
   /** Its state (docs/architecture.md#rotation) and when it next changes state (epoch ms), with rotation. */
   state: string | undefined;
@@ -21,7 +21,6 @@ export interface IssuerMetrics {
   namespace: string;
   authserver: string;
   ready: boolean;
-  keyCounts: Record<KeyRole, number>;
   keys: readonly IssuerKey[];
 }
 
@@ -43,13 +42,16 @@ const FAMILIES: readonly Family[] = [
   {
     name: 'signet_keys',
     help: 'Keys served per AuthServer by role.',
-    lines: (i, labels) => `signet_keys{${labels},role="SignAndVerify"} ${i.keyCounts.SignAndVerify}\nsignet_keys{${labels},role="VerifyOnly"} ${i.keyCounts.VerifyOnly}\n`,
+    lines: (i, labels) => {
+      const signing = i.keys.filter((k) => k.role === 'SignAndVerify').length;
+      return `signet_keys{${labels},role="SignAndVerify"} ${signing}\nsignet_keys{${labels},role="VerifyOnly"} ${i.keys.length - signing}\n`;
+    },
   },
   {
     name: 'signet_key_age_seconds',
     help: 'Seconds since each served key was first published.',
     lines: (i, labels, now) => i.keys.map((k) =>
-      `signet_key_age_seconds{${labels},kid="${labelValue(k.kid)}",role="${labelValue(k.role)}"} ${Math.max(0, (now - Date.parse(k.publishedSince)) / 1000)}\n`).join(''),
+      `signet_key_age_seconds{${labels},kid="${labelValue(k.kid)}",role="${k.role}"} ${Math.max(0, (now - Date.parse(k.publishedSince)) / 1000)}\n`).join(''),
   },
   {
     name: 'signet_key_transition_timestamp_seconds',

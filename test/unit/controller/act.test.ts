@@ -8,7 +8,7 @@ import type { AuthServer } from '../../../src/api/types.js';
 
 const document: IssuerDocument = { namespace: 'ns', name: 'a', issuerURI: 'https://a.example.com', servedOnIssuer: true, issuerRoute: { hosts: ['a.example.com:443', 'a.example.com'], path: '' }, keys: [], cacheMaxAgeSeconds: 60, discoveryEnabled: true };
 const authServer = { apiVersion: 'signet.dev/v1alpha1', kind: 'AuthServer', metadata: { namespace: 'ns', name: 'a' }, spec: { issuerURI: 'https://a.example.com', tokenSignature: { signAndVerifyKeyRef: { name: 'k' } } } } as AuthServer;
-const views = { signing: undefined, privateOf: undefined, metrics: { namespace: 'ns', authserver: 'a', ready: true, keyCounts: { SignAndVerify: 1, VerifyOnly: 0 }, keys: [] } };
+const views = { signing: undefined, privateOf: undefined, metrics: { namespace: 'ns', authserver: 'a', ready: true, keys: [] } };
 
 function plan(over: Partial<Decision> = {}, write: Partial<SecretWrite> = {}): Plan {
   const decision: Decision = { status: { observedGeneration: 1 }, statusChanged: true, document, events: [{ type: 'Normal', reason: 'NextKeyPublished', message: 'm' }], ...over };

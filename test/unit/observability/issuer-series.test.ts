@@ -10,7 +10,7 @@ const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 function issuer(name: string, over: Partial<IssuerMetrics> = {}): IssuerMetrics {
   return {
-    namespace: 'team', authserver: name, ready: true, keyCounts: { SignAndVerify: 1, VerifyOnly: 1 },
+    namespace: 'team', authserver: name, ready: true,
     keys: [
       { kid: `${name}-a`, role: 'SignAndVerify', publishedSince: '2026-12-01T11:00:00Z', state: 'Active', transitionAt: Date.parse('2026-12-02T11:00:00Z') },
       { kid: `${name}-b`, role: 'VerifyOnly', publishedSince: '2026-12-01T11:59:30Z', state: undefined, transitionAt: undefined },
@@ -33,12 +33,13 @@ async function scrape(issuers: IssuerMetrics[]): Promise<string> {
 }
 
 it('shows each AuthServer\'s readiness, key counts, key ages and key transitions', async () => {
-  const text = await scrape([issuer('login'), issuer('broken', { ready: false, keyCounts: { SignAndVerify: 0, VerifyOnly: 2 } })]);
+  const text = await scrape([issuer('login'), issuer('broken', { ready: false, keys: ['c', 'd'].map((kid) => ({ kid, role: 'VerifyOnly' as const, publishedSince: '2026-12-01T11:00:00Z', state: undefined, transitionAt: undefined })) })]);
   const login = { namespace: 'team', authserver: 'login' };
   expect(metricValue(text, 'signet_authserver_ready', login)).toBe(1);
   expect(metricValue(text, 'signet_authserver_ready', { ...login, authserver: 'broken' })).toBe(0);
   expect(metricValue(text, 'signet_keys', { ...login, role: 'SignAndVerify' })).toBe(1);
   expect(metricValue(text, 'signet_keys', { ...login, authserver: 'broken', role: 'VerifyOnly' })).toBe(2);
+  expect(metricValue(text, 'signet_keys', { ...login, authserver: 'broken', role: 'SignAndVerify' })).toBe(0);
   expect(metricValue(text, 'signet_key_age_seconds', { ...login, kid: 'login-a', role: 'SignAndVerify' })).toBe(3600);
   expect(metricValue(text, 'signet_key_age_seconds', { ...login, kid: 'login-b', role: 'VerifyOnly' })).toBe(30);
   expect(metricValue(text, 'signet_key_transition_timestamp_seconds', { ...login, kid: 'login-a', state: 'Active' })).toBe(Date.parse('2026-12-02T11:00:00Z') / 1000);
