@@ -39,7 +39,7 @@ import type { RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
   MIB, createIdempotent, keySecret, loadWindow, logSummary, loopDelayMs, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
-  startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type OperatorMemory, type PoolKey,
+  startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type PoolKey, type SettledMemory,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
 import { NGINX_MISSING, nginxBinary, startNginx, type NginxServer } from './support/nginx.js';
@@ -64,6 +64,12 @@ const LOG_FILE = process.env.SIGNET_BENCH_SCALE_LOG;
 const OPERATOR_ARGS = ['--leader-elect', '--log-level', 'info'];
 const TARGET_MARGINAL_KIB = 20;
 const SNAPSHOT_DIR = process.env.SIGNET_BENCH_HEAP_SNAPSHOT;
+/**
+ * V8's old generation as Node sizes it in a pod with the 1Gi limit docs/install.md gives for 10,000
+ * AuthServers (a quarter of the limit, 256 MiB at 512Mi and below): a process outside a cgroup gets
+ * a quarter of the machine's memory instead, and collects far later (4 GiB here).
+ */
+const POD_HEAP = '--max-old-space-size=512';
 const SNAPSHOT_DEADLINE_MS = 3 * 60_000;
 /** Serving under churn: a fixed JWKS request rate (open loop, as verifiers refetch) against a replica taking over. */
 const CHURN_RATE = 2_000;
@@ -80,7 +86,7 @@ const secretName = (i: number, k: number): string => `issuer-${i}-key-${k}`;
 
 interface Row {
   issuers: number;
-  mem: OperatorMemory;
+  mem: SettledMemory;
   readyS?: number;
   createS?: number;
   ready?: number;
@@ -177,13 +183,19 @@ async function heapSnapshot(op: RunningOperator, dir: string): Promise<string | 
   return undefined;
 }
 
+/** The settled figures, and where RSS started (a burst's garbage is collected while it settles). */
+function memLine(m: SettledMemory): string {
+  return `RSS ${mib(m.rss)} (${mib(m.firstRss)} at the first reading, ${m.settledS === undefined ? 'not settled within the deadline' : `settled after ${m.settledS.toFixed(0)} s`}), ` +
+    `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)} (${Object.entries(m.spaces).filter(([, b]) => b >= MIB).map(([s, b]) => `${s} ${mib(b)}`).join(', ')}), external ${mib(m.external)}`;
+}
+
 const f1 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(1));
 const kib = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 1024).toFixed(1) : 'n/a');
 
 async function run(): Promise<void> {
   heading(`Scale: 0 → ${SIZES.map((s) => s.toLocaleString('en-US')).join(' → ')} AuthServers (3 keys each, public only) beside ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated 100 KiB Secrets`);
   console.log(`machine: ${machine()}`);
-  console.log(`operator: ${operatorCommand()} ${OPERATOR_ARGS.join(' ')}`);
+  console.log(`operator: ${operatorCommand(POD_HEAP)} ${OPERATOR_ARGS.join(' ')}`);
   const t0 = performance.now();
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   const poolReady = rsaKeyPool(KEY_POOL);
@@ -201,8 +213,8 @@ async function run(): Promise<void> {
     const apiserverPid = cluster.cp.pgids[1] ?? 0;
     for (let i = 0; i < NAMESPACES; i++) await core.createNamespace({ body: { metadata: { name: ns(i) } } });
 
-    other = await startBenchOperator(OPERATOR_ARGS);
-    rssEmpty = (await settledRss(other.metricsPort, 3)).rss;
+    other = await startBenchOperator(OPERATOR_ARGS, { nodeOptions: POD_HEAP });
+    rssEmpty = (await settledRss(other.metricsPort)).rss;
     await stopBenchOperator(other);
     other = undefined;
     console.log(`[${elapsed()}] operator RSS with no Secrets at all (reference): ${mib(rssEmpty)}`);
@@ -224,11 +236,11 @@ async function run(): Promise<void> {
     if (unrelated < UNRELATED_SECRETS) notes.push(`only ${unrelated} of ${UNRELATED_SECRETS} unrelated Secrets were created within the deadline`);
 
     if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
-    op = await startBenchOperator(LOG_FILE ? ['--leader-elect', '--log-level', 'debug'] : OPERATOR_ARGS, SNAPSHOT_DIR ? { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } } : {});
+    op = await startBenchOperator(LOG_FILE ? ['--leader-elect', '--log-level', 'debug'] : OPERATOR_ARGS, { nodeOptions: POD_HEAP, ...(SNAPSHOT_DIR && { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } }) });
     const opPid = op.process.pid ?? 0;
     const zero: Row = { issuers: 0, mem: await settledRss(op.metricsPort) };
     rows.push(zero);
-    console.log(`[${elapsed()}] operator ready in ${(op.startMs / 1000).toFixed(1)} s; settled RSS ${mib(zero.mem.rss)}, heap used ${mib(zero.mem.heapUsed)}, external ${mib(zero.mem.external)}`);
+    console.log(`[${elapsed()}] operator ready in ${(op.startMs / 1000).toFixed(1)} s; ${memLine(zero.mem)}`);
     if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at 0 issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
 
     const pool = await poolReady;
@@ -274,7 +286,7 @@ async function run(): Promise<void> {
       console.log(`[${elapsed()}] ${existing} AuthServers: creates ${f1(row.createS)} s, ` +
         `${row.readyS === undefined ? `only ${ready} Ready at the deadline` : `all Ready ${f1(row.readyS)} s after the first create`}; ` +
         `${row.reconciles} reconciles (${(row.reconciles / created).toFixed(2)} per new AuthServer), operator CPU ${f1(row.operatorCpuS)} s; ` +
-        `RSS ${mib(row.mem.rss)}, heap used ${mib(row.mem.heapUsed)}, external ${mib(row.mem.external)}; kube-apiserver RSS ${mib(processRss(apiserverPid))}`);
+        `${memLine(row.mem)}; kube-apiserver RSS ${mib(processRss(apiserverPid))}`);
       if (row.readyS === undefined || created < indices.length) notes.push(`${size} step: stopped at the ${STEP_DEADLINE_MS / 60_000} min deadline with ${existing} created and ${ready} Ready`);
       try {
         const seen = await loadWindow(op.metricsPort);
@@ -285,7 +297,7 @@ async function run(): Promise<void> {
       }
       const before = await bareList();
       try {
-        other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS });
+        other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS, nodeOptions: POD_HEAP });
         row.joinS = other.startMs / 1000;
         row.joinRss = (await operatorMetrics(other.metricsPort)).rss;
       } catch (err) {
@@ -308,7 +320,7 @@ async function run(): Promise<void> {
     if (last.issuers > 0 && last.readyS !== undefined) {
       // Serving under churn: a replica joins, the leader stops, and the joiner takes over and
       // reconciles every AuthServer again while a fixed-rate JWKS load runs against it.
-      other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS });
+      other = await startBenchOperator(OPERATOR_ARGS, { readyTimeoutMs: JOIN_DEADLINE_MS, nodeOptions: POD_HEAP });
       const port = other.jwksPort;
       const jwksPath = `/authservers/${ns(0)}/${asName(0)}/oauth2/jwks`;
       // The reference: nginx serving the same JWKS under the same load in the same window, so it
@@ -354,13 +366,13 @@ async function run(): Promise<void> {
 function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn | undefined): void {
   const zero = rows[0];
   if (!zero) return;
-  console.log(`\nOperator memory (${operatorCommand()}), cluster-wide, ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated Secrets present; no Secrets at all: RSS ${mib(rssEmpty)}`);
-  console.log('  issuers  RSS MiB  heap used MiB  external MiB  marginal KiB/issuer (RSS, heap, external)  all Ready s  creates s  reconciles/s  per AS  join s  LIST s  join target s  JWKS req/s  p99 ms');
+  console.log(`\nOperator memory (${operatorCommand(POD_HEAP)}), cluster-wide, ${UNRELATED_SECRETS.toLocaleString('en-US')} unrelated Secrets present; no Secrets at all: RSS ${mib(rssEmpty)}`);
+  console.log('  issuers  RSS MiB  heap used MiB  heap total MiB  external MiB  marginal KiB/issuer (RSS, heap, external)  all Ready s  creates s  reconciles/s  per AS  join s  LIST s  join target s  JWKS req/s  p99 ms');
   for (const r of rows) {
     const n = r.issuers;
     const marginal = n === 0 ? '' : `${kib((r.mem.rss - zero.mem.rss) / n)}, ${kib((r.mem.heapUsed - zero.mem.heapUsed) / n)}, ${kib((r.mem.external - zero.mem.external) / n)}`;
     const joinTarget = r.listS === undefined ? undefined : 2 * r.listS + 1;
-    console.log(`  ${String(n).padStart(7)}  ${f1(r.mem.rss / MIB).padStart(7)}  ${f1(r.mem.heapUsed / MIB).padStart(13)}  ${f1(r.mem.external / MIB).padStart(12)}  ${marginal.padStart(42)}  ` +
+    console.log(`  ${String(n).padStart(7)}  ${f1(r.mem.rss / MIB).padStart(7)}  ${f1(r.mem.heapUsed / MIB).padStart(13)}  ${f1(r.mem.heapTotal / MIB).padStart(14)}  ${f1(r.mem.external / MIB).padStart(12)}  ${marginal.padStart(42)}  ` +
       `${(r.readyS === undefined ? (n === 0 ? '' : `>${STEP_DEADLINE_MS / 1000} (${r.ready})`) : f1(r.readyS)).padStart(11)}  ${(r.createS === undefined ? '' : f1(r.createS)).padStart(9)}  ` +
       `${(r.reconciles === undefined || r.readyS === undefined ? '' : f1(r.reconciles / r.readyS)).padStart(12)}  ${(r.reconciles === undefined ? '' : (r.reconciles / (n - (rows[rows.indexOf(r) - 1]?.issuers ?? 0))).toFixed(2)).padStart(6)}  ` +
       `${(r.joinS === undefined ? (r.joinNote ? 'none' : '') : r.joinS.toFixed(2)).padStart(6)}  ${(r.listS === undefined ? '' : r.listS.toFixed(2)).padStart(6)}  ${(joinTarget === undefined ? '' : joinTarget.toFixed(2)).padStart(13)}  ` +

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.js';
 import { eventually } from './eventually.js';
+import { imageNodeOptions } from './image-entrypoint.js';
 import { installCrd, repoRoot } from './kube.js';
 
 export interface RunningOperator {
@@ -20,7 +21,7 @@ export interface RunningOperator {
 
 export interface OperatorLaunch {
   /**
-   * A compiled entry point (e.g. dist/main.js) run with plain node, as the image does. Default:
+   * A compiled entry point (e.g. dist/main.js) run with node and the image's Node options, as the image does. Default:
    * $SIGNET_OPERATOR_JS (`make test` sets it to the fresh build, which starts in a fraction of
    * tsx's time on a loaded machine), else src/main.ts through tsx.
    */
@@ -45,7 +46,7 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
   const [jwksPort, metricsPort] = [await freePort(), await freePort()];
   const entry = launch.entry ?? process.env.SIGNET_OPERATOR_JS;
   const program = entry ? [entry] : ['--import', 'tsx', join(repoRoot, 'src/main.ts')];
-  const child = spawn(process.execPath, [...program,
+  const child = spawn(process.execPath, [...imageNodeOptions(), ...program,
     '--kubeconfig', process.env.KUBECONFIG ?? '', '--log-level', 'debug',
     '--jwks-bind-address', `127.0.0.1:${jwksPort}`, '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
     ...args], { cwd: launch.cwd ?? repoRoot, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });

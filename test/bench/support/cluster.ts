@@ -11,6 +11,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
 import { clients, installCrd, type Clients } from '../../support/kube.js';
 import { metricValue, scrape } from '../../support/metrics.js';
+import { imageNodeOptions } from '../../support/image-entrypoint.js';
 import { startOperator, type OperatorLaunch, type RunningOperator } from '../../support/operator.js';
 import { toPublicJwk } from './keys.js';
 
@@ -53,10 +54,13 @@ const reapers = new Map<RunningOperator, number>();
  * startOperator, plus a detached watchdog that SIGKILLs the operator if this process dies without
  * stopping it (a SIGKILLed benchmark would otherwise leave it running against a dead API server).
  */
-export async function startBenchOperator(args: string[], launch: Omit<OperatorLaunch, 'entry'> = {}): Promise<BenchOperator> {
+export async function startBenchOperator(args: string[], launch: Omit<OperatorLaunch, 'entry'> & BenchNodeOptions = {}): Promise<BenchOperator> {
   const t0 = Date.now();
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
-  const op = await startOperator(args, compiled ? { ...launch, entry: path.resolve(compiled) } : launch);
+  const { nodeOptions: benchDefault, ...rest } = launch;
+  const nodeOptions = operatorNodeOptions(benchDefault);
+  const withEnv = nodeOptions === undefined ? rest : { ...rest, env: { ...(rest.env ?? process.env), NODE_OPTIONS: [rest.env?.NODE_OPTIONS, nodeOptions].filter(Boolean).join(' ') } };
+  const op = await startOperator(args, compiled ? { ...withEnv, entry: path.resolve(compiled) } : withEnv);
   const startMs = Date.now() - t0;
   const pid = op.process.pid;
   if (pid !== undefined) {
@@ -67,10 +71,21 @@ export async function startBenchOperator(args: string[], launch: Omit<OperatorLa
   return Object.assign(op, { startMs });
 }
 
-/** How the operator runs: src/main.ts through tsx (test/support/operator.ts), or a compiled entry point. */
-export function operatorCommand(): string {
+export interface BenchNodeOptions {
+  /** NODE_OPTIONS for the operator alone (as a pod's limit sets V8's heap), unless SIGNET_BENCH_OPERATOR_NODE_OPTIONS is set. */
+  nodeOptions?: string;
+}
+
+/** SIGNET_BENCH_OPERATOR_NODE_OPTIONS: the operator's Node options for an experiment, over a benchmark's own. */
+function operatorNodeOptions(benchDefault: string | undefined): string | undefined {
+  return process.env.SIGNET_BENCH_OPERATOR_NODE_OPTIONS ?? benchDefault;
+}
+
+/** How the operator runs: src/main.ts through tsx (test/support/operator.ts), or a compiled entry point, with the image's Node options. */
+export function operatorCommand(benchDefault?: string): string {
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
-  return compiled ? `node ${compiled} (SIGNET_BENCH_OPERATOR_JS)` : 'node --import tsx src/main.ts';
+  const nodeOptions = operatorNodeOptions(benchDefault);
+  return `node ${imageNodeOptions().join(' ')} ${compiled ? `${compiled} (SIGNET_BENCH_OPERATOR_JS)` : '--import tsx src/main.ts'}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}`;
 }
 
 /** SIGTERM, SIGKILL after graceMs; then ends the operator's watchdog. */
@@ -162,6 +177,7 @@ export async function operatorMetrics(metricsPort: number): Promise<OperatorMemo
     heapUsed: v('signet_process_nodejs_heap_size_used_bytes'),
     heapTotal: v('signet_process_nodejs_heap_size_total_bytes'),
     external: v('signet_process_nodejs_external_memory_bytes'),
+    spaces: heapSpaces(text),
     loopDelayP99Ms: loopDelayMs(text, 'p99'),
     text,
   };
@@ -173,18 +189,46 @@ export interface OperatorMemory {
   heapTotal: number;
   /** C++ objects bound to JavaScript ones, Buffers included. */
   external: number;
+  /** Bytes V8 holds (committed) for each heap space: where heap total is. */
+  spaces: Record<string, number>;
 }
 
-/** The operator's RSS after it has settled: polled `polls` times `intervalMs` apart, the last reading. */
-export async function settledRss(metricsPort: number, polls = 5, intervalMs = 1000): Promise<OperatorMemory & { readings: number[] }> {
-  const readings: number[] = [];
-  let last: OperatorMemory = { rss: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN };
-  for (let i = 0; i < polls; i++) {
-    if (i > 0) await sleep(intervalMs);
-    last = await operatorMetrics(metricsPort);
-    readings.push(last.rss);
+const HEAP_SPACE = /^signet_process_nodejs_heap_space_size_total_bytes\{space="([a-z_]+)"\}\s+(\S+)$/gm;
+
+function heapSpaces(text: string): Record<string, number> {
+  const spaces: Record<string, number> = {};
+  for (const [, space, bytes] of text.matchAll(HEAP_SPACE)) if (space !== undefined) spaces[space] = Number(bytes);
+  return spaces;
+}
+
+export interface SettledMemory extends OperatorMemory {
+  /** RSS at the first reading, and seconds until the readings settled (undefined: not within the deadline). */
+  firstRss: number;
+  settledS: number | undefined;
+}
+
+/**
+ * The operator's memory once its RSS has settled: polled every `intervalMs` until the readings of the
+ * last `windowMs` stay within `toleranceBytes` of each other, or `deadlineMs` passes (the last
+ * reading then). The window is longer than V8's memory reducer waits after a burst (about 8 s), so
+ * garbage a burst left behind is collected before the figure is taken, as it is in a pod.
+ */
+export async function settledRss(metricsPort: number, { intervalMs = 2000, windowMs = 20_000, toleranceBytes = MIB, deadlineMs = 120_000 } = {}): Promise<SettledMemory> {
+  const start = performance.now();
+  const readings: { at: number; rss: number }[] = [];
+  let firstRss: number | undefined;
+  for (;;) {
+    const m = await operatorMetrics(metricsPort);
+    const at = performance.now();
+    firstRss ??= m.rss;
+    readings.push({ at, rss: m.rss });
+    const rss = readings.filter((r) => r.at >= at - windowMs).map((r) => r.rss);
+    const settled = at - start >= windowMs && Math.max(...rss) - Math.min(...rss) <= toleranceBytes;
+    if (settled || at - start > deadlineMs) {
+      return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, spaces: m.spaces, firstRss, settledS: settled ? (at - start) / 1000 : undefined };
+    }
+    await sleep(intervalMs);
   }
-  return { rss: last.rss, heapUsed: last.heapUsed, heapTotal: last.heapTotal, external: last.external, readings };
 }
 
 /** VmRSS of a local process from /proc, in bytes; NaN when unreadable. */
