@@ -38,7 +38,7 @@ import { metricValue } from '../support/metrics.js';
 import type { RunningOperator } from '../support/operator.js';
 import { heading, machine, verdict, type Bench } from './support/bench.js';
 import {
-  MIB, createIdempotent, keySecret, loadWindow, logSummary, loopDelayMs, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
+  MIB, createIdempotent, gcWindow, keySecret, loadWindow, logSummary, loopDelayMs, mapLimit, mib, operatorCommand, operatorMetrics, processRss, rsaKeyPool, settledRss, sleep,
   startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type PoolKey, type SettledMemory,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
@@ -328,6 +328,7 @@ async function run(): Promise<void> {
       nginx = nginxBinary() ? await startNginx({ urlPath: jwksPath, body: Buffer.from(await (await fetch(`http://127.0.0.1:${port}${jwksPath}`)).arrayBuffer()), contentType: 'application/json', headers: {} }) : undefined;
       if (!nginx) notes.push(NGINX_MISSING);
       const before = await reconcileCount(other);
+      const gcs = await gcWindow(other.metricsPort);
       const loadStart = performance.now();
       const churnLoad = (p: number): Promise<LoadResult> => runLoad('autocannon', {
         url: `http://127.0.0.1:${p}${jwksPath}`, host: `127.0.0.1:${p}`, connections: CHURN_CONNECTIONS, durationS: CHURN_LOAD_S, ratePerSecond: CHURN_RATE,
@@ -339,9 +340,10 @@ async function run(): Promise<void> {
       await stopBenchOperator(op);
       op = undefined;
       const churn: Omit<Churn, 'load'> = { issuers: last.issuers, reconciles: 0, lagP99Ms: 0, lagMaxMs: 0 };
+      let text = '';
       while (performance.now() < loadStart + CHURN_LOAD_S * 1000) {
         await sleep(1000);
-        const text = (await operatorMetrics(other.metricsPort)).text;
+        text = (await operatorMetrics(other.metricsPort)).text;
         churn.lagP99Ms = Math.max(churn.lagP99Ms, loopDelayMs(text, 'p99'));
         churn.lagMaxMs = Math.max(churn.lagMaxMs, loopDelayMs(text, 'max'));
         churn.reconciles = (metricValue(text, 'signet_reconcile_duration_seconds_count') ?? NaN) - before;
@@ -351,7 +353,7 @@ async function run(): Promise<void> {
       console.log(`[${elapsed()}] takeover under load: JWKS ${result.load.rps.toFixed(0)} req/s (${CHURN_RATE} asked), p99 ${result.load.p99Ms.toFixed(2)} ms, non-2xx ${result.load.non2xx}, errors ${result.load.errors}; ` +
         `nginx beside it ${result.reference ? `${result.reference.rps.toFixed(0)} req/s, p99 ${result.reference.p99Ms.toFixed(2)} ms` : 'not run'}; ` +
         `new leader reconciled ${result.reconciles} AuthServers${result.resyncS === undefined ? ' (not all within the load window)' : `, all within ${result.resyncS.toFixed(1)} s of the old leader's stop`}; ` +
-        `event-loop delay p99 ≤ ${f1(result.lagP99Ms)} ms (worst second), max ${f1(result.lagMaxMs)} ms`);
+        `event-loop delay p99 ≤ ${f1(result.lagP99Ms)} ms (worst second), max ${f1(result.lagMaxMs)} ms; new leader's ${gcs(text)}`);
       churnRow = result;
     }
   } finally {

@@ -268,18 +268,23 @@ export function logSummary(logs: readonly string[]): string {
 
 /** Operator-side view of a load window: scrape once before (prom-client resets its event-loop histogram on each scrape) and once after. */
 export async function loadWindow(metricsPort: number): Promise<() => Promise<string>> {
+  const gcs = await gcWindow(metricsPort);
+  return async () => {
+    const after = await scrape(metricsPort);
+    const lag = (stat: 'p99' | 'max'): string => `${loopDelayMs(after, stat).toFixed(1)} ms`;
+    return `operator event-loop delay during the load: p99 ${lag('p99')}, max ${lag('max')}; ${gcs(after)}`;
+  };
+}
+
+/** From now: the operator's garbage collections by kind (count, and time spent) up to the scrape given. */
+export async function gcWindow(metricsPort: number): Promise<(after: string) => string> {
   const gc = (text: string, kind: string): { sum: number; count: number } => ({
     sum: metricValue(text, 'signet_process_nodejs_gc_duration_seconds_sum', { kind }) ?? 0,
     count: metricValue(text, 'signet_process_nodejs_gc_duration_seconds_count', { kind }) ?? 0,
   });
   const before = await scrape(metricsPort);
-  return async () => {
-    const after = await scrape(metricsPort);
-    const lag = (stat: 'p99' | 'max'): string => `${loopDelayMs(after, stat).toFixed(1)} ms`;
-    const gcs = ['minor', 'major', 'incremental'].map((kind) => {
-      const [b, a] = [gc(before, kind), gc(after, kind)];
-      return `${kind} ${a.count - b.count} (${((a.sum - b.sum) * 1000).toFixed(0)} ms)`;
-    });
-    return `operator event-loop delay during the load: p99 ${lag('p99')}, max ${lag('max')}; GC ${gcs.join(', ')}`;
-  };
+  return (after) => `GC ${['minor', 'major', 'incremental'].map((kind) => {
+    const [b, a] = [gc(before, kind), gc(after, kind)];
+    return `${kind} ${a.count - b.count} (${((a.sum - b.sum) * 1000).toFixed(0)} ms)`;
+  }).join(', ')}`;
 }
