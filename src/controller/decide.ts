@@ -1,7 +1,7 @@
 // The reconciler's decision, as a pure function: from what was observed (the AuthServer, the
 // verdict on each referenced Secret, the issuer check) to the status to write, the document to
 // serve and the events to record. No I/O here, so every rule is unit-testable.
-import { jsonEqual } from './json-equal.js';
+import { jsonEqual } from '../api/json-equal.js';
 import { mergeConditions, readyCondition, type ConditionInput } from '../api/conditions.js';
 import { jwksURIFor } from '../api/issuer.js';
 import { newKubeAuthenticatorProblems } from '../api/kube-authenticator.js';

@@ -7,7 +7,7 @@ import type { AuthServer, AuthServerStatus } from '../api/types.js';
 import type { AnyLoadedKey, KeyResult } from '../keys/types.js';
 import type { IssuerMetrics } from '../observability/issuer-series.js';
 import type { SecretRecord } from '../rotation/secret-layout.js';
-import { jsonEqual } from './json-equal.js';
+import { jsonEqual } from '../api/json-equal.js';
 import type { Custody } from './key-custody.js';
 
 /** A Secret as read at one resourceVersion, without its bytes. */
@@ -138,6 +138,8 @@ export class ReconcileMemory {
   }
 
   setMetrics(key: string, metrics: IssuerMetrics): void {
+    // Unchanged, the object kept stays: a resync of thousands must not replace them all.
+    if (jsonEqual(this.metricsOf.get(key), metrics)) return;
     this.metricsOf.set(key, metrics);
   }
 

@@ -4,6 +4,7 @@
 // never allocates beyond respelling a Host header that is not in hostKey's spelling. Who answers
 // an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no
 // ownership rule of its own.
+import { jsonEqual } from '../api/json-equal.js';
 import type { PublicJwk } from '../keys/types.js';
 import type { IssuerDocument } from './types.js';
 import {
@@ -74,7 +75,10 @@ export class JwksStore {
     const id = entryId(doc.namespace, doc.name);
     const { keys, ...settings } = doc;
     const snapshot: Omit<IssuerDocument, 'keys'> = settings;
-    const jwks = preparePublicDocument(jwksBody(keys), JWKS_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds);
+    const content = jwksBody(keys);
+    const previous = this.entries.get(id);
+    if (previous && this.unchanged(id, previous, snapshot, content)) return;
+    const jwks = preparePublicDocument(content, JWKS_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds);
     const discovery = snapshot.discoveryEnabled
       ? preparePublicDocument(discoveryBody(snapshot.issuerURI, keys), JSON_CONTENT_TYPE, snapshot.cacheMaxAgeSeconds)
       : undefined;
@@ -85,7 +89,6 @@ export class JwksStore {
       if (discovery) claims.push({ route: routeBelow(doc.issuerRoute, DISCOVERY_SUFFIX), response: discovery });
     }
 
-    const previous = this.entries.get(id);
     if (previous) this.release(id, previous);
     const entry: Entry = { doc: snapshot, jwks, discovery, claims };
     this.entries.set(id, entry);
@@ -145,6 +148,17 @@ export class JwksStore {
     if (independent) return independent;
     if (host.length === 0) return undefined;
     return this.byHost.get(hostKey(host))?.get(path);
+  }
+
+  /**
+   * The same settings and JWKS bytes (the discovery document follows from them), and every route
+   * still its own: what a resync brings for each of thousands of issuers. Keeping the entry keeps
+   * its long-lived buffers, where building it again would leave them all to a full garbage
+   * collection while the new ones are served.
+   */
+  private unchanged(id: string, previous: Entry, settings: Omit<IssuerDocument, 'keys'>, jwks: Buffer): boolean {
+    return previous.jwks.body.equals(jwks) && jsonEqual(previous.doc, settings) &&
+      previous.claims.every(({ route }) => routeKeys(route).every((key) => this.servedBy.get(key) === id));
   }
 
   /** Drop the routes of an entry that are still its own. */

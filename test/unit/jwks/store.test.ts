@@ -195,6 +195,35 @@ describe('JwksStore responses', () => {
     expect(store.get('team-a', 'login')?.jwks.etag).not.toBe(first?.jwks.etag);
   });
 
+  it('keeps the very responses it serves when a document is set again unchanged, as a resync of every issuer does', () => {
+    const store = new JwksStore();
+    store.set(doc());
+    const first = store.get('team-a', 'login');
+    store.set(doc({ keys: [{ e: 'AQAB', n: 'n-of-k1', alg: 'RS256', use: 'sig', kid: 'k1', kty: 'RSA' }, rsaKey('k2')] }));
+    expect(store.get('team-a', 'login')?.jwks).toBe(first?.jwks);
+    expect(store.get('team-a', 'login')?.discovery).toBe(first?.discovery);
+    expect(store.lookup('login.example.com', '/team-a/oauth2/jwks')).toBe(first?.jwks);
+    // Any change builds them again: a key, a setting, the verdict on the issuer route.
+    for (const changed of [doc({ keys: [rsaKey('k1')] }), doc({ cacheMaxAgeSeconds: 60 }), doc({ discoveryEnabled: false }), doc({ servedOnIssuer: false })]) {
+      store.set(doc());
+      const before = store.get('team-a', 'login');
+      store.set(changed);
+      expect(store.get('team-a', 'login')?.jwks).not.toBe(before?.jwks);
+    }
+  });
+
+  it('takes back a route freed meanwhile when a document is set again unchanged', () => {
+    const store = new JwksStore();
+    store.set(doc({ name: 'new', keys: [rsaKey('new')] }));
+    // An older AuthServer takes the issuer, and is deleted before "new" is told it lost it.
+    store.set(doc({ name: 'old', keys: [rsaKey('old')] }));
+    store.delete('team-a', 'old');
+    expect(store.lookup('login.example.com', '/team-a/oauth2/jwks')).toBeUndefined();
+    store.set(doc({ name: 'new', keys: [rsaKey('new')] }));
+    expect(body(store, 'login.example.com', '/team-a/oauth2/jwks')).toEqual({ keys: [rsaKey('new')] });
+    expect(body(store, 'login.example.com', '/team-a/.well-known/openid-configuration')).toMatchObject({ issuer: 'https://login.example.com/team-a' });
+  });
+
   it('changes only Cache-Control when only cacheMaxAgeSeconds changes', () => {
     const store = new JwksStore();
     store.set(doc());

@@ -1,6 +1,6 @@
-// jsonEqual (src/controller/json-equal.ts) decides whether a status is written: it must agree with
+// jsonEqual (src/api/json-equal.ts) decides whether a status is written: it must agree with
 // comparing the two values' JSON, member order aside.
-import { jsonEqual } from '../../../src/controller/json-equal.js';
+import { jsonEqual } from '../../../src/api/json-equal.js';
 
 it('ignores member order and undefined members, as the JSON the API server keeps does', () => {
   expect(jsonEqual({ a: 1, b: { c: 'x', d: undefined } }, { b: { c: 'x' }, a: 1 })).toBe(true);
