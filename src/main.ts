@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       clock,
       onStartedLeading: () => {
         metrics.leader.set(1);
-        controller?.resyncAll();
+        controller?.takeOver();
       },
       onStoppedLeading: () => metrics.leader.set(0),
     });

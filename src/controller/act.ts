@@ -51,7 +51,7 @@ export async function act(plan: Plan, x: Executor): Promise<ActOutcome> {
   const wait = decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   x.serve(decision.document);
   x.keep(plan.views);
-  if (!x.canWrite()) return { result: 'success', ...wait };
+  if (!x.canWrite()) return { result: 'success', ...wait, ...((write || decision.statusChanged || decision.events.length > 0) && { heldBack: true as const }) };
   if (write && write.change.kind !== 'Promote') return changeSecret(write, x);
   if (decision.statusChanged && !(await x.writeStatus(decision.status, write?.change.kind === 'Promote'))) return { result: 'conflict' };
   for (const e of decision.events) await x.record(e);

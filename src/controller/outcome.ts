@@ -8,6 +8,8 @@ export interface ReconcileOutcome {
   requeueAfterMs?: number;
   /** The version of each referenced Secret it read, by name: an event for that version during it brings nothing new. */
   secretsRead?: ReadonlyMap<string, string>;
+  /** A write or event it decided on was held back because this replica does not lead: a takeover runs it again. */
+  heldBack?: true;
 }
 
 /** What act.ts adds for the reconciler alone. */

@@ -75,10 +75,11 @@ export class Reconciler {
       const failed = decided.kind === 'Apply' ? decided.decision.status.conditions?.find((c) => c.reason === 'GenerationFailed')?.message : undefined;
       throw new GenerationFailedError(failed ?? 'generating a missing Secret failed');
     }
-    const { result, requeueAfterMs } = outcome;
-    if (!requeueAfterMs) return { result, ...(requeueAfterMs !== undefined && { requeueAfterMs }) };
+    const { result, requeueAfterMs, heldBack } = outcome;
+    const held = heldBack && { heldBack };
+    if (!requeueAfterMs) return { result, ...(requeueAfterMs !== undefined && { requeueAfterMs }), ...held };
     // The wait was worked out before the writes: the time they took comes off it, or every
     // transition would be late by a reconcile's length.
-    return { result, requeueAfterMs: Math.max(0, requeueAfterMs - (this.clock() - started)) };
+    return { result, requeueAfterMs: Math.max(0, requeueAfterMs - (this.clock() - started)), ...held };
   }
 }

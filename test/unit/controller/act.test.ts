@@ -96,12 +96,17 @@ it('a Secret that changed meanwhile is a conflict: the next reconcile reads it a
   expect(await act(plan({ change: next }), x)).toEqual({ result: 'conflict', requeueAfterMs: 0 });
 });
 
-it('a replica that is not the leader only serves', async () => {
+it('a replica that is not the leader only serves, and says it held the writes back (a takeover runs it again)', async () => {
   for (const change of [undefined, next, promote]) {
     const x = fake({ leader: false });
-    await act(plan({ ...(change ? { change } : {}), requeueAfterMs: 50 }), x);
+    expect(await act(plan({ ...(change ? { change } : {}), requeueAfterMs: 50 }), x)).toEqual({ result: 'success', requeueAfterMs: 50, heldBack: true });
     expect(x.calls).toEqual(['serve', 'keep']);
   }
+  expect(await act(plan({ statusChanged: false }), fake({ leader: false }))).toEqual({ result: 'success', heldBack: true });
+});
+
+it('a replica that is not the leader and has nothing to write holds nothing back', async () => {
+  expect(await act(plan({ statusChanged: false, events: [], requeueAfterMs: 50 }), fake({ leader: false }))).toEqual({ result: 'success', requeueAfterMs: 50 });
 });
 
 it('a deleted AuthServer is forgotten, nothing written', async () => {
