@@ -25,6 +25,8 @@ interface Facts {
   record: SecretRecord;
   result: KeyResult<LoadedKey>;
   next?: KeyResult<LoadedKey>;
+  /** What the results were parsed from (keys/load.ts keyInputDigest); absent in entries written before it was. */
+  keyInput?: string;
 }
 
 /** One referenced Secret as observe.ts found it. */
@@ -50,7 +52,7 @@ export function attest(owner: string, ref: AttestableRef, sealer: Sealer): Attes
   const result = publicResult(ref.result);
   const next = ref.next && publicResult(ref.next);
   if (!result || (ref.next && !next)) return undefined;
-  const { custody, dataKeys, annotationKeys, record, version } = ref.secret;
+  const { custody, dataKeys, annotationKeys, record, version, keyInput } = ref.secret;
   const facts: Facts = {
     format: FORMAT,
     variant: ref.variant,
@@ -60,6 +62,7 @@ export function attest(owner: string, ref: AttestableRef, sealer: Sealer): Attes
     record,
     result,
     ...(next && { next }),
+    ...(keyInput !== undefined && { keyInput }),
   };
   const json = JSON.stringify(facts);
   if (json.length > MAX_FACTS_LENGTH) return undefined;
@@ -74,7 +77,16 @@ export function attestationFor(as: AuthServer | undefined, secretName: string): 
 
 /** What an entry says of its Secret at `resourceVersion`: its variant and the parse, or undefined when it may not be used. */
 export function attested(owner: string, entry: AttestedSecret, resourceVersion: string, sealer: Sealer): { variant: string; parsed: ParsedSecret } | undefined {
-  if (entry.resourceVersion !== resourceVersion || !sealer.verifyAttestation(owner, entry)) return undefined;
+  return entry.resourceVersion === resourceVersion ? sealedFacts(owner, entry, sealer) : undefined;
+}
+
+/**
+ * What a sealed entry says of its Secret at the version it names, whatever the Secret's version
+ * now: a parse to keep when the Secret changed but not its key input (observe.ts). Its results
+ * are used only for that input, and only for the variant they were parsed for.
+ */
+export function sealedFacts(owner: string, entry: AttestedSecret, sealer: Sealer): { variant: string; parsed: ParsedSecret } | undefined {
+  if (!sealer.verifyAttestation(owner, entry)) return undefined;
   let facts: Facts;
   try {
     facts = JSON.parse(entry.facts) as Facts;
@@ -88,12 +100,13 @@ export function attested(owner: string, entry: AttestedSecret, resourceVersion: 
   return {
     variant: facts.variant,
     parsed: {
-      version: resourceVersion,
+      version: entry.resourceVersion,
       custody: { generated: custody.generated, generatedFor: custody.generatedFor, signers: custody.signers, exportable: custody.exportable },
       dataKeys: facts.dataKeys,
       annotationKeys: facts.annotationKeys,
       record: facts.record,
       results,
+      ...(facts.keyInput !== undefined && { keyInput: facts.keyInput }),
     },
   };
 }

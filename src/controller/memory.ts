@@ -22,6 +22,8 @@ export interface ParsedSecret {
   record: SecretRecord;
   /** Load results by variant (private half required, kid format); `next/…` for next.key.pem. */
   results: Map<string, KeyResult<AnyLoadedKey>>;
+  /** What the results were parsed from (keys/load.ts keyInputDigest): a new version with the same input keeps them. */
+  keyInput?: string;
 }
 
 /** The parse variant that keeps a private key for a signer (observe.ts). */

@@ -7,13 +7,13 @@
 import { effectiveSpec, type EffectiveSpec } from '../api/defaults.js';
 import { ok } from '../api/result.js';
 import type { AttestedSecret, AuthServer, KeyRole } from '../api/types.js';
-import { loadKey } from '../keys/load.js';
+import { keyInputDigest, loadKey } from '../keys/load.js';
 import { isPublishable } from '../keys/symmetric.js';
 import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import type { SecretSnapshot } from '../kube/secrets.js';
 import type { Sealer } from '../rotation/seal.js';
 import { NEXT_KEY_DATA_KEYS, nextKeyData, readSecretRecord } from '../rotation/secret-layout.js';
-import { attestationFor, attested } from './attestation.js';
+import { attestationFor, attested, sealedFacts } from './attestation.js';
 import { custodyOf, mayRotate, maySign } from './key-custody.js';
 import { SIGNING_VARIANT, type ParsedSecret, type ReconcileMemory } from './memory.js';
 
@@ -107,7 +107,7 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
   if (!entry) {
     const secret = await reader.readSecret(namespace, secretName);
     if (!secret) return { secretName, role, found: false };
-    entry = load(secret, requirePrivate, spec, authServer, saIssuer, memory);
+    entry = load(secret, requirePrivate, spec, authServer, saIssuer, memory, () => sealedParse(as, secretName, ctx));
   }
   const { results, ...facts } = entry;
   const variant = variantOf(requirePrivate, spec, maySign(entry.custody, authServer), saIssuer);
@@ -126,13 +126,24 @@ function fromStatus(as: AuthServer, secretName: string, version: string, wanted:
   return { parsed: found.parsed, entry };
 }
 
-function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory): ParsedSecret {
+/** The parse the status attests of this Secret at whatever version it was read, its seal checked. */
+function sealedParse(as: AuthServer, secretName: string, ctx: ObserveContext): ParsedSecret | undefined {
+  const entry = attestationFor(as, secretName);
+  return entry && sealedFacts(`${as.metadata.namespace ?? ''}/${as.metadata.name ?? ''}`, entry, ctx.sealer)?.parsed;
+}
+
+function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory, attestedParse: () => ParsedSecret | undefined): ParsedSecret {
   const id = `${secret.namespace}/${secret.name}`;
   let entry = memory.parsedSecret(id);
   if (!entry || entry.version !== secret.resourceVersion) {
+    // A Secret that changed but not in what its keys are parsed from (a label, another tool's
+    // annotation, a re-apply) keeps the results of the last parse: at thousands of Secrets touched
+    // at once, parsing each RSA key again would hold the event loop for a millisecond each.
+    const keyInput = keyInputDigest(secret);
+    const earlier = entry?.keyInput === keyInput ? entry : attestedParse();
     entry = {
       version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: Object.keys(secret.data).sort(), annotationKeys: Object.keys(secret.annotations).sort(),
-      record: readSecretRecord(secret.annotations), results: new Map(),
+      record: readSecretRecord(secret.annotations), results: new Map(earlier?.keyInput === keyInput ? earlier.results : []), keyInput,
     };
     memory.keepParsed(id, entry);
   }

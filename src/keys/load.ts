@@ -1,10 +1,10 @@
 // loadKey: the one verdict the controller asks for. Pure and synchronous: OpenSSL parses in
 // microseconds, and the private key's self-test signature costs about a millisecond (RSA 4096: a few).
 // It never throws: anything unexpected becomes a KeyParseError.
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { curvesOf, SYMMETRIC_ALGORITHMS } from '../api/algorithms.js';
 import { fail, ok } from '../api/result.js';
-import { ALGORITHM_ANNOTATION } from '../api/types.js';
+import { ALGORITHM_ANNOTATION, KID_ANNOTATION } from '../api/types.js';
 import { JWK_JSON, PUB_PEM, TLS_KEY } from './data-keys.js';
 import { parseSecretData } from './parse.js';
 import { dataKeyRef, errorCode, refuse, SUPPORTED_KEYS } from './problem.js';
@@ -87,10 +87,31 @@ export function loadKey(input: SigningKeyInput): KeyResult<AnyLoadedKey>;
 export function loadKey(input: SecretKeyInput): KeyResult<LoadedKey>;
 export function loadKey(input: SecretKeyInput | SigningKeyInput): KeyResult<AnyLoadedKey> {
   try {
-    return named(load(input), input.dataKeyNames);
+    return named(load({ ...input, annotations: readAnnotations(input.annotations) }), input.dataKeyNames);
   } catch (err) {
     return fail('KeyParseError',
       `Secret "${input.secretName}" key material (key.pem, pub.pem, tls.key/tls.crt or jwk.json) could not be read (${errorCode(err)}). ` +
       `Check that the Secret holds one unencrypted RSA, EC or ${curvesOf('OKP').join(' or ')} key in one of those data keys.`);
   }
+}
+
+/** The only annotations a key's parse reads: keyInputDigest covers them, and loadKey sees no other. */
+const READ_ANNOTATIONS = [ALGORITHM_ANNOTATION, KID_ANNOTATION] as const;
+
+function readAnnotations(annotations: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(READ_ANNOTATIONS.flatMap((a) => (annotations && Object.hasOwn(annotations, a) ? [[a, annotations[a] as string]] : [])));
+}
+
+/**
+ * A digest of everything loadKey reads of a Secret (its uid, data and the annotations it honours),
+ * besides the options: a Secret that changed otherwise (a label, an annotation of another tool)
+ * keeps its parse (controller/observe.ts), where parsing again costs a millisecond per RSA key.
+ */
+export function keyInputDigest(input: Pick<SecretKeyInput, 'data' | 'annotations' | 'uid'>): string {
+  const hash = createHash('sha256').update(JSON.stringify([input.uid ?? '', Object.entries(readAnnotations(input.annotations))]));
+  for (const key of Object.keys(input.data).sort()) {
+    const value = input.data[key] as Buffer;
+    hash.update(JSON.stringify([key, value.length])).update(value);
+  }
+  return hash.digest('base64url');
 }

@@ -59,6 +59,43 @@ it('a Secret changed since it was attested is read', async () => {
   expect(cluster.served?.keys.map((k) => k.kid)[1]).not.toBe(served?.[1]);
 });
 
+/** The leader's entry for old-key with a kid no parse would give (sealed as Signet seals): which parse is served shows whether the Secret was parsed again. */
+function markedEntry(cluster: FakeCluster, seal: boolean): string {
+  const entry = cluster.authServer!.status!.attestedSecrets![1]!;
+  const facts = JSON.parse(entry.facts) as { result: { value: { kid: string; publicJwk: Record<string, unknown> } } };
+  facts.result.value.kid = 'from-the-earlier-parse';
+  facts.result.value.publicJwk = { ...facts.result.value.publicJwk, kid: 'from-the-earlier-parse' };
+  entry.facts = JSON.stringify(facts);
+  if (seal) entry.seal = testSealer.sealAttestation(KEY, entry);
+  return entry.facts;
+}
+
+it('a Secret touched but not in its key (another tool\'s annotation, a label) is read, and its sealed parse kept, not parsed again', async () => {
+  const { cluster } = await leaderWrote();
+  const data = { 'key.pem': cluster.secrets.get('old-key')!.data['key.pem']!.toString() };
+  markedEntry(cluster, true);
+  cluster.putSecret('old-key', data, { labels: { team: 'a' }, annotations: { 'backup.example.com/at': 'now' } });
+  await replica(cluster).reconcile(KEY);
+  expect(cluster.calls.filter((c) => c.startsWith('read:'))).toEqual(['read:old-key']);
+  expect(cluster.served?.keys.map((k) => k.kid)[1]).toBe('from-the-earlier-parse');
+  // The status attests the new version, with the parse it kept.
+  const entry = cluster.authServer?.status?.attestedSecrets?.[1];
+  expect(entry?.resourceVersion).toBe(cluster.secrets.get('old-key')?.resourceVersion);
+  expect(entry?.facts).toContain('from-the-earlier-parse');
+});
+
+it('a touched Secret is parsed again when the earlier parse is not sealed, or its key input changed', async () => {
+  for (const change of ['unsealed', 'uid', 'algorithm'] as const) {
+    const { cluster, served } = await leaderWrote();
+    const data = { 'key.pem': cluster.secrets.get('old-key')!.data['key.pem']!.toString() };
+    markedEntry(cluster, change !== 'unsealed');
+    cluster.putSecret('old-key', data, change === 'algorithm' ? { annotations: { 'signet.dev/algorithm': 'ES256' } } : {});
+    if (change === 'uid') cluster.secrets.get('old-key')!.uid = 'uid-recreated';
+    await replica(cluster).reconcile(KEY);
+    expect(cluster.served?.keys.map((k) => k.kid)[1]).toBe(served?.[1]);
+  }
+});
+
 it('an attestation edited by a status writer is not served: the Secret is read, and the leader writes the status back', async () => {
   const { cluster, served } = await leaderWrote();
   const entry = cluster.authServer!.status!.attestedSecrets![1]!;

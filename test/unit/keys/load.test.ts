@@ -2,7 +2,7 @@
 // tolerated variations of PEM text, and that it never throws.
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import { loadKey } from '../../../src/keys/load.js';
+import { keyInputDigest, loadKey } from '../../../src/keys/load.js';
 import type { KeyResult, LoadedKey, SecretKeyInput } from '../../../src/keys/types.js';
 import { craftedDsaPkcs8 } from '../../support/bad-keys.js';
 import { algorithmAnnotation, keyInput, makeKeyMaterial, makeSelfSignedCert } from '../../support/keys.js';
@@ -228,5 +228,29 @@ describe('never throws', () => {
       const result = loadKey(input);
       expect(result.ok).toBe(false);
     }
+  });
+});
+
+describe('keyInputDigest (what a parse may be kept for)', () => {
+  const base = { uid: 'u1', data: { 'key.pem': Buffer.from('a'), 'pub.pem': Buffer.from('b') }, annotations: { 'signet.dev/algorithm': 'ES256', 'other.example.com/x': '1' } };
+  const digest = keyInputDigest(base);
+
+  it('is the same when only what a parse does not read changed (another annotation, the order of data keys)', () => {
+    expect(keyInputDigest({ ...base, annotations: { 'signet.dev/algorithm': 'ES256', 'backup.example.com/at': 'now' } })).toBe(digest);
+    expect(keyInputDigest({ ...base, data: { 'pub.pem': Buffer.from('b'), 'key.pem': Buffer.from('a') } })).toBe(digest);
+  });
+
+  it('changes with the data, the uid and the annotations a parse reads', () => {
+    const others: Array<Parameters<typeof keyInputDigest>[0]> = [
+      { ...base, data: { ...base.data, 'key.pem': Buffer.from('c') } },
+      { ...base, data: { 'key.pem': Buffer.from('ab'), 'pub.pem': Buffer.from('') } },
+      { ...base, data: { 'key.pem': Buffer.from('a') } },
+      { ...base, uid: 'u2' },
+      { ...base, annotations: { 'signet.dev/algorithm': 'ES384' } },
+      { ...base, annotations: {} },
+      { ...base, annotations: { ...base.annotations, 'signet.dev/kid': 'k' } },
+    ];
+    const digests = others.map((o) => keyInputDigest(o));
+    expect(new Set([digest, ...digests]).size).toBe(others.length + 1);
   });
 });
