@@ -179,12 +179,14 @@ export class Controller {
 
   /**
    * This replica became leader. Every replica reconciles every AuthServer as events come, so a new
-   * leader runs again only those whose last reconcile held a write back; the others found nothing to
-   * write, and their next transition is already timed (the queue's delayed adds). At 10,000
-   * AuthServers a takeover is then a handful of reconciles, not 10,000 beside the JWKS load.
+   * leader runs again only those whose last reconcile held a write back, or failed (its retry may be
+   * minutes away in backoff, after an API outage); the others found nothing to write, and their
+   * next transition is already timed (the queue's delayed adds). At 10,000 AuthServers a takeover
+   * is then a handful of reconciles, not 10,000 beside the JWKS load.
    */
   takeOver(): void {
     for (const key of this.heldBack) this.enqueue(key, 'this replica became leader, and the reconcile before held a write back');
+    for (const key of this.failures.keys()) this.enqueue(key, 'this replica became leader, and the reconcile before failed');
   }
 
   async stop(): Promise<void> {
