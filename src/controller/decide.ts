@@ -12,7 +12,7 @@ import type { AttestedSecret, AuthServer, AuthServerStatus, EventReason, KeyRole
 import type { IssuerDocument } from '../jwks/types.js';
 import type { AnyLoadedKey, PublicJwk } from '../keys/types.js';
 import { decideRotation, type RotationChange, type SigningLayout } from '../rotation/decision.js';
-import type { Sealer } from '../rotation/seal.js';
+import { sealOwner, type Sealer } from '../rotation/seal.js';
 import { readRequests } from '../rotation/secret-layout.js';
 
 /** The ref's key as loadKey read it, or why there is none (a refusal, a missing Secret, a failed generation). */
@@ -139,7 +139,7 @@ export function decide(input: DecisionInput): Decision {
     served: served.map((r) => ({ secretName: r.secretName, kid: r.outcome.value.kid, generated: r.generated === true })),
     jwkOf: input.jwkOf ?? (() => undefined),
     specChanged: previous.observedGeneration !== generation,
-    owner: `${authServer.metadata.namespace ?? ''}/${authServer.metadata.name ?? ''}`,
+    owner: sealOwner(authServer),
     sealer: input.sealer,
   });
   // A kid already in status keeps its publishedSince; a new one is stamped with now, rounded up.

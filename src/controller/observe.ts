@@ -11,7 +11,7 @@ import { keyInputDigest, loadKey } from '../keys/load.js';
 import { isPublishable } from '../keys/symmetric.js';
 import type { AnyLoadedKey, KeyResult, PublicJwk } from '../keys/types.js';
 import type { SecretSnapshot } from '../kube/secrets.js';
-import type { Sealer } from '../rotation/seal.js';
+import { sealOwner, type Sealer } from '../rotation/seal.js';
 import { NEXT_KEY_DATA_KEYS, nextKeyData, readSecretRecord } from '../rotation/secret-layout.js';
 import { attestationFor, attested, sealedFacts } from './attestation.js';
 import { custodyOf, mayRotate, maySign } from './key-custody.js';
@@ -121,7 +121,7 @@ async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, 
  */
 function fromStatus(as: AuthServer, secretName: string, version: string, wanted: (custody: ParsedSecret['custody']) => string, ctx: ObserveContext): { parsed: ParsedSecret; entry: AttestedSecret } | undefined {
   const entry = attestationFor(as, secretName);
-  const found = entry && attested(`${as.metadata.namespace ?? ''}/${as.metadata.name ?? ''}`, entry, version, ctx.sealer);
+  const found = entry && attested(sealOwner(as), entry, version, ctx.sealer);
   if (!entry || !found || wanted(found.parsed.custody) !== found.variant) return undefined;
   return { parsed: found.parsed, entry };
 }
@@ -129,7 +129,7 @@ function fromStatus(as: AuthServer, secretName: string, version: string, wanted:
 /** The parse the status attests of this Secret at whatever version it was read, its seal checked. */
 function sealedParse(as: AuthServer, secretName: string, ctx: ObserveContext): ParsedSecret | undefined {
   const entry = attestationFor(as, secretName);
-  return entry && sealedFacts(`${as.metadata.namespace ?? ''}/${as.metadata.name ?? ''}`, entry, ctx.sealer)?.parsed;
+  return entry && sealedFacts(sealOwner(as), entry, ctx.sealer)?.parsed;
 }
 
 function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSpec, authServer: string, saIssuer: boolean, memory: ReconcileMemory, attestedParse: () => ParsedSecret | undefined): ParsedSecret {
@@ -140,10 +140,11 @@ function load(secret: SecretSnapshot, requirePrivate: boolean, spec: EffectiveSp
     // annotation, a re-apply) keeps the results of the last parse: at thousands of Secrets touched
     // at once, parsing each RSA key again would hold the event loop for a millisecond each.
     const keyInput = keyInputDigest(secret);
-    const earlier = entry?.keyInput === keyInput ? entry : attestedParse();
+    const sameInput = (p: ParsedSecret | undefined): ParsedSecret | undefined => (p?.keyInput === keyInput ? p : undefined);
+    const earlier = sameInput(entry) ?? sameInput(attestedParse());
     entry = {
       version: secret.resourceVersion, custody: custodyOf(secret.labels, secret.annotations), dataKeys: Object.keys(secret.data).sort(), annotationKeys: Object.keys(secret.annotations).sort(),
-      record: readSecretRecord(secret.annotations), results: new Map(earlier?.keyInput === keyInput ? earlier.results : []), keyInput,
+      record: readSecretRecord(secret.annotations), results: new Map(earlier?.results), keyInput,
     };
     memory.keepParsed(id, entry);
   }

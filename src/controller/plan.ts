@@ -7,7 +7,7 @@ import type { EffectiveSpec } from '../api/defaults.js';
 import { parseTime } from '../api/time.js';
 import { API_VERSION, EXPORTABLE_ANNOTATION, KIND, type AttestedSecret, type AuthServer, type AuthServerStatus, type KeyStatus, type RsaKeySize } from '../api/types.js';
 import type { IssuerMetrics } from '../observability/issuer-series.js';
-import type { Sealer } from '../rotation/seal.js';
+import { sealOwner, type Sealer } from '../rotation/seal.js';
 import { initialAnnotations, promoteOperations, readRequests, NEXT_KEY_PEM, type RotationRequests, type SecretPatchOperation } from '../rotation/secret-layout.js';
 import type { ServiceAccountIssuerHook } from '../sa-signer/service.js';
 import { signingEntryFor, type SigningEntry } from '../signing/key-store.js';
@@ -77,7 +77,7 @@ export function plan(o: Observation, ctx: PlanContext): Plan {
   const decision = decide({
     authServer: as, spec, resolutions, issuer: issuerVerdict(as, ctx.issuerPolicy, o.olderClaimant), now,
     jwkOf: o.jwkOf, sealer: ctx.sealer, ...(problems && { issuerProblems: problems }),
-    attestedSecrets: attestations(`${namespace}/${name}`, o.refs, ctx.sealer),
+    attestedSecrets: attestations(sealOwner(as), o.refs, ctx.sealer),
   });
   const signing = resolutions.find((r) => r.role === 'SignAndVerify');
   const usable = signing?.outcome.ok && signing.refusal === undefined ? signing : undefined;

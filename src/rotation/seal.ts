@@ -5,7 +5,7 @@
 // Signet reads (kube/status-key.ts), over the AuthServer it belongs to and every member Signet
 // relies on; an entry without a valid seal is never used, and the leader rewrites the status.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AttestedSecret, RetiredKey } from '../api/types.js';
+import type { AttestedSecret, AuthServer, RetiredKey } from '../api/types.js';
 import { ceilStatusTime, parseTime } from '../api/time.js';
 
 export type UnsealedRetiredKey = Omit<RetiredKey, 'seal'>;
@@ -28,7 +28,12 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-/** A sealer with this key; `owner` is the AuthServer's namespace/name, so an entry cannot be moved to another. */
+/** The AuthServer a seal binds an entry to (its namespace/name), so an entry cannot be moved to another. */
+export function sealOwner(as: AuthServer): string {
+  return `${as.metadata.namespace ?? ''}/${as.metadata.name ?? ''}`;
+}
+
+/** A sealer with this key; `owner` is sealOwner() of the AuthServer. */
 export function hmacSealer(key: Buffer): Sealer {
   const mac = (owner: string, e: UnsealedRetiredKey): Buffer =>
     createHmac('sha256', key).update(JSON.stringify(canonical({ owner, kid: e.kid, secretName: e.secretName, retiresAt: e.retiresAt, jwk: e.jwk }))).digest();

@@ -37,6 +37,7 @@ import { performance } from 'node:perf_hooks';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type AuthServer } from '../../src/api/types.js';
 import { ACCEPT_JSON, ACCEPT_METADATA, getJson } from '../../src/kube/stream.js';
+import { eventually } from '../support/eventually.js';
 import { kubeConfig } from '../support/kube.js';
 import { metricValue } from '../support/metrics.js';
 import type { RunningOperator } from '../support/operator.js';
@@ -122,20 +123,12 @@ interface Churn {
   referenceFailed: number;
   /** Reconciles the new leader ran during the phase, and how long the change took until its queue was empty. */
   reconciles: number;
-  doneS?: number;
+  doneS: number;
   /** What the change reported (e.g. how long the patches took). */
   detail?: string;
   /** The largest of the per-second event-loop delay p99s (prom-client resets its histogram at each scrape), and the largest delay. */
   lagP99Ms: number;
   lagMaxMs: number;
-}
-
-/** Polls until `check` holds; throws at the deadline. */
-async function until(check: () => Promise<boolean>, deadlineMs: number): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`not reached within ${deadlineMs / 1000} s`);
-  }
 }
 
 /** The operator's next /metrics text, from the one scrape a second that underLoad makes (at 10,000 issuers a scrape is 6.6 MB to render). */
@@ -144,13 +137,13 @@ type NextScrape = () => Promise<string>;
 /** Until the operator's work queue has been empty, and no reconcile ran, for a second. */
 async function settle(next: NextScrape): Promise<void> {
   let last = NaN;
-  await until(async () => {
+  await eventually(async () => {
     const text = await next();
     const n = metricValue(text, 'signet_reconcile_duration_seconds_count') ?? NaN;
     const quiet = n === last && metricValue(text, 'signet_workqueue_depth') === 0;
     last = n;
     return quiet;
-  }, PHASE_DEADLINE_MS);
+  }, { timeoutMs: PHASE_DEADLINE_MS, intervalMs: 0, what: 'an empty work queue and no reconcile for a second' });
 }
 
 /**
@@ -202,7 +195,7 @@ async function underLoad(op: RunningOperator, jwksPath: string, referencePort: n
   return {
     name, issuers, load: worst(signet) as LoadResult, ...(worstReference && { reference: worstReference }), windows: windows.length,
     failed: failedOf(signet), referenceFailed: failedOf(reference), reconciles: (await reconcileCount(op)) - reconcilesBefore,
-    doneS: ((ended ?? started) - started - CHURN_LEAD_IN_MS) / 1000, ...(detail && { detail }), lagP99Ms, lagMaxMs,
+    doneS: ((ended ?? NaN) - started - CHURN_LEAD_IN_MS) / 1000, ...(detail && { detail }), lagP99Ms, lagMaxMs,
   };
 }
 
@@ -432,7 +425,7 @@ async function run(): Promise<void> {
         const stopped = op;
         op = undefined;
         await stopBenchOperator(stopped);
-        await until(async () => metricValue(await next(), 'signet_leader') === 1, PHASE_DEADLINE_MS);
+        await eventually(async () => metricValue(await next(), 'signet_leader') === 1, { timeoutMs: PHASE_DEADLINE_MS, intervalMs: 0, what: 'the joiner leads' });
         await settle(next);
       });
       console.log(`[${elapsed()}] ${phaseLine(takeover)}`);
@@ -446,7 +439,7 @@ async function run(): Promise<void> {
           await core.patchNamespacedSecret({ namespace: ns(i), name: secretName(i, 0), body: { metadata: { annotations: { 'bench.signet.dev/touched': String(Date.now()) } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
         });
         const patchedS = (performance.now() - started) / 1000;
-        await until(async () => (await reconciles()) - before >= last.issuers, PHASE_DEADLINE_MS);
+        await eventually(async () => (await reconciles()) - before >= last.issuers, { timeoutMs: PHASE_DEADLINE_MS, intervalMs: 0, what: 'a reconcile per touched Secret' });
         await settle(next);
         return `${last.issuers} patches in ${patchedS.toFixed(1)} s`;
       });
@@ -507,7 +500,7 @@ function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn[]):
     g('joining replica RSS (MiB)', (first.joinRss ?? NaN) / MIB, (tenK.joinRss ?? NaN) / MIB);
   }
   for (const c of churn) {
-    const ok = c.load.p99Ms < TARGET_CHURN_P99_MS && c.lagP99Ms < TARGET_CHURN_LAG_P99_MS && c.doneS !== undefined && c.failed === 0;
+    const ok = c.load.p99Ms < TARGET_CHURN_P99_MS && c.lagP99Ms < TARGET_CHURN_LAG_P99_MS && c.failed === 0;
     console.log(`  serving at ${c.issuers.toLocaleString('en-US')} AuthServers, ${c.name} (${c.reconciles} reconciles in ${f1(c.doneS)} s, ${CHURN_RATE} JWKS req/s): p99 ${c.load.p99Ms.toFixed(2)} ms, ` +
       `event-loop delay p99 ${f1(c.lagP99Ms)} ms, ${c.failed} failed  ` +
       verdict(ok, `p99 < ${TARGET_CHURN_P99_MS} ms, event-loop p99 < ${TARGET_CHURN_LAG_P99_MS} ms, none failed`));
