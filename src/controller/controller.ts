@@ -1,6 +1,6 @@
 // Wiring of the AuthServer controller: informers feed indexes and the work queue; the queue's
 // workers run the reconciler. Informer handlers only enqueue keys (they are not awaited).
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../api/time.js';
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
@@ -108,7 +108,7 @@ export class Controller {
     }
     const effects: EffectDeps = {
       core,
-      custom: makeApiClient(kc, CustomObjectsApi, { canWrite }),
+      kc,
       events: eventRecorder(core),
       store: {
         set: (doc) => {
@@ -132,7 +132,7 @@ export class Controller {
       reader: {
         authServer: (key) => this.getAuthServer(key),
         secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
-        readSecret: (namespace, name) => readSecret(core, namespace, name),
+        readSecret: (namespace, name) => readSecret(kc, namespace, name),
         olderClaimant: (key) => this.issuers.olderClaimant(key),
         servedJwk: (namespace, name, kid) => opts.store.servedJwk(namespace, name, kid),
       },

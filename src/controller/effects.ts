@@ -2,7 +2,7 @@
 // the API server (the leader's), the served document, the signing service's keys, the
 // service-account issuer, metrics and the reconciler's memory (every replica). Each method does
 // what it is told; what to do, and in which order, is plan.ts's and act.ts's.
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { KID_ANNOTATION, type AuthServer } from '../api/types.js';
 import type { JwksStore } from '../jwks/store.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
@@ -21,7 +21,8 @@ import type { ReconcileMemory } from './memory.js';
 
 export interface EffectDeps {
   core: CoreV1Api;
-  custom: CustomObjectsApi;
+  /** For the status write (kube/status.ts). */
+  kc: KubeConfig;
   events: EventRecorder;
   store: Pick<JwksStore, 'set' | 'delete'>;
   /** The signing service's keys (docs/architecture.md#the-signing-service), filled on every replica for AuthServers with spec.signing.enabled. */
@@ -107,7 +108,7 @@ export function clusterExecutor(deps: EffectDeps, key: string, as: AuthServer | 
       deps.memory.writingStatus(key, status, object);
       let written: AuthServer | undefined;
       try {
-        const stored = await writeStatus(deps.custom, object, status);
+        const stored = await writeStatus(deps.kc, deps.canWrite, object, status);
         written = { ...object, metadata: { ...object.metadata, resourceVersion: stored.metadata.resourceVersion }, status: stored.status ?? status };
         return true;
       } catch (err) {

@@ -45,20 +45,36 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
 /**
  * client-node builds a new Agent for every request, so every call paid a TCP and TLS handshake on
  * the event loop that also serves the JWKS. Requests of one KubeConfig share one keep-alive Agent
- * made from the same options instead (idle sockets are unref'd: they keep no process alive).
- * Proxy agents are left as they are.
+ * made from the same TLS options instead, the generated clients' and the raw requests' alike
+ * (stream.ts); idle sockets are unref'd: they keep no process alive.
  */
 const sharedAgents = new WeakMap<KubeConfig, http.Agent>();
 
-function sharedAgent(kc: KubeConfig, fresh: unknown): http.Agent | undefined {
-  if (!(fresh instanceof http.Agent) || (fresh.constructor !== https.Agent && fresh.constructor !== http.Agent)) return undefined;
+/** The keep-alive Agent of this KubeConfig, made from `tls` (its CA, client certificate and key) the first time. */
+export function keepAliveAgent(kc: KubeConfig, secure: boolean, tls: https.AgentOptions): http.Agent {
   let agent = sharedAgents.get(kc);
   if (!agent) {
-    const options = { ...(fresh as http.Agent & { options: https.AgentOptions }).options, keepAlive: true };
-    agent = fresh.constructor === https.Agent ? new https.Agent(options) : new http.Agent(options);
+    const options = { ...tls, keepAlive: true };
+    agent = secure ? new https.Agent(options) : new http.Agent(options);
     sharedAgents.set(kc, agent);
   }
   return agent;
+}
+
+/** The shared Agent in place of a fresh plain one client-node made; a proxy agent is left as it is (undefined). */
+export function sharedAgent(kc: KubeConfig, fresh: unknown): http.Agent | undefined {
+  if (!(fresh instanceof http.Agent) || (fresh.constructor !== https.Agent && fresh.constructor !== http.Agent)) return undefined;
+  return keepAliveAgent(kc, fresh.constructor === https.Agent, (fresh as http.Agent & { options: https.AgentOptions }).options);
+}
+
+/** Throws NotLeaderError for a write (`what`: "METHOD /path") that canWrite refuses now. */
+export function refuseUnwritable(canWrite: (() => boolean) | undefined, method: string, what: string): void {
+  if (canWrite && !READS.has(method) && !canWrite()) throw new NotLeaderError(`${what}: not sent, this replica is not the leader`);
+}
+
+/** The error of a request that failed: DeadlineExceededError when its deadline (not its caller) ended it. */
+export function deadlineError(err: unknown, signal: AbortSignal, caller: AbortSignal | undefined, what: string, timeoutMs: number): unknown {
+  return signal.aborted && !caller?.aborted ? new DeadlineExceededError(`${what}: no answer from the API server within ${timeoutMs} ms`, { cause: err }) : err;
 }
 
 class GuardedHttpLibrary implements PromiseHttpLibrary {
@@ -69,9 +85,7 @@ class GuardedHttpLibrary implements PromiseHttpLibrary {
   async send(request: RequestContext): Promise<ResponseContext> {
     const method = request.getHttpMethod().toString();
     const what = `${method} ${new URL(request.getUrl()).pathname}`;
-    if (this.canWrite && !READS.has(method) && !this.canWrite()) {
-      throw new NotLeaderError(`${what}: not sent, this replica is not the leader`);
-    }
+    refuseUnwritable(this.canWrite, method, what);
     const agent = sharedAgent(this.kc, request.getAgent());
     if (agent) request.setAgent(agent);
     const caller = request.getSignal();
@@ -79,7 +93,7 @@ class GuardedHttpLibrary implements PromiseHttpLibrary {
     request.setSignal(signal);
     // The deadline covers the body too: the generated client reads it after this returns.
     const bounded = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => {
-      throw signal.aborted && !caller?.aborted ? new DeadlineExceededError(`${what}: no answer from the API server within ${this.timeoutMs} ms`, { cause: err }) : err;
+      throw deadlineError(err, signal, caller, what, this.timeoutMs);
     });
     const res = await bounded(this.inner.send(request).toPromise());
     const body: ResponseBody = { text: () => bounded(res.body.text()), binary: () => bounded(res.body.binary()) };

@@ -1,11 +1,12 @@
 // Reading referenced Secrets, creating generated ones and patching those for a rotation. Signet
 // never changes or deletes a Secret it did not create.
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
 import { authServerLabelValue } from '../api/labels.js';
 import { ALGORITHM_ANNOTATION, AUTHSERVER_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type Algorithm } from '../api/types.js';
 import type { GeneratedKeyMaterial, GeneratedSecretMaterial } from '../keys/types.js';
 import { secretPointer, type SecretPatchOperation } from '../rotation/secret-layout.js';
 import { isConflict, isNotFound } from './errors.js';
+import { requestJson } from './stream.js';
 
 /** The Secret's data, decoded, with what identifies its version. */
 export interface SecretSnapshot {
@@ -36,12 +37,12 @@ function snapshot(s: V1Secret): SecretSnapshot {
 }
 
 /**
- * Reads Secrets with data. Nothing is cached here: raw key bytes live only as long as the caller
+ * Reads a Secret with its data (a raw request: stream.ts). Nothing is cached here: raw key bytes live only as long as the caller
  * needs them to parse (the reconciler keeps parsed public keys, by resourceVersion).
  */
-export async function readSecret(core: CoreV1Api, namespace: string, name: string): Promise<SecretSnapshot | undefined> {
+export async function readSecret(kc: KubeConfig, namespace: string, name: string): Promise<SecretSnapshot | undefined> {
   try {
-    return snapshot(await core.readNamespacedSecret({ namespace, name }));
+    return snapshot(await requestJson<V1Secret>(kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, { method: 'GET' }));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

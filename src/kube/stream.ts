@@ -1,10 +1,14 @@
-// Raw list/watch requests with the kubeconfig's credentials. The generated client cannot set the
-// Accept header that asks for PartialObjectMetadata, which bounds the memory of watching Secrets.
+// Raw requests with the kubeconfig's credentials, over the keep-alive Agent the generated clients
+// share (client.ts), with the same deadline and write guard. For the list/watch requests, whose
+// Accept header asks for PartialObjectMetadata (bounding the memory of watching Secrets; the
+// generated client cannot set it), and for the two requests a reconcile makes per changed Secret
+// (its GET and the status write): the generated client's request and object machinery cost more
+// CPU than the request itself (docs/architecture.md#serving-while-secrets-churn).
 import type { KubeConfig } from '@kubernetes/client-node';
 import https from 'node:https';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
-import { API_TIMEOUT_MS, DeadlineExceededError } from './client.js';
+import { API_TIMEOUT_MS, DeadlineExceededError, deadlineError, deadlineSignal, keepAliveAgent, refuseUnwritable, sharedAgent } from './client.js';
 import { SignetError } from '../api/errors.js';
 
 export const ACCEPT_JSON = 'application/json';
@@ -13,27 +17,42 @@ export const ACCEPT_METADATA_WATCH = 'application/json;as=PartialObjectMetadata;
 
 export class ApiError extends SignetError {
   override readonly code = 'ERR_SIGNET_KUBE_API';
-  constructor(readonly statusCode: number, message: string) {
+  /** The response body (a Status object), as apiErrorMessage (errors.ts) reads it. */
+  readonly body: string | undefined;
+  constructor(readonly statusCode: number, message: string, body?: string) {
     super(message);
+    this.body = body;
   }
+}
+
+/** Where the API server is, and the request options (the Authorization header, the keep-alive Agent) as the kubeconfig says now. */
+async function target(kc: KubeConfig, path: string): Promise<{ url: URL; lib: typeof http | typeof https; opts: https.RequestOptions }> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(server.replace(/\/$/, '') + path);
+  // Asked each time: a token read from a file (a projected ServiceAccount token) is refreshed there.
+  const creds: https.RequestOptions = { headers: {} };
+  await kc.applyToHTTPSOptions(creds);
+  const secure = url.protocol !== 'http:';
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = creds;
+  // The TLS options stay with the Agent: on each request they would only make its pool key long.
+  const agent = creds.agent === undefined || creds.agent === false
+    ? keepAliveAgent(kc, secure, { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
+    : sharedAgent(kc, creds.agent) ?? creds.agent;
+  return { url, lib: secure ? https : http, opts: { headers: creds.headers, agent } };
 }
 
 /** Resolves with the response once its headers arrived, which must be within API_TIMEOUT_MS. */
 async function request(kc: KubeConfig, path: string, accept: string, signal: AbortSignal): Promise<http.IncomingMessage> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(server.replace(/\/$/, '') + path);
-  const opts: https.RequestOptions = { headers: { Accept: accept } };
-  await kc.applyToHTTPSOptions(opts);
-  const lib = url.protocol === 'http:' ? http : https;
+  const { url, lib, opts } = await target(kc, path);
   return new Promise((resolve, reject) => {
-    const req = lib.request(url, { ...opts, method: 'GET', signal }, (res) => {
+    const req = lib.request(url, { ...opts, headers: { ...opts.headers, Accept: accept }, method: 'GET', signal }, (res) => {
       clearTimeout(deadline);
       if (res.statusCode === 200) return resolve(res);
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { if (body.length < 4096) body += c; });
-      res.on('end', () => reject(new ApiError(res.statusCode ?? 0, `GET ${url.pathname}: ${res.statusCode} ${body.slice(0, 300)}`)));
+      res.on('end', () => reject(new ApiError(res.statusCode ?? 0, `GET ${url.pathname}: ${res.statusCode} ${body.slice(0, 300)}`, body)));
       res.on('error', reject);
     });
     // A watch then stays open as long as events come (the informer restarts a silent one).
@@ -41,6 +60,43 @@ async function request(kc: KubeConfig, path: string, accept: string, signal: Abo
     req.on('error', (err) => { clearTimeout(deadline); reject(err); });
     req.end();
   });
+}
+
+export interface JsonRequestOptions {
+  method: 'GET' | 'PUT';
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Asked when a write is sent; the write is refused (NotLeaderError) when it says false. */
+  canWrite?: () => boolean;
+  /** From sending the request to having read the whole response; API_TIMEOUT_MS unless shorter is asked. */
+  timeoutMs?: number;
+}
+
+/** One JSON request and its JSON answer; a non-2xx answer throws ApiError with the API server's Status in its body. */
+export async function requestJson<T>(kc: KubeConfig, path: string, req: JsonRequestOptions): Promise<T> {
+  const what = `${req.method} ${path.split('?')[0]}`;
+  refuseUnwritable(req.canWrite, req.method, what);
+  const { url, lib, opts } = await target(kc, path);
+  const timeoutMs = req.timeoutMs ?? API_TIMEOUT_MS;
+  const signal = deadlineSignal(timeoutMs);
+  const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+  const headers = { ...opts.headers, Accept: ACCEPT_JSON, ...(payload !== undefined && { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }) };
+  try {
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const r = lib.request(url, { ...opts, headers, method: req.method, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      r.on('error', reject);
+      r.end(payload);
+    });
+    if (status < 200 || status > 299) throw new ApiError(status, `${what}: ${status} ${text.slice(0, 300)}`, text);
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw deadlineError(err, signal, undefined, what, timeoutMs);
+  }
 }
 
 export async function getJson<T>(kc: KubeConfig, path: string, accept: string, signal: AbortSignal): Promise<T> {

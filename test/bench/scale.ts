@@ -24,7 +24,10 @@
 // windows of 5 s, back to back, until the phase's reconciles are done; the worst window's p99 and
 // the event-loop delay are the figures, beside the same load against nginx serving the same JWKS in
 // the same windows (the contention of the API server, etcd and the resync on 2 cores, without
-// Signet's own work).
+// Signet's own work). Then Signet is stopped and the touch runs once more against the bare reference
+// in its place (support/bare-attester.ts: the same JWKS body from node:http, and per touched Secret
+// only the GET and the status write no leader can avoid), beside the same nginx: what Node and the
+// API server's work leave on this machine.
 // Then how each figure grows from 1,000 to 10,000 (10× is linear). Bounded: each step stops
 // creating and waiting at its deadline and prints what it reached; the join has a deadline too.
 // SIGNET_BENCH_SCALE_SIZES=1000,5000 runs fewer steps. SIGNET_BENCH_OPERATOR_JS=dist/main.js runs
@@ -47,6 +50,7 @@ import {
   startBenchCluster, startBenchOperator, stopBenchCluster, stopBenchOperator, type BenchCluster, type BenchOperator, type PoolKey, type SettledMemory,
 } from './support/cluster.js';
 import { chooseLoadTool, runLoad, type LoadResult } from './support/load.js';
+import { startBareAttester, type BareAttester } from './support/bare-reference.js';
 import { NGINX_MISSING, nginxBinary, startNginx, type NginxServer } from './support/nginx.js';
 import { processCpuSeconds } from './support/tools.js';
 
@@ -86,6 +90,8 @@ const CHURN_LEAD_IN_MS = 2_000;
 /** For a phase's change to be reconciled, and for the queue to be empty for a second after. */
 const PHASE_DEADLINE_MS = 5 * 60_000;
 const TARGET_CHURN_P99_MS = 5;
+const TOUCH = 'every signing Secret touched';
+const TOUCH_BARE = `${TOUCH}, bare reference in Signet's place`;
 const TARGET_CHURN_LAG_P99_MS = 10;
 
 const api = { group: GROUP, version: VERSION, plural: PLURAL };
@@ -131,6 +137,9 @@ interface Churn {
   lagMaxMs: number;
 }
 
+/** What serves the JWKS under load: Signet, or the bare reference (support/bare-attester.ts), with the metrics underLoad reads. */
+type Served = Pick<RunningOperator, 'jwksPort' | 'metricsPort'>;
+
 /** The operator's next /metrics text, from the one scrape a second that underLoad makes (at 10,000 issuers a scrape is 6.6 MB to render). */
 type NextScrape = () => Promise<string>;
 
@@ -151,7 +160,7 @@ async function settle(next: NextScrape): Promise<void> {
  * beside it), in windows of CHURN_WINDOW_S back to back until the change has resolved, sampling the
  * operator's event-loop delay every second.
  */
-async function underLoad(op: RunningOperator, jwksPath: string, referencePort: number | undefined, name: string, issuers: number, change: (next: NextScrape) => Promise<string | void>): Promise<Churn> {
+async function underLoad(op: Served, jwksPath: string, referencePort: number | undefined, name: string, issuers: number, change: (next: NextScrape) => Promise<string | void>): Promise<Churn> {
   const load = (port: number): Promise<LoadResult> => runLoad('autocannon', {
     url: `http://127.0.0.1:${port}${jwksPath}`, host: `127.0.0.1:${port}`, connections: CHURN_CONNECTIONS, durationS: CHURN_WINDOW_S, ratePerSecond: CHURN_RATE,
   });
@@ -202,7 +211,7 @@ async function underLoad(op: RunningOperator, jwksPath: string, referencePort: n
 function phaseLine(c: Churn): string {
   return `${c.name} under ${CHURN_RATE} JWKS req/s: worst of ${c.windows} windows of ${CHURN_WINDOW_S} s p99 ${c.load.p99Ms.toFixed(2)} ms (${c.load.rps.toFixed(0)} req/s), ${c.failed} failed; ` +
     `nginx beside it ${c.reference ? `p99 ${c.reference.p99Ms.toFixed(2)} ms (${c.reference.rps.toFixed(0)} req/s), ${c.referenceFailed} failed` : 'not run'}; ` +
-    `new leader ran ${c.reconciles} reconciles, done ${f1(c.doneS)} s after the change began${c.detail ? ` (${c.detail})` : ''}; event-loop delay p99 ≤ ${f1(c.lagP99Ms)} ms (worst second), max ${f1(c.lagMaxMs)} ms`;
+    `${c.name === TOUCH_BARE ? `bare reference wrote ${c.reconciles} statuses` : `new leader ran ${c.reconciles} reconciles`}, done ${f1(c.doneS)} s after the change began${c.detail ? ` (${c.detail})` : ''}; event-loop delay p99 ≤ ${f1(c.lagP99Ms)} ms (worst second), max ${f1(c.lagMaxMs)} ms`;
 }
 
 function isReadyForGeneration(as: AuthServer): boolean {
@@ -210,7 +219,7 @@ function isReadyForGeneration(as: AuthServer): boolean {
   return ready?.status === 'True' && as.status?.observedGeneration === as.metadata.generation;
 }
 
-async function reconcileCount(op: RunningOperator): Promise<number> {
+async function reconcileCount(op: Served): Promise<number> {
   return metricValue((await operatorMetrics(op.metricsPort)).text, 'signet_reconcile_duration_seconds_count') ?? NaN;
 }
 
@@ -294,6 +303,7 @@ async function run(): Promise<void> {
   let op: BenchOperator | undefined;
   let other: BenchOperator | undefined;
   let nginx: NginxServer | undefined;
+  let bare: BareAttester | undefined;
   const rows: Row[] = [];
   const notes: string[] = [];
   const churnPhases: Churn[] = [];
@@ -430,7 +440,7 @@ async function run(): Promise<void> {
       });
       console.log(`[${elapsed()}] ${phaseLine(takeover)}`);
       const indices = Array.from({ length: last.issuers }, (_, i) => i);
-      const touch = await underLoad(leader, jwksPath, nginx?.port, 'every signing Secret touched', last.issuers, async (next) => {
+      const touchAll = async (next: NextScrape): Promise<string> => {
         await sleep(CHURN_LEAD_IN_MS);
         const reconciles = async (): Promise<number> => metricValue(await next(), 'signet_reconcile_duration_seconds_count') ?? NaN;
         const before = await reconciles();
@@ -442,11 +452,21 @@ async function run(): Promise<void> {
         await eventually(async () => (await reconciles()) - before >= last.issuers, { timeoutMs: PHASE_DEADLINE_MS, intervalMs: 0, what: 'a reconcile per touched Secret' });
         await settle(next);
         return `${last.issuers} patches in ${patchedS.toFixed(1)} s`;
-      });
+      };
+      const touch = await underLoad(leader, jwksPath, nginx?.port, TOUCH, last.issuers, touchAll);
       console.log(`[${elapsed()}] ${phaseLine(touch)}; new leader's ${gcs((await operatorMetrics(leader.metricsPort)).text)}`);
-      churnPhases.push(takeover, touch);
+      // The same touch with Signet stopped and the bare reference in its place: the serving and API
+      // work no leader can avoid, on the same machine, beside the same nginx.
+      const jwksBody = Buffer.from(await (await fetch(`http://127.0.0.1:${leader.jwksPort}${jwksPath}`)).arrayBuffer());
+      other = undefined;
+      await stopBenchOperator(leader);
+      bare = await startBareAttester(jwksBody);
+      const bareTouch = await underLoad(bare, jwksPath, nginx?.port, TOUCH_BARE, last.issuers, touchAll);
+      console.log(`[${elapsed()}] ${phaseLine(bareTouch)}`);
+      churnPhases.push(takeover, touch, bareTouch);
     }
   } finally {
+    await bare?.stop();
     await nginx?.stop();
     await stopBenchOperator(other);
     await stopBenchOperator(op);
@@ -499,7 +519,9 @@ function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn[]):
     g('all-Ready time per issuer added in the step (ms)', perAdded(first), perAdded(tenK), 1);
     g('joining replica RSS (MiB)', (first.joinRss ?? NaN) / MIB, (tenK.joinRss ?? NaN) / MIB);
   }
+  const bareTouch = churn.find((c) => c.name === TOUCH_BARE);
   for (const c of churn) {
+    if (c === bareTouch) continue;
     const ok = c.load.p99Ms < TARGET_CHURN_P99_MS && c.lagP99Ms < TARGET_CHURN_LAG_P99_MS && c.failed === 0;
     console.log(`  serving at ${c.issuers.toLocaleString('en-US')} AuthServers, ${c.name} (${c.reconciles} reconciles in ${f1(c.doneS)} s, ${CHURN_RATE} JWKS req/s): p99 ${c.load.p99Ms.toFixed(2)} ms, ` +
       `event-loop delay p99 ${f1(c.lagP99Ms)} ms, ${c.failed} failed  ` +
@@ -508,6 +530,11 @@ function report(rows: Row[], rssEmpty: number, notes: string[], churn: Churn[]):
       const ref = c.reference;
       console.log(`    nginx in the same windows, same load: p99 ${ref.p99Ms.toFixed(2)} ms, ${c.referenceFailed} failed; Signet's p99 is ${(c.load.p99Ms / ref.p99Ms).toFixed(2)}× nginx's  ` +
         verdict(c.load.p99Ms * 0.95 <= ref.p99Ms, 'within nginx p99 / 0.95'));
+    }
+    if (c.name === TOUCH && bareTouch) {
+      console.log(`    bare reference in Signet's place (support/bare-attester.ts: a GET and a status write per touched Secret, a fixed JWKS body), same touch, same load: p99 ${bareTouch.load.p99Ms.toFixed(2)} ms ` +
+        `(nginx beside it ${bareTouch.reference ? `${bareTouch.reference.p99Ms.toFixed(2)} ms` : 'not run'}), event-loop delay p99 ${f1(bareTouch.lagP99Ms)} ms, ${bareTouch.failed} failed, ${bareTouch.reconciles} status writes in ${f1(bareTouch.doneS)} s; ` +
+        `Signet's p99 is ${(c.load.p99Ms / bareTouch.load.p99Ms).toFixed(2)}× the bare reference's  ${verdict(c.load.p99Ms * 0.95 <= bareTouch.load.p99Ms, 'within the bare reference p99 / 0.95')}`);
     }
   }
   for (const n of notes) console.log(`  note: ${n}`);

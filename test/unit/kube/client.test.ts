@@ -6,6 +6,8 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DeadlineExceededError, NotLeaderError, makeApiClient } from '../../../src/kube/client.js';
 import { Informer } from '../../../src/controller/informer.js';
+import { apiErrorMessage, isConflict } from '../../../src/kube/errors.js';
+import { requestJson } from '../../../src/kube/stream.js';
 import { silentLogger } from '../../support/logger.js';
 
 type Mode = 'silent' | 'headers-only' | 'ok';
@@ -15,6 +17,11 @@ const sockets = new Set<Socket>();
 const server = http.createServer((req, res) => {
   seen.push(`${req.method} ${req.url}`);
   if (mode === 'silent') return;
+  if (req.url === '/conflict') {
+    res.writeHead(409, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified; please apply your changes to the latest version and try again' }));
+    return;
+  }
   res.writeHead(200, { 'Content-Type': 'application/json' });
   if (mode === 'headers-only') {
     res.write('{"kind":"Namespace",');
@@ -128,4 +135,52 @@ it('sends the requests of one KubeConfig over one kept-alive connection, from ev
   }
   expect(seen).toHaveLength(6);
   expect(connections).toBeLessThanOrEqual(1);
+});
+
+describe('the raw JSON requests of a reconcile (a Secret\'s GET, the status write)', () => {
+  it('give up at their deadline, whether the headers or the body never come', async () => {
+    for (const m of ['silent', 'headers-only'] as const) {
+      mode = m;
+      const { ms, error } = await elapsed(requestJson(kc, '/api/v1/namespaces/x', { method: 'GET', timeoutMs: 300 }));
+      expect(error).toBeInstanceOf(DeadlineExceededError);
+      expect((error as Error).message).toBe('GET /api/v1/namespaces/x: no answer from the API server within 300 ms');
+      expect(ms).toBeLessThan(2000);
+    }
+  });
+
+  it('refuse a write when canWrite says no at the moment of sending, and let reads through', async () => {
+    mode = 'ok';
+    let leader = true;
+    const canWrite = (): boolean => leader;
+    await requestJson(kc, '/api/v1/namespaces/x', { method: 'PUT', body: { metadata: { name: 'x' } }, canWrite });
+    leader = false;
+    await expect(requestJson(kc, '/api/v1/namespaces/x', { method: 'PUT', body: {}, canWrite })).rejects.toThrow(new NotLeaderError('PUT /api/v1/namespaces/x: not sent, this replica is not the leader'));
+    expect((await requestJson<{ metadata: { name: string } }>(kc, '/api/v1/namespaces/x', { method: 'GET', canWrite })).metadata.name).toBe('x');
+    expect(seen).toEqual(['PUT /api/v1/namespaces/x', 'GET /api/v1/namespaces/x']);
+  });
+
+  it('report the API server\'s Status message and code on an error answer', async () => {
+    mode = 'ok';
+    const { error } = await elapsed(requestJson(kc, '/conflict', { method: 'PUT', body: {} }));
+    expect(isConflict(error)).toBe(true);
+    expect(apiErrorMessage(error)).toBe('the object has been modified; please apply your changes to the latest version and try again');
+  });
+
+  it('share the kept-alive connection with the generated clients', async () => {
+    mode = 'ok';
+    let connections = 0;
+    const count = (): void => { connections++; };
+    server.on('connection', count);
+    try {
+      const core = makeApiClient(kc, CoreV1Api);
+      for (let i = 0; i < 3; i++) {
+        await requestJson(kc, '/api/v1/namespaces/x', { method: 'GET' });
+        await core.readNamespace({ name: 'x' });
+      }
+    } finally {
+      server.off('connection', count);
+    }
+    expect(seen).toHaveLength(6);
+    expect(connections).toBeLessThanOrEqual(1);
+  });
 });
