@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   }
   jwksTls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'jwks' }, ms / 1000));
   const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }), ...(jwksTls && { tls: jwksTls }) });
-  const healthServer = createHealthServer({ contentType: metrics.registry.contentType, chunks: () => metrics.exposition() }, () => controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' });
+  const healthServer = createHealthServer({ contentType: metrics.registry.contentType, chunks: (names) => metrics.exposition(names) }, () => controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' });
   const servers: (Server | HttpsServer)[] = [jwksServer, healthServer];
   try {
     await listen(jwksServer, config.jwksBindAddress);

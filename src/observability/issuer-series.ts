@@ -65,9 +65,11 @@ const FAMILIES: readonly Family[] = [
  * The exposition text of every issuer's series, a slice at a time (each chunk ends with a
  * newline), waiting a turn of the event loop between slices. `issuers` is read once, at the start.
  */
-export async function* issuerSeries(issuers: Iterable<IssuerMetrics>, now: number): AsyncGenerator<string> {
+export async function* issuerSeries(issuers: Iterable<IssuerMetrics>, now: number, names?: ReadonlySet<string>): AsyncGenerator<string> {
+  const families = FAMILIES.filter((f) => !names || names.has(f.name));
+  if (families.length === 0) return;
   const all = [...issuers];
-  for (const family of FAMILIES) {
+  for (const family of families) {
     let chunk = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
     for (let n = 0; n < all.length; n++) {
       const issuer = all[n] as IssuerMetrics;

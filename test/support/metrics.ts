@@ -1,6 +1,7 @@
 // Reading the operator's Prometheus exposition in tests.
-export async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+/** The operator's /metrics text; with `names`, only those metric families (?name[]=…). */
+export async function scrape(port: number, names: readonly string[] = []): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics${names.length > 0 ? `?${names.map((n) => `name[]=${encodeURIComponent(n)}`).join('&')}` : ''}`);
   return res.text();
 }
 
