@@ -17,6 +17,12 @@ const keyring: Keyring = {
   signer: { kid: 'a', alg: 'ES256', privateKey, publishedSinceMs: Date.parse('2026-12-01T00:00:00Z') },
   maxTokenExpirationSeconds: 3600, refreshHintSeconds: 60, publishAheadMs: 600_000, dataTimestampMs: Date.parse('2026-12-01T00:00:01Z'),
 };
+// The private key's PEM with its DER body damaged (not the public keys' base64, which could also contain the same letters).
+function withBrokenPrivateKey(text: string): string {
+  const doc = JSON.parse(text) as { signer: { privateKeyPem: string } };
+  doc.signer.privateKeyPem = doc.signer.privateKeyPem.replace(/^MI[A-Za-z0-9+/]{10}/m, 'MIxxxxxxxxxx');
+  return JSON.stringify(doc);
+}
 const dir = mkdtempSync(join(tmpdir(), 'signet-state-'));
 
 it('round-trips the keyring through an atomic 0600 write', async () => {
@@ -42,7 +48,7 @@ it.each([
   ['not JSON', '{"format": ', 'not JSON'],
   ['another format', '{"format": "x"}', '"format" is not'],
   ['no keys', JSON.stringify({ ...JSON.parse(encodeState('kube-system/issuer', keyring)), keys: [] }), 'no issuerURI or no keys'],
-  ['a broken private key', encodeState('kube-system/issuer', keyring).replace(/MI[A-Za-z0-9+/]{10}/, 'MIxxxxxxxxxx'), 'private key does not parse'],
+  ['a broken private key', withBrokenPrivateKey(encodeState('kube-system/issuer', keyring)), 'private key does not parse'],
 ])('refuses %s, with what to do', (_what, text, detail) => {
   expect(() => decodeState(text, '/var/lib/signet/state.json', 'kube-system/issuer')).toThrow(StateFileError);
   expect(() => decodeState(text, '/var/lib/signet/state.json', 'kube-system/issuer')).toThrow(detail);
