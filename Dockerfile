@@ -31,6 +31,11 @@ FROM ${BASE_IMAGE} AS runtime
 # No --enable-source-maps: parsing dist/main.js.map would cost ~16 MiB of RSS for the life of the
 # process; the bundle is not minified, so a stack trace still names the functions.
 ENV NODE_ENV=production
+# glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core), and the
+# libuv and V8 worker threads' arenas stay fragmented: capped at 2, the memory outside V8's heap at
+# 2,000 AuthServers was 6 MiB lower (test/bench/scale.ts, one run each). The tests start dist/main.js with this environment too
+# (test/support/image-entrypoint.ts).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=npm-ca \

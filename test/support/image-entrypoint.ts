@@ -1,12 +1,13 @@
-// The Node options the image starts the operator with, read from the Dockerfile's ENTRYPOINT, so
-// that tests and benchmarks run dist/main.js as the image does (one place for them).
+// The Node options and environment the image starts the operator with, read from the Dockerfile's
+// ENTRYPOINT and its runtime stage's ENV lines, so that tests and benchmarks run dist/main.js as the
+// image does (one place for them).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './kube.js';
 
 /** The arguments between `node` and `dist/main.js` in the Dockerfile's ENTRYPOINT. */
 export function imageNodeOptions(): string[] {
-  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  const dockerfile = readDockerfile();
   const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
   if (!line?.[1]) throw new Error('the Dockerfile has no ENTRYPOINT in exec form (["node", …, "dist/main.js"])');
   const words = JSON.parse(line[1]) as unknown;
@@ -14,4 +15,15 @@ export function imageNodeOptions(): string[] {
     throw new Error(`the Dockerfile's ENTRYPOINT ${line[1]} is not ["node", <options>…, "dist/main.js"]`);
   }
   return words.slice(1, -1);
+}
+
+/** The variables the runtime stage sets with `ENV NAME=value` (one per line, no quotes). */
+export function imageEnv(): Record<string, string> {
+  const runtime = readDockerfile().split(/^FROM\s.*\sAS\s+runtime\s*$/m)[1];
+  if (runtime === undefined) throw new Error('the Dockerfile has no `FROM … AS runtime` stage');
+  return Object.fromEntries([...runtime.matchAll(/^ENV\s+([A-Z_][A-Z0-9_]*)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
+}
+
+function readDockerfile(): string {
+  return readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 }

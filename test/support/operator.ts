@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.js';
 import { eventually } from './eventually.js';
-import { imageNodeOptions } from './image-entrypoint.js';
+import { imageEnv, imageNodeOptions } from './image-entrypoint.js';
 import { installCrd, repoRoot } from './kube.js';
 
 export interface RunningOperator {
@@ -28,7 +28,7 @@ export interface OperatorLaunch {
   entry?: string;
   /** Working folder (default: the repository). */
   cwd?: string;
-  /** Environment (default: this process's). */
+  /** Environment (default: this process's); the image's ENV (Dockerfile) is set beneath it. */
   env?: NodeJS.ProcessEnv;
   /** Called right after the spawn, before the wait for /readyz: for a caller that watches the start-up itself. */
   onSpawn?: (op: RunningOperator) => void;
@@ -49,7 +49,7 @@ export async function startOperator(args: string[], launch: OperatorLaunch = {})
   const child = spawn(process.execPath, [...imageNodeOptions(), ...program,
     '--kubeconfig', process.env.KUBECONFIG ?? '', '--log-level', 'debug',
     '--jwks-bind-address', `127.0.0.1:${jwksPort}`, '--metrics-bind-address', `127.0.0.1:${metricsPort}`,
-    ...args], { cwd: launch.cwd ?? repoRoot, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ...args], { cwd: launch.cwd ?? repoRoot, env: { ...imageEnv(), ...(launch.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const collect = (b: Buffer): void => { logs.push(...b.toString().split('\n').filter(Boolean)); };
   child.stdout.on('data', collect);

@@ -11,7 +11,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { spawnReaper, startControlPlane, stopControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
 import { clients, installCrd, type Clients } from '../../support/kube.js';
 import { metricValue, scrape } from '../../support/metrics.js';
-import { imageNodeOptions } from '../../support/image-entrypoint.js';
+import { imageEnv, imageNodeOptions } from '../../support/image-entrypoint.js';
 import { startOperator, type OperatorLaunch, type RunningOperator } from '../../support/operator.js';
 import { toPublicJwk } from './keys.js';
 
@@ -85,7 +85,8 @@ function operatorNodeOptions(benchDefault: string | undefined): string | undefin
 export function operatorCommand(benchDefault?: string): string {
   const compiled = process.env.SIGNET_BENCH_OPERATOR_JS;
   const nodeOptions = operatorNodeOptions(benchDefault);
-  return `node ${imageNodeOptions().join(' ')} ${compiled ? `${compiled} (SIGNET_BENCH_OPERATOR_JS)` : '--import tsx src/main.ts'}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}`;
+  const env = Object.entries(imageEnv()).map(([k, v]) => `${k}=${v} `).join('');
+  return `${env}node ${imageNodeOptions().join(' ')} ${compiled ? `${compiled} (SIGNET_BENCH_OPERATOR_JS)` : '--import tsx src/main.ts'}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions}` : ''}`;
 }
 
 /** SIGTERM, SIGKILL after graceMs; then ends the operator's watchdog. */
