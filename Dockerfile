@@ -33,8 +33,8 @@ FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core), and the
 # libuv and V8 worker threads' arenas stay fragmented: capped at 2, the memory outside V8's heap at
-# 2,000 AuthServers was 6 MiB lower (test/bench/scale.ts, one run each). The tests start dist/main.js with this environment too
-# (test/support/image-entrypoint.ts).
+# 2,000 AuthServers was 6 MiB lower (test/bench/scale.ts, one run each). The tests start
+# dist/main.js with this environment too (test/support/image-entrypoint.ts).
 ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./

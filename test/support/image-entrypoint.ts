@@ -7,8 +7,7 @@ import { repoRoot } from './kube.js';
 
 /** The arguments between `node` and `dist/main.js` in the Dockerfile's ENTRYPOINT. */
 export function imageNodeOptions(): string[] {
-  const dockerfile = readDockerfile();
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readDockerfile());
   if (!line?.[1]) throw new Error('the Dockerfile has no ENTRYPOINT in exec form (["node", …, "dist/main.js"])');
   const words = JSON.parse(line[1]) as unknown;
   if (!Array.isArray(words) || words[0] !== 'node' || words[words.length - 1] !== 'dist/main.js' || !words.every((w) => typeof w === 'string')) {
@@ -24,6 +23,10 @@ export function imageEnv(): Record<string, string> {
   return Object.fromEntries([...runtime.matchAll(/^ENV\s+([A-Z_][A-Z0-9_]*)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
 }
 
+let dockerfile: string | undefined;
+
+/** The Dockerfile, read once per process (every operator start asks for its options and its ENV). */
 function readDockerfile(): string {
-  return readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  dockerfile ??= readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  return dockerfile;
 }
