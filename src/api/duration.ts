@@ -7,8 +7,9 @@
 const UNIT_NS: Record<string, bigint> = {
   ns: 1n, us: 1_000n, 'µs': 1_000n, 'μs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
 };
-const WHOLE = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g;
+// µ and μ as escapes: esbuild leaves a regular expression's characters as written (scripts/bundle.mjs says why that matters).
+const WHOLE = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const PART = /(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
 /** Go's time.Duration is an int64 of nanoseconds: a longer value is refused ("invalid duration"). */
 const MAX_NS = (1n << 63n) - 1n;
 
