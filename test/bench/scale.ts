@@ -10,8 +10,9 @@
 //     cluster-wide list every 250 ms), the operator's reconciles during the step and their rate,
 //     and reconciles per new AuthServer (1.0 when no AuthServer reconciles again for its own
 //     status write; every extra one is counted);
-//   - the operator's RSS, V8 heap used and external memory after a settle (5 readings 1 s apart,
-//     the last one; a global GC is not forced), and the marginal cost per issuer against the 0 row;
+//   - the operator's RSS, V8 heap used and external memory once its RSS has been steady for 20 s
+//     (support/cluster.ts settledRss; a global GC is not forced), and the marginal cost per issuer
+//     against the 0 row;
 //   - JWKS throughput for one issuer (test/bench/support/load.ts, 50 connections, 5 s);
 //   - a joining replica (--leader-elect, a follower): spawn to its first /readyz 200 (readiness =
 //     every issuer served), against the reference a bare LIST gives in the same run: every
@@ -322,7 +323,7 @@ async function run(): Promise<void> {
     for (let i = 0; i < NAMESPACES; i++) await core.createNamespace({ body: { metadata: { name: ns(i) } } });
 
     other = await startBenchOperator(OPERATOR_ARGS, { nodeOptions: POD_HEAP });
-    rssEmpty = (await settledRss(other.metricsPort)).rss;
+    rssEmpty = (await settledRss(other)).rss;
     await stopBenchOperator(other);
     other = undefined;
     console.log(`[${elapsed()}] operator RSS with no Secrets at all (reference): ${mib(rssEmpty)}`);
@@ -346,7 +347,7 @@ async function run(): Promise<void> {
     if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
     op = await startBenchOperator(LOG_FILE ? ['--leader-elect', '--log-level', 'debug'] : OPERATOR_ARGS, { nodeOptions: POD_HEAP, ...(SNAPSHOT_DIR && { env: { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } }) });
     const opPid = op.process.pid ?? 0;
-    const zero: Row = { issuers: 0, mem: await settledRss(op.metricsPort) };
+    const zero: Row = { issuers: 0, mem: await settledRss(op) };
     rows.push(zero);
     console.log(`[${elapsed()}] operator ready in ${(op.startMs / 1000).toFixed(1)} s; ${memLine(zero.mem)}`);
     if (SNAPSHOT_DIR) console.log(`[${elapsed()}] heap snapshot at 0 issuers: ${await heapSnapshot(op, SNAPSHOT_DIR) ?? 'not written within the deadline'}`);
@@ -387,7 +388,7 @@ async function run(): Promise<void> {
         ...(readyAt !== undefined && { readyS: (readyAt - stepStart) / 1000 }),
       };
       // Settle first: reconciles still running after Ready (a second one per AuthServer) count too.
-      row.mem = await settledRss(op.metricsPort);
+      row.mem = await settledRss(op);
       row.reconciles = (await reconcileCount(op)) - reconcilesBefore;
       row.extraReconciles = row.reconciles - created;
       row.operatorCpuS = (await processCpuSeconds(opPid)) - cpuBefore;

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { IssuerDocument } from '../../../src/jwks/types.js';
 import { REPO_ROOT } from './bench.js';
+import { imageEnv, imageNodeOptions } from '../../support/image-entrypoint.js';
 import { pinned } from './tools.js';
 
 export type ToChild = { type: 'set'; docs: IssuerDocument[] } | { type: 'keygen'; count: number; bits: number; concurrency: number } | { type: 'stop' };
@@ -31,10 +32,13 @@ export const BARE_ENV = 'SIGNET_BENCH_BARE';
 
 /** Spawn the server; `cpu` pins it (and its thread pool) with taskset when taskset exists; `tls` makes it HTTPS; `bare` runs the bare reference. */
 export async function startJwksProcess(opts: { cpu?: number; tls?: { certFile: string; keyFile: string }; bare?: boolean } = {}): Promise<JwksProcess> {
-  const node = [process.execPath, '--import', 'tsx', CHILD];
+  // With the image's Node options and environment (its young-generation size, its malloc arenas), the
+  // bare reference too: both run as the operator does in a pod.
+  const node = [process.execPath, ...imageNodeOptions(), '--import', 'tsx', CHILD];
   const [cmd, ...args] = opts.cpu === undefined ? node : pinned(opts.cpu, node);
   const env = {
     ...process.env,
+    ...imageEnv(),
     ...(opts.tls && { [TLS_CERT_ENV]: opts.tls.certFile, [TLS_KEY_ENV]: opts.tls.keyFile }),
     ...(opts.bare && { [BARE_ENV]: '1' }),
   };
