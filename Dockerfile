@@ -29,7 +29,8 @@ RUN npm run build
 
 FROM ${BASE_IMAGE} AS runtime
 # No --enable-source-maps: parsing dist/main.js.map would cost ~16 MiB of RSS for the life of the
-# process; the bundle keeps its identifiers (scripts/bundle.mjs), so a stack trace still names the functions.
+# process; the bundle keeps its identifiers (scripts/bundle.mjs), so a stack trace still names the
+# functions.
 ENV NODE_ENV=production
 # glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core), and the
 # libuv and V8 worker threads' arenas stay fragmented: capped at 2, the memory outside V8's heap at

@@ -5,14 +5,16 @@
 // beside the module that loads it, which in the bundle is dist/main.js.
 // Whitespace and comments are minified away, identifiers are not (a stack trace still names the
 // functions; dist/main.js.map maps it back): V8 keeps a script's whole source in the heap for as long
-// as the process lives, 14 MiB for the 7 MB this bundle was with its comments, one of which held a
-// character outside Latin-1, so that V8 stored all of it as UTF-16. The build fails if one comes back.
+// as the process lives, 14 MiB for the 7 MB this bundle was with its comments, some of which held
+// characters outside Latin-1, so that V8 stored all of it as UTF-16. The build fails if one comes back.
 import { build } from 'esbuild';
 import { copyFileSync, readFileSync } from 'node:fs';
 
+const OUTFILE = 'dist/main.js';
+
 await build({
   entryPoints: ['src/main.ts'],
-  outfile: 'dist/main.js',
+  outfile: OUTFILE,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -27,10 +29,10 @@ await build({
 });
 copyFileSync('src/sa-signer/api.proto', 'dist/api.proto');
 
-const source = readFileSync('dist/main.js', 'utf8');
+const source = readFileSync(OUTFILE, 'utf8');
 // esbuild escapes what is outside ASCII in strings, but not in regular expression literals.
 const wide = /[\u0100-\uffff]/.exec(source);
 if (wide) {
-  console.error(`dist/main.js holds ${JSON.stringify(wide[0])} (U+${wide[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}) near ${JSON.stringify(source.slice(wide.index - 60, wide.index + 20))}: write it as a \\u escape in the source, or V8 holds the whole bundle's source as UTF-16 (twice the memory)`);
+  console.error(`${OUTFILE} holds ${JSON.stringify(wide[0])} (U+${wide[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}) near ${JSON.stringify(source.slice(Math.max(0, wide.index - 60), wide.index + 20))}: write it as a \\u escape in the source, or V8 holds the whole bundle's source as UTF-16 (twice the memory)`);
   process.exit(1);
 }

@@ -213,9 +213,9 @@ export interface SettledMemory extends OperatorMemory {
  * the readings of the last `windowMs` stay within `toleranceBytes` of each other, or `deadlineMs`
  * passes; then one scrape of /metrics gives the figures. The window is longer than V8's memory
  * reducer waits after a burst (about 8 s), so garbage a burst left behind is collected before the
- * figure is taken, as it is in a pod. The readings do not scrape: a scrape at 1,000 issuers
- * allocates about a megabyte (the per-issuer series), and one every 2 s kept V8's young generation
- * at its largest, which it gives back at the chart's 30 s scrape interval.
+ * figure is taken, as it is in a pod. The readings do not scrape: a scrape renders every issuer's
+ * series (about 1 MB at 1,000, observability/issuer-series.ts), and one every 2 s kept V8's young
+ * generation at its largest (8 MiB at 1,000), which V8 shrinks again once little is allocated.
  */
 export async function settledRss(op: RunningOperator, { intervalMs = 2000, windowMs = 20_000, toleranceBytes = MIB, deadlineMs = 120_000 } = {}): Promise<SettledMemory> {
   const pid = op.process.pid;
