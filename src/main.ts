@@ -3,19 +3,17 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { systemClock } from './api/time.js';
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, parseConfig, type Config } from './config.js';
 import { backoffDelay } from './controller/backoff.js';
 import { Controller } from './controller/controller.js';
-import { JwksStore } from './jwks/store.js';
-import { createJwksServer } from './jwks/server.js';
+import { JwksServingThread, JwksThreadStartError } from './jwks/serving-thread.js';
 import { close, listen } from './http/listen.js';
-import { TlsFiles } from './http/tls.js';
 import { makeApiClient } from './kube/client.js';
 import { LeaderElector } from './kube/leader.js';
 import { loadStatusKey } from './kube/status-key.js';
 import { createHealthServer } from './observability/health.js';
-import { createLogger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { hmacSealer } from './rotation/seal.js';
 import { SigningKeyStore } from './signing/key-store.js';
 import { startSigningService } from './signing/service.js';
@@ -27,6 +25,32 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromCluster();
   return kc;
+}
+
+/**
+ * The JWKS listener, in a thread of its own (jwks/thread.ts) so that no request waits behind the
+ * controller; the process exits if it cannot start or stops.
+ */
+async function startJwksThread(config: Config, log: Logger, metrics: Metrics): Promise<JwksServingThread> {
+  try {
+    const thread = await JwksServingThread.start({ bind: config.jwksBindAddress, ...(config.jwksTls && { tls: config.jwksTls }) }, {
+      log,
+      onTlsExpiry: (ms) => metrics.tlsCertificateExpiry.set({ listener: 'jwks' }, ms / 1000),
+      onExit: (err) => {
+        log.error('the JWKS listener stopped', { error: err.message });
+        process.exit(1);
+      },
+    });
+    metrics.setJwksThread(() => thread.stats());
+    return thread;
+  } catch (err) {
+    if (err instanceof JwksThreadStartError && err.stage === 'tls') {
+      log.error('cannot serve the JWKS over HTTPS: fix --jwks-tls-cert-file / --jwks-tls-key-file', { error: err.message });
+      process.exit(2);
+    }
+    log.error('cannot listen', { error: (err as Error).message });
+    process.exit(1);
+  }
 }
 
 async function main(): Promise<void> {
@@ -53,7 +77,6 @@ async function main(): Promise<void> {
   // One clock for every component that keeps time (api/time.ts).
   const clock = systemClock;
   let elector: LeaderElector | undefined;
-  const store = new JwksStore();
   // Filled on every replica (every replica signs), only for AuthServers with spec.signing.enabled.
   const signingKeys = new SigningKeyStore();
   // The controller needs the status seal key, read from the API; the listeners answer meanwhile.
@@ -75,7 +98,7 @@ async function main(): Promise<void> {
   const startController = async (): Promise<Controller> => {
     const key = await loadStatusKey(makeApiClient(kc, CoreV1Api), config.statusKeySecret, log, starting.signal, (n) => backoffDelay(n, { baseMs: 500, maxMs: 10_000 }));
     return new Controller({
-      kc, store, signingKeys, log, metrics,
+      kc, store: serving, signingKeys, log, metrics,
       namespaces: config.namespaces,
       concurrency: config.concurrency,
       issuerPolicy: { allowInsecure: config.allowInsecureIssuers, hostPolicy: config.issuerHostPolicy },
@@ -100,22 +123,22 @@ async function main(): Promise<void> {
     metrics.leader.set(1);
   }
 
-  let jwksTls: TlsFiles | undefined;
-  if (config.jwksTls) {
-    try {
-      jwksTls = await TlsFiles.load(config.jwksTls, { log });
-    } catch (err) {
-      log.error('cannot serve the JWKS over HTTPS: fix --jwks-tls-cert-file / --jwks-tls-key-file', { error: (err as Error).message });
-      process.exit(2);
-    }
-  }
-  jwksTls?.reportExpiry((ms) => metrics.tlsCertificateExpiry.set({ listener: 'jwks' }, ms / 1000));
-  const jwksServer = createJwksServer(store, { onRequest: (code) => metrics.jwksRequests.inc({ code: String(code) }), ...(jwksTls && { tls: jwksTls }) });
-  const healthServer = createHealthServer({ contentType: metrics.registry.contentType, chunks: (names) => metrics.exposition(names) }, () => controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' });
-  const servers: (Server | HttpsServer)[] = [jwksServer, healthServer];
+  // /healthz answers from the start; /readyz once the JWKS listener serves every issuer the controller listed.
+  const jwks: { thread?: JwksServingThread } = {};
+  const healthServer = createHealthServer({ contentType: metrics.registry.contentType, chunks: (names) => metrics.exposition(names) }, () => {
+    const controllerReadiness = controller?.readiness() ?? { ready: false, message: 'reading the status seal key (--status-key-secret)' };
+    return jwks.thread?.readiness(controllerReadiness) ?? { ready: false, message: 'starting the JWKS listener' };
+  });
+  const servers: (Server | HttpsServer)[] = [healthServer];
   try {
-    await listen(jwksServer, config.jwksBindAddress);
     await listen(healthServer, config.metricsBindAddress);
+  } catch (err) {
+    log.error('cannot listen', { error: (err as Error).message });
+    process.exit(1);
+  }
+  const serving = await startJwksThread(config, log, metrics);
+  jwks.thread = serving;
+  try {
     if (config.signing) {
       const signing = await startSigningService({ kc, config: config.signing, keys: signingKeys, log, metrics, clock });
       servers.push(signing.server);
@@ -133,8 +156,7 @@ async function main(): Promise<void> {
     await elector?.stop();
     starting.abort();
     await controller?.stop();
-    await Promise.all([...servers.map((s) => close(s, 10_000)), saSigner?.stop()]);
-    jwksTls?.close();
+    await Promise.all([...servers.map((s) => close(s, 10_000)), serving.stop(10_000), saSigner?.stop()]);
     log.info('stopped');
     process.exit(0);
   };
@@ -151,7 +173,7 @@ async function main(): Promise<void> {
   elector?.start();
   log.info('signet started', {
     namespaces: config.namespaces.length ? config.namespaces : 'all',
-    jwks: jwksServer.address(), jwksHttps: jwksTls !== undefined, metrics: healthServer.address(), leaderElect: config.leaderElect,
+    jwks: serving.address, jwksHttps: config.jwksTls !== undefined, metrics: healthServer.address(), leaderElect: config.leaderElect,
   });
 }
 

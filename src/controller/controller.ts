@@ -3,7 +3,7 @@
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../api/time.js';
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
-import type { JwksStore } from '../jwks/store.js';
+import type { JwksPublisher } from '../jwks/types.js';
 import { generateKeyMaterial } from '../keys/generate.js';
 import { makeApiClient } from '../kube/client.js';
 import { eventRecorder } from '../kube/events.js';
@@ -35,7 +35,7 @@ export interface ControllerOptions {
   kc: KubeConfig;
   /** Empty: every namespace. */
   namespaces: string[];
-  store: Pick<JwksStore, 'set' | 'delete' | 'servedJwk'>;
+  store: JwksPublisher;
   /** The signing service's keys (docs/architecture.md#the-signing-service), which the reconciler fills on every replica. */
   signingKeys?: EffectDeps['signingKeys'];
   log: Logger;

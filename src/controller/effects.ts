@@ -4,7 +4,7 @@
 // what it is told; what to do, and in which order, is plan.ts's and act.ts's.
 import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { KID_ANNOTATION, type AuthServer } from '../api/types.js';
-import type { JwksStore } from '../jwks/store.js';
+import type { JwksPublisher } from '../jwks/types.js';
 import type { generateKeyMaterial } from '../keys/generate.js';
 import { isSymmetricAlgorithm } from '../api/algorithms.js';
 import { generateKid, generateSecret } from '../keys/symmetric.js';
@@ -24,7 +24,7 @@ export interface EffectDeps {
   /** For the status write (kube/status.ts). */
   kc: KubeConfig;
   events: EventRecorder;
-  store: Pick<JwksStore, 'set' | 'delete'>;
+  store: Pick<JwksPublisher, 'set' | 'delete'>;
   /** The signing service's keys (docs/architecture.md#the-signing-service), filled on every replica for AuthServers with spec.signing.enabled. */
   signingKeys?: Pick<SigningKeyStore, 'set' | 'delete'>;
   /** The cluster's service-account issuer (docs/architecture.md#the-service-account-issuer), when Signet signs for the kube-apiserver. */

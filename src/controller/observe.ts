@@ -26,7 +26,7 @@ export interface Reader {
   readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
   /** The AuthServer that claimed this one's issuer first, if another did (issuer-index.ts). */
   olderClaimant(key: string): string | undefined;
-  /** The public JWK this process serves now for the AuthServer under `kid` (jwks/store.ts). */
+  /** The public JWK this process serves now for the AuthServer under `kid` (jwks/types.ts JwksPublisher). */
   servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined;
 }
 

@@ -1,11 +1,11 @@
 // The issuer store: every AuthServer's published documents, precomputed when its keys or settings
 // change, and the route table that maps a request's Host and path to one of them (docs/architecture.md#serving, #toolchain-facts).
-// The controller calls set/delete; the HTTP server calls lookup, which is a map lookup or two and
+// It lives in the JWKS listener's thread (jwks/thread.ts), which calls set/delete as the controller
+// publishes; the HTTP server calls lookup, which is a map lookup or two and
 // never allocates beyond respelling a Host header that is not in hostKey's spelling. Who answers
 // an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no
 // ownership rule of its own.
 import { jsonEqual } from '../api/json-equal.js';
-import type { PublicJwk } from '../keys/types.js';
 import type { IssuerDocument } from './types.js';
 import {
   JSON_CONTENT_TYPE,
@@ -113,18 +113,6 @@ export class JwksStore {
     if (!entry) return undefined;
     const { doc, jwks, discovery, claims } = entry;
     return { doc, jwks, discovery, routes: claims.flatMap((c) => routeKeys(c.route)) };
-  }
-
-  /**
-   * The public JWK an AuthServer's JWKS serves now under `kid`, read back from the body: what a
-   * key replaced in place looked like (rotation/retention.ts). Asked only when a served kid
-   * vanishes, so the keys are not kept as objects beside the bytes.
-   */
-  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined {
-    const entry = this.entries.get(entryId(namespace, name));
-    if (!entry) return undefined;
-    const { keys } = JSON.parse(entry.jwks.body.toString('utf8')) as { keys: PublicJwk[] };
-    return keys.find((k) => k.kid === kid);
   }
 
   /**

@@ -16,6 +16,18 @@ export interface PublishedSettings {
 }
 
 /**
+ * Where the controller publishes documents: the JWKS listener's thread (jwks/serving-thread.ts).
+ * servedJwk answers the one question a reconcile asks of what is served: the public JWK an
+ * AuthServer's JWKS holds under `kid`, as last published (rotation/retention.ts: what a key replaced
+ * in place looked like).
+ */
+export interface JwksPublisher {
+  set(doc: IssuerDocument): void;
+  delete(namespace: string, name: string): void;
+  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined;
+}
+
+/**
  * Whether the issuer URI routes here, and where: the controller's verdict (valid, allowed by the
  * operator's issuer policy, and no older AuthServer claims one of its routes) with the route it
  * judged. The store follows it and neither parses the URI nor has an ownership rule of its own.

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), one registry per process. Names follow the Prometheus
 // conventions: signet_ prefix, _total for counters, _seconds for durations.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ThreadStats } from '../jwks/thread-protocol.js';
 import { issuerSeries, type IssuerMetrics } from './issuer-series.js';
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
@@ -11,6 +12,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const rotations = new Counter({ name: 'signet_rotations_total', help: 'Signing keys replaced by rotation, by kind (scheduled, manual, emergency).', labelNames: ['kind'] as const, registers });
   // Every kind from 0, so that rate() and increase() alerts have a series before the first rotation.
   for (const kind of ['scheduled', 'manual', 'emergency'] as const) rotations.inc({ kind }, 0);
+  // The JWKS listener runs in a thread of its own (jwks/thread.ts): its figures are asked for once per scrape.
+  let jwksThread: () => Promise<ThreadStats | undefined> = () => Promise.resolve(undefined);
+  const jwksRequests = new Counter({ name: 'signet_jwks_requests_total', help: 'Requests to the JWKS listener by status code.', labelNames: ['code'] as const, registers });
+  const jwksLoopDelayP99 = new Gauge({ name: 'signet_jwks_eventloop_lag_p99_seconds', help: 'The 99th percentile of the event-loop delay of the JWKS listener thread since the last scrape.', registers });
+  const jwksLoopDelayMax = new Gauge({ name: 'signet_jwks_eventloop_lag_max_seconds', help: 'The longest event-loop delay of the JWKS listener thread since the last scrape.', registers });
+  const readJwksThread = async (): Promise<void> => {
+    const stats = await jwksThread();
+    if (!stats) return;
+    for (const [code, n] of Object.entries(stats.requests)) jwksRequests.inc({ code }, n);
+    jwksLoopDelayP99.set(stats.loopDelayP99Seconds);
+    jwksLoopDelayMax.set(stats.loopDelayMaxSeconds);
+  };
   return {
     registry,
     reconciles: new Counter({ name: 'signet_reconciles_total', help: 'AuthServer reconciles by result (success, error, conflict).', labelNames: ['result'] as const, registers }),
@@ -25,18 +38,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     setIssuers(source: () => Iterable<IssuerMetrics>): void {
       issuers = source;
     },
+    /** Where the JWKS listener thread's request counts and event-loop delay are read from at each scrape. */
+    setJwksThread(source: () => Promise<ThreadStats | undefined>): void {
+      jwksThread = source;
+    },
     /**
      * The text exposition in chunks: the registry's metrics, then the per-issuer series; with
      * `names`, only the metric families so named (a scrape of a few figures at 10,000 issuers need
      * not render all of them).
      */
     async *exposition(names?: ReadonlySet<string>): AsyncGenerator<string> {
+      await readJwksThread();
       if (!names) yield await registry.metrics();
       else for (const m of registry.getMetricsAsArray()) if (names.has(m.name)) yield `${await registry.getSingleMetricAsString(m.name)}\n`;
       yield* issuerSeries(issuers(), Date.now(), names);
     },
     keysGenerated: new Counter({ name: 'signet_keys_generated_total', help: 'Keys Signet generated, by algorithm.', labelNames: ['algorithm'] as const, registers }),
-    jwksRequests: new Counter({ name: 'signet_jwks_requests_total', help: 'Requests to the JWKS listener by status code.', labelNames: ['code'] as const, registers }),
     leader: new Gauge({ name: 'signet_leader', help: '1 when this replica holds the leader lease (or leader election is off), else 0.', registers }),
     watchRestarts: new Counter({ name: 'signet_watch_restarts_total', help: 'Informer restarts by resource and reason.', labelNames: ['resource', 'reason'] as const, registers }),
     tlsCertificateExpiry: new Gauge({

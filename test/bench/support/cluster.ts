@@ -166,6 +166,15 @@ export const MIB = 2 ** 20;
 export function loopDelayMs(text: string, stat: 'p99' | 'max'): number {
   return Math.max(0, (metricValue(text, `signet_process_nodejs_eventloop_lag_${stat}_seconds`) ?? NaN) * 1000 - LOOP_DELAY_SAMPLE_MS);
 }
+
+/**
+ * The event-loop delay of the thread that answers JWKS requests, as loopDelayMs: Signet's JWKS
+ * listener thread (sampled at the same interval), or the only thread of a reference that has no such metric.
+ */
+export function servingLoopDelayMs(text: string, stat: 'p99' | 'max'): number {
+  const thread = metricValue(text, `signet_jwks_eventloop_lag_${stat}_seconds`);
+  return thread === undefined ? loopDelayMs(text, stat) : Math.max(0, thread * 1000 - LOOP_DELAY_SAMPLE_MS);
+}
 const LOOP_DELAY_SAMPLE_MS = 10;
 
 export async function operatorMetrics(metricsPort: number): Promise<OperatorMemory & { loopDelayP99Ms: number; text: string }> {

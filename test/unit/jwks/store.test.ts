@@ -269,19 +269,3 @@ describe('JwksStore responses', () => {
     expect(store.get('team-a', 'login')?.jwks.headers).toContain('public, max-age=12');
   });
 });
-
-describe('JwksStore.servedJwk', () => {
-  it('gives back a served public JWK by kid, as the JWKS serves it, until the AuthServer is republished without it', () => {
-    const store = new JwksStore();
-    expect(store.servedJwk('team-a', 'login', 'k1')).toBeUndefined();
-    store.set(doc());
-    expect(store.servedJwk('team-a', 'login', 'k1')).toEqual(rsaKey('k1'));
-    expect(store.servedJwk('team-a', 'login', 'k2')).toEqual(rsaKey('k2'));
-    expect(store.servedJwk('team-a', 'login', 'k3')).toBeUndefined();
-    expect(store.servedJwk('team-b', 'login', 'k1')).toBeUndefined();
-    store.set(doc({ keys: [rsaKey('k2')] }));
-    expect(store.servedJwk('team-a', 'login', 'k1')).toBeUndefined();
-    store.delete('team-a', 'login');
-    expect(store.servedJwk('team-a', 'login', 'k2')).toBeUndefined();
-  });
-});

@@ -1,0 +1,41 @@
+// What the operator's main thread and the JWKS listener's thread say to each other (jwks/thread.ts,
+// jwks/serving-thread.ts; docs/architecture.md#serving). One place for the message shapes.
+import type { AddressInfo } from 'node:net';
+import type { HostPort } from '../http/host-port.js';
+import type { TlsFilePaths } from '../http/tls.js';
+import type { IssuerDocument } from './types.js';
+
+/** The thread's workerData: where to listen, and the TLS files when it serves HTTPS. */
+export interface ThreadInit {
+  bind: HostPort;
+  tls?: TlsFilePaths;
+}
+
+/** Main → thread. `seq` numbers the document changes, so that the thread can say which it serves. */
+export type ToThread =
+  | { type: 'set'; seq: number; doc: IssuerDocument }
+  | { type: 'delete'; seq: number; namespace: string; name: string }
+  | { type: 'stats'; id: number }
+  | { type: 'close'; timeoutMs: number };
+
+/** Requests answered since the last stats message, by status code, and the thread's event-loop delay over that time. */
+export interface ThreadStats {
+  requests: Record<string, number>;
+  loopDelayP99Seconds: number;
+  loopDelayMaxSeconds: number;
+}
+
+/** Why the thread could not start: the TLS files, or the listen call. */
+export type StartFailure = 'tls' | 'listen';
+
+/** Thread → main. */
+export type FromThread =
+  | { type: 'listening'; address: AddressInfo }
+  | { type: 'failed'; stage: StartFailure; message: string }
+  /** Every change up to `seq` is served. */
+  | { type: 'served'; seq: number }
+  | ({ type: 'stats'; id: number } & ThreadStats)
+  /** The TLS certificate in use now expires then (at start and at each renewal). */
+  | { type: 'tlsExpiry'; notAfterMs: number }
+  | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string; meta?: Record<string, unknown> }
+  | { type: 'closed' };
