@@ -3,7 +3,7 @@
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../api/time.js';
 import { GROUP, VERSION, PLURAL, type AuthServer } from '../api/types.js';
-import type { JwksPublisher } from '../jwks/types.js';
+import type { JwksPublisher, Readiness } from '../jwks/types.js';
 import { generateKeyMaterial } from '../keys/generate.js';
 import { makeApiClient } from '../kube/client.js';
 import { eventRecorder } from '../kube/events.js';
@@ -134,7 +134,7 @@ export class Controller {
         secretVersion: (namespace, name) => this.secretInformerFor(namespace)?.get(`${namespace}/${name}`)?.metadata?.resourceVersion,
         readSecret: (namespace, name) => readSecret(kc, namespace, name),
         olderClaimant: (key) => this.issuers.olderClaimant(key),
-        servedJwk: (namespace, name, kid) => opts.store.servedJwk(namespace, name, kid),
+        servedJwks: (namespace, name, kids) => opts.store.servedJwks(namespace, name, kids),
       },
       memory: this.memory,
       executor: (key, as) => clusterExecutor(effects, key, as),
@@ -152,7 +152,7 @@ export class Controller {
   }
 
   /** Ready to serve (readiness.ts); latched once reached, so a new AuthServer does not make the replica unready. */
-  readiness(): { ready: boolean; message: string } {
+  readiness(): Readiness {
     if (this.servingAll) return { ready: true, message: 'ok' };
     const listed = this.synced ? this.authServers.flatMap((i) => i.list().map(objectKey)) : [];
     const verdict = readinessOf({ synced: this.synced, listed, published: this.published, failures: this.failures });

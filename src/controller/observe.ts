@@ -26,8 +26,8 @@ export interface Reader {
   readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
   /** The AuthServer that claimed this one's issuer first, if another did (issuer-index.ts). */
   olderClaimant(key: string): string | undefined;
-  /** The public JWK this process serves now for the AuthServer under `kid` (jwks/types.ts JwksPublisher). */
-  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined;
+  /** The public JWKs this process serves now for the AuthServer under these kids (jwks/types.ts JwksPublisher). */
+  servedJwks(namespace: string, name: string, kids: readonly string[]): Promise<PublicJwk[]>;
 }
 
 /** What was found for one referenced Secret. */
@@ -57,7 +57,7 @@ export type Observation =
     olderClaimant: string | undefined;
     /** The AuthServer is the cluster's service-account issuer (docs/architecture.md#the-service-account-issuer). */
     serviceAccountIssuer: boolean;
-    /** Public JWKs this process served for it, by kid. */
+    /** Public JWKs this process serves for it, by kid: those of the status's keys that no ref loaded now. */
     jwkOf: (kid: string) => PublicJwk | undefined;
     /** Whether generation failures were recorded for it (they are consumed by this reconcile). */
     failuresRecorded: boolean;
@@ -86,11 +86,28 @@ export async function observe(key: string, reader: Reader, ctx: ObserveContext):
     const failure = failures.get(ref.name);
     return !fact.found && failure !== undefined ? { ...fact, generationFailure: failure } : fact;
   }));
+  const served = await vanishedJwks(authServer, facts, reader);
   return {
     key, gone: false, authServer, spec, refs: facts, olderClaimant: reader.olderClaimant(key),
     serviceAccountIssuer: saIssuer, failuresRecorded: failures.size > 0,
-    jwkOf: (kid) => reader.servedJwk(authServer.metadata.namespace ?? '', authServer.metadata.name ?? '', kid),
+    jwkOf: (kid) => served.find((k) => k.kid === kid),
   };
+}
+
+/**
+ * What the JWKS serves of the keys the status lists that no ref loads now: all that rotation/retention.ts
+ * may ask for (a key replaced in place, a promotion not seen yet). Usually none, and then the JWKS
+ * listener's thread is not asked.
+ */
+async function vanishedJwks(as: AuthServer, facts: readonly RefFact[], reader: Reader): Promise<PublicJwk[]> {
+  const loaded = new Set<string>();
+  for (const f of facts) {
+    if (!f.found) continue;
+    if (f.result.ok) loaded.add(f.result.value.kid);
+    if (f.next?.ok) loaded.add(f.next.value.kid);
+  }
+  const vanished = (as.status?.keys ?? []).map((k) => k.kid).filter((kid) => !loaded.has(kid));
+  return vanished.length === 0 ? [] : reader.servedJwks(as.metadata.namespace ?? '', as.metadata.name ?? '', vanished);
 }
 
 async function readRef(as: AuthServer, spec: EffectiveSpec, secretName: string, role: KeyRole, saIssuer: boolean, reader: Reader, ctx: ObserveContext): Promise<RefFact> {

@@ -3,6 +3,8 @@
 // that exists. An AuthServer whose reconcile keeps failing (its Secret cannot be read, say) is
 // settled too once it has failed FAILURES_THAT_SETTLE times in a row: its failure is its own and
 // must not hold every other issuer's replica out of service.
+import type { Readiness } from '../jwks/types.js';
+
 export const FAILURES_THAT_SETTLE = 3;
 
 export interface ReadinessInput {
@@ -13,7 +15,7 @@ export interface ReadinessInput {
   failures: ReadonlyMap<string, number>;
 }
 
-export function readinessOf({ synced, listed, published, failures }: ReadinessInput): { ready: boolean; message: string } {
+export function readinessOf({ synced, listed, published, failures }: ReadinessInput): Readiness {
   if (!synced) return { ready: false, message: 'waiting for the first list of AuthServers and Secrets' };
   const waiting = listed.filter((k) => !published.has(k) && (failures.get(k) ?? 0) < FAILURES_THAT_SETTLE).length;
   if (waiting > 0) return { ready: false, message: `waiting for ${waiting} of ${listed.length} AuthServers to be published` };

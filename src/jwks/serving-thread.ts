@@ -1,14 +1,14 @@
 // The main thread's side of the JWKS listener's thread (jwks/thread.ts, docs/architecture.md#serving): it
-// starts the thread, hands it every document the controller publishes, keeps each issuer's JWKS
-// body for the one question the controller asks of what is served (servedJwk), and says when the
-// thread serves everything handed over so far (readiness is serving).
+// starts the thread, hands it every document the controller publishes, asks it the one question
+// a reconcile asks of what is served (servedJwks), and says when the thread serves everything
+// handed over so far (readiness is serving). The documents live in the thread only.
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { SignetError } from '../api/errors.js';
 import type { PublicJwk } from '../keys/types.js';
 import type { Logger } from '../observability/logger.js';
-import { jwksBody } from './documents.js';
 import type { FromThread, StartFailure, ThreadInit, ThreadStats, ToThread } from './thread-protocol.js';
-import type { IssuerDocument, JwksPublisher } from './types.js';
+import type { IssuerDocument, JwksPublisher, Readiness } from './types.js';
 
 /**
  * Run from dist/main.js, the thread is the bundle beside it. Run from src/ (tsx, jest), it is the
@@ -21,29 +21,24 @@ function startWorker(init: ThreadInit): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: init });
 }
 
-/** A scrape does not wait longer than this for the thread's figures. */
-const STATS_TIMEOUT_MS = 1_000;
+/** A scrape, or a reconcile, does not wait longer than this for the thread's answer. */
+const ANSWER_TIMEOUT_MS = 1_000;
 
-export class JwksThreadStartError extends Error {
+export class JwksThreadStartError extends SignetError {
+  override readonly code = 'ERR_SIGNET_JWKS_THREAD_START';
   constructor(readonly stage: StartFailure, message: string) {
     super(message);
   }
 }
 
-export interface Readiness {
-  ready: boolean;
-  message: string;
-}
-
 export class JwksServingThread implements JwksPublisher {
-  /** Each issuer's JWKS body as last handed over, as a string (a small Buffer would hold on to an 8 KiB pool block): what servedJwk reads. */
-  private readonly bodies = new Map<string, string>();
   private seq = 0;
   private served = 0;
   /** The change the thread must serve before readiness passes, set when the controller is first ready. */
   private readyAt: number | undefined;
-  private nextStats = 0;
-  private readonly pendingStats = new Map<number, (stats: ThreadStats | undefined) => void>();
+  private nextQuestion = 0;
+  /** Questions sent (stats, servedJwks) by id: what to do with the answer. */
+  private readonly pending = new Map<number, (answer: FromThread) => void>();
   private closed: (() => void) | undefined;
 
   private constructor(private readonly worker: Worker, readonly address: AddressInfo) {}
@@ -89,24 +84,24 @@ export class JwksServingThread implements JwksPublisher {
 
   /** Publish (or republish) an AuthServer's documents (JwksStore.set, in the thread). */
   set(doc: IssuerDocument): void {
-    this.bodies.set(`${doc.namespace}/${doc.name}`, jwksBody(doc.keys).toString('utf8'));
     this.send({ type: 'set', seq: ++this.seq, doc });
   }
 
   /** Stop serving an AuthServer (JwksStore.delete, in the thread). */
   delete(namespace: string, name: string): void {
-    this.bodies.delete(`${namespace}/${name}`);
     this.send({ type: 'delete', seq: ++this.seq, namespace, name });
   }
 
   /**
-   * The public JWK the AuthServer's JWKS holds under `kid`, as last handed over. Asked only when a
-   * served kid vanishes, so the keys are kept as the body's text rather than as objects.
+   * The public JWKs the AuthServer's JWKS serves under these kids, once the thread has applied every
+   * change handed over before (messages arrive in order). Rejects if the thread does not answer
+   * within a second: the reconcile that asked fails and is retried, rather than forget a key.
    */
-  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined {
-    const body = this.bodies.get(`${namespace}/${name}`);
-    if (!body) return undefined;
-    return (JSON.parse(body) as { keys: PublicJwk[] }).keys.find((k) => k.kid === kid);
+  servedJwks(namespace: string, name: string, kids: readonly string[]): Promise<PublicJwk[]> {
+    return this.ask((id) => ({ type: 'jwks', id, namespace, name, kids: [...kids] })).then((answer) => {
+      if (answer?.type !== 'jwks') throw new Error('the JWKS listener thread did not say which keys it serves within a second');
+      return answer.keys;
+    });
   }
 
   /**
@@ -124,18 +119,26 @@ export class JwksServingThread implements JwksPublisher {
   }
 
   /** Requests answered and the thread's event-loop delay since the last call; undefined if the thread does not answer within a second. */
-  stats(): Promise<ThreadStats | undefined> {
-    const id = ++this.nextStats;
+  async stats(): Promise<ThreadStats | undefined> {
+    const answer = await this.ask((id) => ({ type: 'stats', id }));
+    if (answer?.type !== 'stats') return undefined;
+    const { requests, loopDelayP99Seconds, loopDelayMaxSeconds } = answer;
+    return { requests, loopDelayP99Seconds, loopDelayMaxSeconds };
+  }
+
+  /** Send a question and resolve with its answer, or undefined after ANSWER_TIMEOUT_MS. */
+  private ask(question: (id: number) => ToThread): Promise<FromThread | undefined> {
+    const id = ++this.nextQuestion;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.pendingStats.delete(id);
+        this.pending.delete(id);
         resolve(undefined);
-      }, STATS_TIMEOUT_MS);
-      this.pendingStats.set(id, (stats) => {
+      }, ANSWER_TIMEOUT_MS);
+      this.pending.set(id, (answer) => {
         clearTimeout(timer);
-        resolve(stats);
+        resolve(answer);
       });
-      this.send({ type: 'stats', id });
+      this.send(question(id));
     });
   }
 
@@ -157,12 +160,11 @@ export class JwksServingThread implements JwksPublisher {
       case 'served':
         this.served = message.seq;
         return;
-      case 'stats': {
-        const { id, requests, loopDelayP99Seconds, loopDelayMaxSeconds } = message;
-        this.pendingStats.get(id)?.({ requests, loopDelayP99Seconds, loopDelayMaxSeconds });
-        this.pendingStats.delete(id);
+      case 'stats':
+      case 'jwks':
+        this.pending.get(message.id)?.(message);
+        this.pending.delete(message.id);
         return;
-      }
       case 'closed':
         this.closed?.();
         return;

@@ -6,6 +6,7 @@
 // an issuer route is the controller's verdict (IssuerDocument.servedOnIssuer): the store has no
 // ownership rule of its own.
 import { jsonEqual } from '../api/json-equal.js';
+import type { PublicJwk } from '../keys/types.js';
 import type { IssuerDocument } from './types.js';
 import {
   JSON_CONTENT_TYPE,
@@ -113,6 +114,18 @@ export class JwksStore {
     if (!entry) return undefined;
     const { doc, jwks, discovery, claims } = entry;
     return { doc, jwks, discovery, routes: claims.flatMap((c) => routeKeys(c.route)) };
+  }
+
+  /**
+   * The public JWKs an AuthServer's JWKS serves now under these kids, read back from the body: what
+   * a key replaced in place looked like (rotation/retention.ts). Asked only when a served kid
+   * vanishes, so the keys are not kept as objects beside the bytes.
+   */
+  servedJwks(namespace: string, name: string, kids: readonly string[]): PublicJwk[] {
+    const entry = this.entries.get(entryId(namespace, name));
+    if (!entry) return [];
+    const { keys } = JSON.parse(entry.jwks.body.toString('utf8')) as { keys: PublicJwk[] };
+    return keys.filter((k) => kids.includes(k.kid));
   }
 
   /**

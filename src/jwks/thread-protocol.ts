@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { HostPort } from '../http/host-port.js';
 import type { TlsFilePaths } from '../http/tls.js';
+import type { PublicJwk } from '../keys/types.js';
 import type { IssuerDocument } from './types.js';
 
 /** The thread's workerData: where to listen, and the TLS files when it serves HTTPS. */
@@ -16,6 +17,8 @@ export type ToThread =
   | { type: 'set'; seq: number; doc: IssuerDocument }
   | { type: 'delete'; seq: number; namespace: string; name: string }
   | { type: 'stats'; id: number }
+  /** The public JWKs the AuthServer's JWKS serves under these kids (JwksStore.servedJwks). */
+  | { type: 'jwks'; id: number; namespace: string; name: string; kids: string[] }
   | { type: 'close'; timeoutMs: number };
 
 /** Requests answered since the last stats message, by status code, and the thread's event-loop delay over that time. */
@@ -35,6 +38,7 @@ export type FromThread =
   /** Every change up to `seq` is served. */
   | { type: 'served'; seq: number }
   | ({ type: 'stats'; id: number } & ThreadStats)
+  | { type: 'jwks'; id: number; keys: PublicJwk[] }
   /** The TLS certificate in use now expires then (at start and at each renewal). */
   | { type: 'tlsExpiry'; notAfterMs: number }
   | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string; meta?: Record<string, unknown> }

@@ -72,6 +72,9 @@ if (!init.tls || tls) {
         loopDelay.reset();
         return;
       }
+      case 'jwks':
+        post({ type: 'jwks', id: message.id, keys: store.servedJwks(message.namespace, message.name, message.kids) });
+        return;
       case 'close':
         void close(server, message.timeoutMs).then(() => {
           tls?.close();

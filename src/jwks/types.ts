@@ -15,16 +15,22 @@ export interface PublishedSettings {
   discoveryEnabled: boolean;
 }
 
+/** What /readyz answers (observability/health.ts): the controller's verdict, held back until the JWKS listener serves it. */
+export interface Readiness {
+  ready: boolean;
+  message: string;
+}
+
 /**
  * Where the controller publishes documents: the JWKS listener's thread (jwks/serving-thread.ts).
- * servedJwk answers the one question a reconcile asks of what is served: the public JWK an
- * AuthServer's JWKS holds under `kid`, as last published (rotation/retention.ts: what a key replaced
- * in place looked like).
+ * servedJwks answers the one question a reconcile asks of what is served: the public JWKs an
+ * AuthServer's JWKS holds under these kids (rotation/retention.ts: what a key replaced in place
+ * looked like).
  */
 export interface JwksPublisher {
   set(doc: IssuerDocument): void;
   delete(namespace: string, name: string): void;
-  servedJwk(namespace: string, name: string, kid: string): PublicJwk | undefined;
+  servedJwks(namespace: string, name: string, kids: readonly string[]): Promise<PublicJwk[]>;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The second listener: /metrics (Prometheus), /healthz (the process answers), /readyz (serving every issuer it listed).
 import http from 'node:http';
+import type { Readiness } from '../jwks/types.js';
 
 /** The metrics to expose: the text exposition in chunks (metrics.ts), all or only the families named, and its content type. */
 export interface Exposition {
@@ -7,7 +8,7 @@ export interface Exposition {
   chunks(names?: ReadonlySet<string>): AsyncIterable<string>;
 }
 
-export function createHealthServer(metrics: Exposition, readiness: () => { ready: boolean; message: string }): http.Server {
+export function createHealthServer(metrics: Exposition, readiness: () => Readiness): http.Server {
   return http.createServer((req, res) => {
     const [path, query] = (req.url ?? '/').split('?');
     if (req.method !== 'GET' && req.method !== 'HEAD') {

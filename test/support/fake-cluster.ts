@@ -79,7 +79,7 @@ export class FakeCluster {
         return Promise.resolve(s && { ...s, data: { ...s.data }, labels: { ...s.labels }, annotations: { ...s.annotations } });
       },
       olderClaimant: () => undefined,
-      servedJwk: (_ns, _name, kid) => this.served?.keys.find((k) => k.kid === kid),
+      servedJwks: (_ns, _name, kids) => Promise.resolve(this.served?.keys.filter((k) => kids.includes(k.kid)) ?? []),
     };
   }
 

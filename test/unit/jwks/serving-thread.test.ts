@@ -66,12 +66,13 @@ it('holds readiness until the thread serves what was handed over, and serves cha
   expect(await servedKids(t)).toEqual(['k1']);
 
   t.set(doc({ keys: [ecKey('k2'), ecKey('k1')] }));
-  expect(t.servedJwk('team-a', 'login', 'k2')).toEqual(ecKey('k2'));
+  // Asked after a change, the thread answers from it: messages arrive in order.
+  expect(await t.servedJwks('team-a', 'login', ['k2', 'k3'])).toEqual([ecKey('k2')]);
   await served(t);
   expect(await servedKids(t)).toEqual(['k2', 'k1']);
 
   t.delete('team-a', 'login');
-  expect(t.servedJwk('team-a', 'login', 'k2')).toBeUndefined();
+  expect(await t.servedJwks('team-a', 'login', ['k2'])).toEqual([]);
   await served(t);
   expect((await request(t.address.port, { path: ISSUER_JWKS, headers: HOST })).status).toBe(404);
 });

@@ -269,3 +269,18 @@ describe('JwksStore responses', () => {
     expect(store.get('team-a', 'login')?.jwks.headers).toContain('public, max-age=12');
   });
 });
+
+describe('JwksStore.servedJwks', () => {
+  it('gives back the served public JWKs asked for by kid, as the JWKS serves them, until the AuthServer is republished without them', () => {
+    const store = new JwksStore();
+    expect(store.servedJwks('team-a', 'login', ['k1'])).toEqual([]);
+    store.set(doc());
+    expect(store.servedJwks('team-a', 'login', ['k1'])).toEqual([rsaKey('k1')]);
+    expect(store.servedJwks('team-a', 'login', ['k2', 'k3'])).toEqual([rsaKey('k2')]);
+    expect(store.servedJwks('team-b', 'login', ['k1'])).toEqual([]);
+    store.set(doc({ keys: [rsaKey('k2')] }));
+    expect(store.servedJwks('team-a', 'login', ['k1', 'k2'])).toEqual([rsaKey('k2')]);
+    store.delete('team-a', 'login');
+    expect(store.servedJwks('team-a', 'login', ['k2'])).toEqual([]);
+  });
+});
