@@ -53,11 +53,12 @@ USER 65532:65532
 # 8080: JWKS and discovery (--jwks-bind-address); 8443: the signing service when the chart turns it on
 # (--signing-bind-address); 9090: /metrics, /healthz, /readyz.
 EXPOSE 8080 8443 9090
-# V8's young generation capped at 4 MiB per semi-space (test/bench/scale.ts, 1,000 AuthServers): Node's
-# default of 16 MiB held 32 MiB more once a burst of reconciles had grown it (RSS 150 → 125 MiB in one run), and
-# the 1 MiB Node picks inside a limit of 512Mi or less served 20% fewer JWKS requests per second
-# (minor GCs ×5) for 1 MiB less; 2 MiB served 0.90 of nginx's JWKS requests against 0.92 with 4 (one
-# run each). Once the operator allocates little (the benchmark did not scrape it for 20 s; the chart's
-# ServiceMonitor scrapes every 30 s), V8 shrinks the young generation again: 1 MiB at 1,000 AuthServers.
-# The tests start dist/main.js with these flags too (test/support/image-entrypoint.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/main.js"]
+# V8's young generation capped at 2 MiB per semi-space, in each of the two threads (the controller and
+# the JWKS listener, src/jwks/thread.ts; the flag is the process's, a worker's resourceLimits do not
+# override it). Node's default of 16 MiB held 32 MiB more once a burst of reconciles had grown it
+# (test/bench/scale.ts, 1,000 AuthServers: RSS 150 -> 125 MiB in one run). With the listener in its own
+# thread, 4 MiB held 118 MiB at 1,000 AuthServers and 2 MiB 104 MiB (one run each), for fewer JWKS
+# requests per second from one saturated core: 0.83 of nginx and 1.02 of bare node:http in
+# jwks-throughput (0.92 and 0.95 with 4 in an earlier run), 22,819 against 28,874 req/s in the scale
+# benchmark's wrk. The tests start dist/main.js with these flags too (test/support/image-entrypoint.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/main.js"]
