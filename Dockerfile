@@ -57,8 +57,9 @@ EXPOSE 8080 8443 9090
 # the JWKS listener, src/jwks/thread.ts; the flag is the process's, a worker's resourceLimits do not
 # override it). Node's default of 16 MiB held 32 MiB more once a burst of reconciles had grown it
 # (test/bench/scale.ts, 1,000 AuthServers: RSS 150 -> 125 MiB in one run). With the listener in its own
-# thread, 4 MiB held 118 MiB at 1,000 AuthServers and 2 MiB 104 MiB (one run each), for fewer JWKS
-# requests per second from one saturated core: 0.83 of nginx and 1.02 of bare node:http in
-# jwks-throughput (0.92 and 0.95 with 4 in an earlier run), 22,819 against 28,874 req/s in the scale
-# benchmark's wrk. The tests start dist/main.js with these flags too (test/support/image-entrypoint.ts).
+# thread, 4 MiB held 118 MiB at 1,000 AuthServers and 2 MiB 104 and 103 MiB (two runs). JWKS requests
+# from one saturated core with 2 MiB: 0.83 and 0.91 of nginx, 1.02 and 0.98 of bare node:http in two
+# runs of jwks-throughput (0.92 and 0.95 with 4 in an earlier run); the scale benchmark's wrk 28,374
+# req/s at 1,000 AuthServers (28,874 with 4). The tests start dist/main.js with these flags too
+# (test/support/image-entrypoint.ts).
 ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/main.js"]
