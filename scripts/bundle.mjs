@@ -1,9 +1,10 @@
 // `npm run build`, second step: dist/main.js as one esbuild bundle of src/main.ts and its
 // dependencies, and dist/jwks-thread.js as one of src/jwks/thread.ts, the JWKS listener's thread
-// (which loads only what serving needs, not the operator: each thread holds its own copy of what it loads). One file loads faster and holds less memory than the ~100 modules tsc emits plus
-// node_modules (measured: 126 → 78 MiB RSS with no AuthServer, test/bench/scale.ts). The kubectl
-// plugin (bin/kubectl-signet) keeps tsc's modules in dist/cli/. api.proto is read at run time from
-// beside the module that loads it, which in the bundle is dist/main.js.
+// (which loads only what serving needs: each thread holds its own copy of what it loads). One file
+// loads faster and holds less memory than the ~100 modules tsc emits plus node_modules (measured:
+// 126 → 78 MiB RSS with no AuthServer, test/bench/scale.ts). The kubectl plugin (bin/kubectl-signet)
+// keeps tsc's modules in dist/cli/. api.proto is read at run time from beside the module that loads
+// it, which in the bundle is dist/main.js.
 // Whitespace and comments are minified away, identifiers are not (a stack trace still names the
 // functions; dist/main.js.map maps it back): V8 keeps a script's whole source in the heap for as long
 // as the process lives, 14 MiB for the 7 MB this bundle was with its comments, some of which held

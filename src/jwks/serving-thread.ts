@@ -121,9 +121,7 @@ export class JwksServingThread implements JwksPublisher {
   /** Requests answered and the thread's event-loop delay since the last call; undefined if the thread does not answer within a second. */
   async stats(): Promise<ThreadStats | undefined> {
     const answer = await this.ask((id) => ({ type: 'stats', id }));
-    if (answer?.type !== 'stats') return undefined;
-    const { requests, loopDelayP99Seconds, loopDelayMaxSeconds } = answer;
-    return { requests, loopDelayP99Seconds, loopDelayMaxSeconds };
+    return answer?.type === 'stats' ? answer : undefined;
   }
 
   /** Send a question and resolve with its answer, or undefined after ANSWER_TIMEOUT_MS. */

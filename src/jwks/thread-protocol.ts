@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { HostPort } from '../http/host-port.js';
 import type { TlsFilePaths } from '../http/tls.js';
 import type { PublicJwk } from '../keys/types.js';
+import type { LogLevel } from '../observability/logger.js';
 import type { IssuerDocument } from './types.js';
 
 /** The thread's workerData: where to listen, and the TLS files when it serves HTTPS. */
@@ -41,5 +42,5 @@ export type FromThread =
   | { type: 'jwks'; id: number; keys: PublicJwk[] }
   /** The TLS certificate in use now expires then (at start and at each renewal). */
   | { type: 'tlsExpiry'; notAfterMs: number }
-  | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; message: string; meta?: Record<string, unknown> }
+  | { type: 'log'; level: LogLevel; message: string; meta?: Record<string, unknown> }
   | { type: 'closed' };

@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { close, listen } from '../http/listen.js';
 import { TlsFiles } from '../http/tls.js';
-import type { Logger } from '../observability/logger.js';
+import type { LogLevel, Logger } from '../observability/logger.js';
 import { createJwksServer } from './server.js';
 import { JwksStore } from './store.js';
 import type { FromThread, ThreadInit, ToThread } from './thread-protocol.js';
@@ -19,7 +19,7 @@ if (!port) throw new Error('jwks/thread.ts runs as a worker thread (jwks/serving
 const init = workerData as ThreadInit;
 const post = (message: FromThread): void => port.postMessage(message);
 
-const logAt = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, meta?: Record<string, unknown>): Logger => {
+const logAt = (level: LogLevel) => (message: string, meta?: Record<string, unknown>): Logger => {
   post({ type: 'log', level, message, ...(meta && { meta }) });
   return log;
 };
