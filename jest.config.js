@@ -21,6 +21,17 @@ export default {
       globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
+    // Files that spend their time waiting on a clock the kube-apiserver imposes (test/clock/: a
+    // service-account token's lifetime is at least 10 minutes). They idle, so `make test` runs them
+    // beside the other suites, on a control plane of their own.
+    {
+      ...common,
+      displayName: 'clock',
+      testMatch: ['<rootDir>/test/clock/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+    },
     // Floods against the operator as built (test/load/): alone, after the integration files, since
     // they take the CPU those need.
     {

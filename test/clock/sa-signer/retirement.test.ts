@@ -2,7 +2,7 @@
 // promotion stays in FetchKeys, so the kube-apiserver keeps accepting the tokens it signed, until
 // its retiresAt, and leaves then. The shortest retention the kube-apiserver allows is 10 minutes
 // (Metadata's max_token_expiration_seconds ≥ 600 and retainFor ≥ maxTokenLifetime), so this file
-// runs about 11 minutes.
+// runs about 11 minutes, in the clock suite (test/clock/, beside the others in `make test`).
 //
 // A token the API server issues lives at most maxTokenLifetime, so it expires before its key
 // retires; to see the key leave, the test signs, through the socket and before the promotion, the
