@@ -1,9 +1,10 @@
 // Throughput and latency of a JWKS request on one core, against nginx serving the same bytes as a
 // static file on the same core (issue 21: ≥ 0.9 of nginx over HTTP, ≥ 0.85 over HTTPS; p99 under 5 ms).
 //
-// Signet: the real createJwksServer in a child process pinned to core 1 (taskset -c 1), its store
-// holding the issuer under load (3 RSA-2048 public keys) and 100 others. nginx: one worker, no
-// master, pinned to core 1, access log off, sendfile. The load generator (wrk if installed, else
+// Signet: its JWKS listener as the operator runs it (in a thread of its own, src/jwks/serving-thread.ts)
+// in a child process pinned to core 1 (taskset -c 1), its store holding the issuer under load
+// (3 RSA-2048 public keys) and 100 others. nginx: one worker, no master, pinned to core 1, access
+// log off, sendfile. The load generator (wrk if installed, else
 // autocannon) is pinned to core 0: 50 keep-alive connections, a 2 s warm-up, then 3 rounds of
 // 10 s each, Signet, the bare reference and nginx taking turns so that other load on the machine
 // hits them alike; the medians are compared. The bare reference is node:http(s) with its defaults

@@ -2,8 +2,8 @@
 // crypto.generateKeyPair (docs/architecture.md#toolchain-facts: key generation runs in libuv's thread pool, off the event
 // loop, so serving is never blocked by reconciling). Target: p99 < 10 ms.
 //
-// The real createJwksServer runs in a child process holding the issuer under load (3 RSA-2048
-// keys); on a signal it generates 50 keys and publishes each as its own AuthServer when ready, as
+// Signet's JWKS listener runs in its thread (src/jwks/serving-thread.ts) in a child process holding the
+// issuer under load (3 RSA-2048 keys); on a signal the child's main thread generates 50 keys and publishes each as its own AuthServer when ready, as
 // the controller would. autocannon, in this process, keeps a steady load (20 keep-alive
 // connections, 100 req/s each) and records every latency: first 5 s without key generation
 // (baseline), then for as long as the generation lasts. Settings: the operator's generation

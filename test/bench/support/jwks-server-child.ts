@@ -1,5 +1,7 @@
-// The benchmark's server process: the real JwksStore and createJwksServer from src (or the bare
-// reference, below), on 127.0.0.1:0, driven over IPC by jwks-process.ts. Run as `node --import tsx test/bench/support/jwks-server-child.ts`.
+// The benchmark's server process: Signet's JWKS listener as the operator runs it, in its own thread
+// (src/jwks/serving-thread.ts: the real JwksStore and createJwksServer there, the documents handed
+// over by message), or the bare reference (below) on this thread; on 127.0.0.1:0, driven over IPC by
+// jwks-process.ts. Run as `node --import tsx test/bench/support/jwks-server-child.ts`.
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -7,9 +9,9 @@ import https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { JwksStore } from '../../../src/jwks/store.js';
-import { createJwksServer } from '../../../src/jwks/server.js';
+import { JwksServingThread } from '../../../src/jwks/serving-thread.js';
+import type { IssuerDocument } from '../../../src/jwks/types.js';
 import { close, listen } from '../../../src/http/listen.js';
-import { TlsFiles } from '../../../src/http/tls.js';
 import { silentLogger } from '../../support/logger.js';
 import { BENCH_HOST, BENCH_PATH, toPublicJwk } from './keys.js';
 import { limitConcurrency } from '../../../src/controller/generation-limit.js';
@@ -21,26 +23,59 @@ function send(msg: FromChild): void {
   process.send?.(msg);
 }
 
-const store = new JwksStore();
 const certFile = process.env[TLS_CERT_ENV];
 const keyFile = process.env[TLS_KEY_ENV];
-const tls = certFile && keyFile ? await TlsFiles.load({ certFile, keyFile }, { log: silentLogger }) : undefined;
 /**
  * The bare reference (SIGNET_BENCH_BARE=1): node:http or node:https with their defaults, answering
  * every request with the benchmark document's bytes and headers: only the work no JWKS server in
  * Node can avoid (HTTP parsing, TLS, one write), to compare Signet's listener with.
  */
 const bare = process.env[BARE_ENV] === '1';
-const server = bare ? bareServer() : createJwksServer(store, tls ? { tls } : {});
+const served = new Set<string>();
 
-function bareServer(): http.Server | https.Server {
+interface Server {
+  port: number;
+  set(docs: IssuerDocument[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function signetServer(): Promise<Server> {
+  const thread = await JwksServingThread.start({ bind: { host: '127.0.0.1', port: 0 }, ...(certFile && keyFile && { tls: { certFile, keyFile } }) }, {
+    log: silentLogger,
+    onExit: (err) => {
+      send({ type: 'error', message: `the JWKS thread stopped: ${err.message}` });
+      process.exit(1);
+    },
+  });
+  return {
+    port: thread.address.port,
+    set: async (docs) => {
+      for (const doc of docs) thread.set(doc);
+      // Answered after every change before it: the documents are served.
+      await thread.servedJwks('', '', []);
+    },
+    stop: () => thread.stop(2_000),
+  };
+}
+
+async function bareServer(): Promise<Server> {
+  const store = new JwksStore();
   let doc: ReturnType<JwksStore['lookup']>;
   const answer = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
     doc ??= store.lookup(BENCH_HOST, BENCH_PATH);
     if (!doc) res.writeHead(404).end();
     else res.writeHead(200, doc.headers).end(doc.body);
   };
-  return certFile && keyFile ? https.createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, answer) : http.createServer(answer);
+  const server = certFile && keyFile ? https.createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, answer) : http.createServer(answer);
+  const { port } = await listen(server, '127.0.0.1:0');
+  return {
+    port,
+    set: (docs) => {
+      for (const d of docs) store.set(d);
+      return Promise.resolve();
+    },
+    stop: () => close(server, 2_000),
+  };
 }
 
 /**
@@ -56,7 +91,7 @@ async function keygen(count: number, bits: number, concurrency: number): Promise
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const { publicKey } = await generate();
-      store.set({
+      await server.set([{
         namespace: 'keygen',
         name: `gen-${i}`,
         issuerURI: `https://gen-${i}.example.com`,
@@ -65,7 +100,7 @@ async function keygen(count: number, bits: number, concurrency: number): Promise
         keys: [toPublicJwk(publicKey)],
         cacheMaxAgeSeconds: 300,
         discoveryEnabled: true,
-      });
+      }]);
     }),
   );
   delay.disable();
@@ -78,28 +113,26 @@ async function keygen(count: number, bits: number, concurrency: number): Promise
   });
 }
 
+const server = await (bare ? bareServer() : signetServer()).catch((err: unknown) => {
+  send({ type: 'error', message: String(err) });
+  process.exit(1);
+});
+
 process.on('message', (raw) => {
   const msg = raw as ToChild;
   switch (msg.type) {
     case 'set':
-      for (const doc of msg.docs) store.set(doc);
-      send({ type: 'set-done', size: store.size });
+      for (const doc of msg.docs) served.add(`${doc.namespace}/${doc.name}`);
+      server.set(msg.docs).then(() => send({ type: 'set-done', size: served.size }), (err: unknown) => send({ type: 'error', message: String(err) }));
       break;
     case 'keygen':
       keygen(msg.count, msg.bits, msg.concurrency).catch((err: unknown) => send({ type: 'error', message: String(err) }));
       break;
     case 'stop':
-      void close(server, 2_000).then(() => process.exit(0));
+      void server.stop().then(() => process.exit(0));
       break;
   }
 });
 // The parent went away: do not linger.
 process.on('disconnect', () => process.exit(0));
-
-listen(server, '127.0.0.1:0').then(
-  ({ port }) => send({ type: 'listening', port }),
-  (err: unknown) => {
-    send({ type: 'error', message: String(err) });
-    process.exit(1);
-  },
-);
+send({ type: 'listening', port: server.port });
