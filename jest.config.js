@@ -9,6 +9,12 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
 };
+/** One control plane per jest run (test/controlplane/), shared by the run's files. */
+const onControlPlane = {
+  globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
+  setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+};
 
 export default {
   projects: [
@@ -17,9 +23,7 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      ...onControlPlane,
     },
     // Files that spend their time waiting on a clock the kube-apiserver imposes (test/clock/: a
     // service-account token's lifetime is at least 10 minutes). They idle, so `make test` runs them
@@ -28,9 +32,7 @@ export default {
       ...common,
       displayName: 'clock',
       testMatch: ['<rootDir>/test/clock/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      ...onControlPlane,
     },
     // Floods against the operator as built (test/load/): alone, after the integration files, since
     // they take the CPU those need.
@@ -38,18 +40,14 @@ export default {
       ...common,
       displayName: 'load',
       testMatch: ['<rootDir>/test/load/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      ...onControlPlane,
     },
     // Signet over HTTPS against verifiers from other ecosystems (docs/architecture.md#interoperability), on the same control plane harness.
     {
       ...common,
       displayName: 'interop',
       testMatch: ['<rootDir>/test/interop/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/controlplane/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/controlplane/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      ...onControlPlane,
     },
     // Signet as pods (docs/architecture.md#tests-on-a-real-node): the image built from the Dockerfile, installed with Helm onto a real node.
     {
