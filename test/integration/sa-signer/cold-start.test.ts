@@ -47,8 +47,10 @@ it('Signet started while the API server it reads from is down serves from the st
   await api.down();
 
   // Signet reads its AuthServer through the very API server it signs for, which is down.
+  // The signer serves before the health listener listens (main.ts): both, before /readyz is asked.
   op = await startOperator([...signetArgs(), '--kubeconfig', api.kubeconfig], {
-    until: (o) => existsSync(socket) && o.logs.some((l) => l.includes('serving the keyring of the state file')),
+    until: async (o) => existsSync(socket) && o.logs.some((l) => l.includes('serving the keyring of the state file')) &&
+      await fetch(`http://127.0.0.1:${o.metricsPort}/healthz`).then(() => true, () => false),
   });
   expect((await fetch(`http://127.0.0.1:${op.metricsPort}/readyz`)).status).not.toBe(200);
 
