@@ -73,6 +73,8 @@ export class Controller {
   private readonly failures = new Map<string, number>();
   /** Secret changes seen while their AuthServer's reconcile runs, by AuthServer. */
   private readonly secretEventsDuring = new Map<string, SecretEvent[]>();
+  /** AuthServers asked for before the Secrets they reference were listed (start()). */
+  private readonly awaitingSecrets = new Set<string>();
   /** AuthServers whose last reconcile here held a write back (this replica did not lead): what a takeover runs again. */
   private readonly heldBack = new Set<string>();
   private readonly canWrite: () => boolean;
@@ -154,27 +156,37 @@ export class Controller {
   /** Ready to serve (readiness.ts); latched once reached, so a new AuthServer does not make the replica unready. */
   readiness(): Readiness {
     if (this.servingAll) return { ready: true, message: 'ok' };
-    const listed = this.synced ? this.authServers.flatMap((i) => i.list().map(objectKey)) : [];
+    // Cache keys, not objectKey() of each object: asked every 100 ms or so while a replica starts.
+    const listed = this.synced ? this.authServers.flatMap((i) => [...i.keys()]) : [];
     const verdict = readinessOf({ synced: this.synced, listed, published: this.published, failures: this.failures });
     this.servingAll = verdict.ready;
     return verdict;
   }
 
   /**
-   * Reconciles start once the Secrets' informers have their first list (client-go's
-   * WaitForCacheSync): a reconcile before it cannot tell an attested version (attestation.ts) from
-   * a changed one, and would read every Secret. AuthServers are reconciled as their first list
-   * arrives, page by page.
+   * An AuthServer is reconciled once the Secrets' informer has listed the Secrets it references
+   * (client-go's WaitForCacheSync, per AuthServer): a reconcile before it cannot tell an attested
+   * version (attestation.ts) from a changed one, and would read every Secret. Both first lists
+   * arrive page by page, and the reconciles run between their pages (at 10,000 AuthServers, while
+   * the API server is still answering); a Secret listed is at the version the whole list gives.
    */
   start(): void {
-    const secrets = [...this.secretInformers.values()];
-    for (const i of [...secrets, ...this.authServers]) i.start();
-    void Promise.all(secrets.map((i) => i.whenSynced())).then(() => this.queue.start((key) => this.handle(key)));
+    for (const [ns, informer] of this.secretInformers) {
+      void informer.whenSynced().then(() => {
+        for (const key of this.awaitingSecrets) {
+          if (ns !== '' && !key.startsWith(`${ns}/`)) continue;
+          this.awaitingSecrets.delete(key);
+          this.enqueue(key, 'the Secrets it references were listed');
+        }
+      });
+    }
+    this.queue.start((key) => this.handle(key));
+    for (const i of [...this.secretInformers.values(), ...this.authServers]) i.start();
   }
 
   /** Re-reconciles everything (the cluster's service-account issuer changed). */
   resyncAll(): void {
-    for (const i of this.authServers) for (const as of i.list()) this.queue.add(objectKey(as));
+    for (const i of this.authServers) for (const key of i.keys()) this.enqueue(key, 'the cluster\'s service-account issuer changed');
   }
 
   /**
@@ -243,6 +255,12 @@ export class Controller {
     return this.secretInformers.get(namespace) ?? this.secretInformers.get('');
   }
 
+  /** Whether the Secrets' informer has listed every Secret the AuthServer references, or all of them (start()). */
+  private secretsListed(key: string): boolean {
+    const informer = this.secretInformerFor(key.slice(0, key.indexOf('/')));
+    return !informer || informer.synced || this.secretIndex.secretsOf(key).every((s) => informer.get(s) !== undefined);
+  }
+
   private onAuthServer(type: 'add' | 'update' | 'delete', obj: AuthServer, old: AuthServer | undefined): void {
     const key = objectKey(obj);
     const ns = obj.metadata.namespace ?? '';
@@ -265,6 +283,10 @@ export class Controller {
 
   /** Why a reconcile was asked for, at debug level: what to read when an AuthServer reconciles more than expected. */
   private enqueue(key: string, cause: string): void {
+    if (!this.secretsListed(key)) {
+      this.awaitingSecrets.add(key);
+      return;
+    }
     this.opts.log.debug('reconcile queued', { authserver: key, cause });
     this.queue.add(key);
   }
@@ -277,6 +299,13 @@ export class Controller {
     const name = obj.metadata?.name ?? '';
     const version = obj.metadata?.resourceVersion;
     for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', name)) {
+      if (this.awaitingSecrets.has(key)) {
+        if (this.secretsListed(key)) {
+          this.awaitingSecrets.delete(key);
+          this.enqueue(key, 'the Secrets it references were listed');
+        }
+        continue;
+      }
       // During its reconcile: weighed against the version that reconcile read, once it ends (at a
       // cold start of many, a Secret's event often comes while its AuthServer's first reconcile runs).
       const during = this.secretEventsDuring.get(key);

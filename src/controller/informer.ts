@@ -91,6 +91,11 @@ export class Informer<T extends KubernetesObject> {
     return this.cache.get(key);
   }
 
+  /** The cached objects' keys (objectKey), not copied. */
+  keys(): IterableIterator<string> {
+    return this.cache.keys();
+  }
+
   list(): T[] {
     return [...this.cache.values()];
   }

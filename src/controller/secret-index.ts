@@ -35,6 +35,11 @@ export class SecretIndex {
     return [...this.bySecret.get(`${namespace}/${secretName}`)];
   }
 
+  /** The Secrets ("ns/secret") an AuthServer ("ns/name") references. */
+  secretsOf(key: string): readonly string[] {
+    return this.byAuthServer.get(key) ?? [];
+  }
+
   isReferenced(namespace: string, secretName: string): boolean {
     return this.bySecret.has(`${namespace}/${secretName}`);
   }

@@ -13,10 +13,18 @@ export function trimForCache<T extends KubernetesObject>(obj: T): T {
   if (!meta || (meta.managedFields === undefined && meta.annotations?.[LAST_APPLIED_ANNOTATION] === undefined)) return obj;
   // Copied without the dropped members rather than copied and `delete`d: a delete turns the object
   // into a hash table in V8, about 400 bytes more per cached object (4 MB at 10,000 AuthServers).
-  const metadata: typeof meta = Object.fromEntries(Object.entries(meta).filter(([k]) => k !== 'managedFields' && k !== 'annotations'));
+  // Loops, not Object.entries/fromEntries: a replica that joins copies 10,000 AuthServers' metadata at once.
+  const metadata: Record<string, unknown> = {};
+  for (const k in meta) if (k !== 'managedFields' && k !== 'annotations') metadata[k] = meta[k as keyof typeof meta];
   if (meta.annotations) {
-    const kept = Object.fromEntries(Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED_ANNOTATION));
-    if (Object.keys(kept).length > 0) metadata.annotations = kept;
+    const kept: Record<string, string> = {};
+    let any = false;
+    for (const k in meta.annotations) {
+      if (k === LAST_APPLIED_ANNOTATION) continue;
+      kept[k] = meta.annotations[k] as string;
+      any = true;
+    }
+    if (any) metadata.annotations = kept;
   }
   return { ...obj, metadata };
 }

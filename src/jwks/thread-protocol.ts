@@ -14,9 +14,14 @@ export interface ThreadInit {
 }
 
 /** Main → thread. `seq` numbers the document changes, so that the thread can say which it serves. */
-export type ToThread =
+/** One document change, numbered in the order the main thread made it. */
+export type DocumentChange =
   | { type: 'set'; seq: number; doc: IssuerDocument }
-  | { type: 'delete'; seq: number; namespace: string; name: string }
+  | { type: 'delete'; seq: number; namespace: string; name: string };
+
+export type ToThread =
+  /** The changes made since the last message, in order (jwks/serving-thread.ts MAX_CHANGES_PER_MESSAGE at most). */
+  | { type: 'changes'; changes: DocumentChange[] }
   | { type: 'stats'; id: number }
   /** The public JWKs the AuthServer's JWKS serves under these kids (JwksStore.servedJwks). */
   | { type: 'jwks'; id: number; namespace: string; name: string; kids: string[] }

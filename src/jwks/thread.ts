@@ -60,11 +60,12 @@ if (!init.tls || tls) {
 
   port.on('message', (message: ToThread) => {
     switch (message.type) {
-      case 'set':
-        store.set(message.doc);
-        break;
-      case 'delete':
-        store.delete(message.namespace, message.name);
+      case 'changes':
+        for (const change of message.changes) {
+          if (change.type === 'set') store.set(change.doc);
+          else store.delete(change.namespace, change.name);
+          served = change.seq;
+        }
         break;
       case 'stats': {
         // Nanoseconds; the histogram's floor is its resolution, as prom-client's nodejs_eventloop_lag is.
@@ -85,7 +86,6 @@ if (!init.tls || tls) {
         });
         return;
     }
-    served = message.seq;
     if (!reporting) {
       reporting = true;
       setImmediate(reportServed);

@@ -77,6 +77,23 @@ it('holds readiness until the thread serves what was handed over, and serves cha
   expect((await request(t.address.port, { path: ISSUER_JWKS, headers: HOST })).status).toBe(404);
 });
 
+it('serves every one of many changes made at once (handed over in batches), the last change of each AuthServer winning', async () => {
+  const t = await start();
+  const issuer = (i: number): { name: string; issuerURI: string } => ({ name: `login-${i}`, issuerURI: `https://login-${i}.example.com/team-a` });
+  for (let i = 0; i < 300; i++) t.set(doc({ ...issuer(i), keys: [ecKey(`k${i}`)] }));
+  t.set(doc({ ...issuer(0), keys: [ecKey('replaced')] }));
+  t.delete('team-a', 'login-1');
+  await served(t);
+  const kids = async (i: number): Promise<string[] | number> => {
+    const reply = await request(t.address.port, { path: ISSUER_JWKS, headers: { host: `login-${i}.example.com` } });
+    return reply.status === 200 ? (JSON.parse(reply.text) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid) : reply.status;
+  };
+  expect(await kids(0)).toEqual(['replaced']);
+  expect(await kids(1)).toBe(404);
+  expect(await kids(2)).toEqual(['k2']);
+  expect(await kids(299)).toEqual(['k299']);
+});
+
 it('counts the requests it answered by status code, each once', async () => {
   const t = await start();
   t.set(doc());
