@@ -2,7 +2,7 @@
 // answers every JWKS and discovery request, so that no request waits behind a reconcile, a watch
 // event or a garbage collection of the main thread's heap (scale benchmark, every signing Secret
 // touched at 10,000 AuthServers: p99 1,258 ms on the main thread in one run, 153–256 ms here in three,
-// nginx beside it 192–220 ms). The main thread hands over each document change (jwks/serving-thread.ts); this
+// nginx beside it 192–220 ms). The main thread hands over the document changes in batches (jwks/serving-thread.ts); this
 // thread says up to which change it serves. Built as its own small bundle (dist/jwks-thread.js,
 // scripts/bundle.mjs).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
