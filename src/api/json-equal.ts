@@ -1,7 +1,7 @@
 // Whether two values would serialise to the same JSON, member order aside: how a status decided
 // here compares with the one the API server holds (which has no undefined members, and its own
 // member order). Without serialising both, which at 10,000 AuthServers was most of a decision; and
-// with loops rather than Object.keys and every(), which allocated a fifth of a replica's join.
+// with loops rather than Object.keys and every(), which allocated a tenth of what a replica that joins allocates.
 
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -171,14 +171,9 @@ export class Controller {
    * the API server is still answering); a Secret listed is at the version the whole list gives.
    */
   start(): void {
-    for (const [ns, informer] of this.secretInformers) {
-      void informer.whenSynced().then(() => {
-        for (const key of this.awaitingSecrets) {
-          if (ns !== '' && !key.startsWith(`${ns}/`)) continue;
-          this.awaitingSecrets.delete(key);
-          this.enqueue(key, 'the Secrets it references were listed');
-        }
-      });
+    for (const informer of this.secretInformers.values()) {
+      // Those still waiting on another namespace's list wait on (enqueue).
+      void informer.whenSynced().then(() => { for (const key of [...this.awaitingSecrets]) this.releaseAwaiting(key); });
     }
     this.queue.start((key) => this.handle(key));
     for (const i of [...this.secretInformers.values(), ...this.authServers]) i.start();
@@ -261,6 +256,13 @@ export class Controller {
     return !informer || informer.synced || this.secretIndex.secretsOf(key).every((s) => informer.get(s) !== undefined);
   }
 
+  /** Queues an AuthServer that waited for its Secrets to be listed (enqueue keeps it waiting if they are not yet); false if it was not waiting. */
+  private releaseAwaiting(key: string): boolean {
+    if (!this.awaitingSecrets.delete(key)) return false;
+    this.enqueue(key, 'the Secrets it references were listed');
+    return true;
+  }
+
   private onAuthServer(type: 'add' | 'update' | 'delete', obj: AuthServer, old: AuthServer | undefined): void {
     const key = objectKey(obj);
     const ns = obj.metadata.namespace ?? '';
@@ -299,13 +301,7 @@ export class Controller {
     const name = obj.metadata?.name ?? '';
     const version = obj.metadata?.resourceVersion;
     for (const key of this.secretIndex.authServersFor(obj.metadata?.namespace ?? '', name)) {
-      if (this.awaitingSecrets.has(key)) {
-        if (this.secretsListed(key)) {
-          this.awaitingSecrets.delete(key);
-          this.enqueue(key, 'the Secrets it references were listed');
-        }
-        continue;
-      }
+      if (this.releaseAwaiting(key)) continue;
       // During its reconcile: weighed against the version that reconcile read, once it ends (at a
       // cold start of many, a Secret's event often comes while its AuthServer's first reconcile runs).
       const during = this.secretEventsDuring.get(key);

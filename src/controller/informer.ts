@@ -96,10 +96,6 @@ export class Informer<T extends KubernetesObject> {
     return this.cache.keys();
   }
 
-  list(): T[] {
-    return [...this.cache.values()];
-  }
-
   start(): void {
     this.loop ??= this.run();
   }

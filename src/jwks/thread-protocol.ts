@@ -13,12 +13,12 @@ export interface ThreadInit {
   tls?: TlsFilePaths;
 }
 
-/** Main → thread. `seq` numbers the document changes, so that the thread can say which it serves. */
-/** One document change, numbered in the order the main thread made it. */
+/** One document change; `seq` numbers them in the order the main thread made them, so that the thread can say which it serves. */
 export type DocumentChange =
   | { type: 'set'; seq: number; doc: IssuerDocument }
   | { type: 'delete'; seq: number; namespace: string; name: string };
 
+/** Main → thread. */
 export type ToThread =
   /** The changes made since the last message, in order (jwks/serving-thread.ts MAX_CHANGES_PER_MESSAGE at most). */
   | { type: 'changes'; changes: DocumentChange[] }
