@@ -50,12 +50,23 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
  */
 const sharedAgents = new WeakMap<KubeConfig, http.Agent>();
 
+/**
+ * The https Agent of one kubeconfig's TLS identity. https.Agent spells the CA, client certificate
+ * and key out as strings in every connection pool key, three times a request; here they are the
+ * same for every request (the Agent's own options), so the pool key is host and port alone.
+ */
+class IdentityAgent extends https.Agent {
+  override getName(options?: http.ClientRequestArgs): string {
+    return http.Agent.prototype.getName.call(this, options);
+  }
+}
+
 /** The keep-alive Agent of this KubeConfig, made from `tls` (its CA, client certificate and key) the first time. */
 export function keepAliveAgent(kc: KubeConfig, secure: boolean, tls: https.AgentOptions): http.Agent {
   let agent = sharedAgents.get(kc);
   if (!agent) {
     const options = { ...tls, keepAlive: true };
-    agent = secure ? new https.Agent(options) : new http.Agent(options);
+    agent = secure ? new IdentityAgent(options) : new http.Agent(options);
     sharedAgents.set(kc, agent);
   }
   return agent;

@@ -13,9 +13,11 @@ import { silentLogger } from '../../support/logger.js';
 type Mode = 'silent' | 'headers-only' | 'ok';
 let mode: Mode = 'silent';
 const seen: string[] = [];
+const authorizations: Array<string | undefined> = [];
 const sockets = new Set<Socket>();
 const server = http.createServer((req, res) => {
   seen.push(`${req.method} ${req.url}`);
+  authorizations.push(req.headers.authorization);
   if (mode === 'silent') return;
   if (req.url === '/conflict') {
     res.writeHead(409, { 'Content-Type': 'application/json' });
@@ -48,6 +50,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   seen.length = 0;
+  authorizations.length = 0;
 });
 
 async function elapsed<T>(p: Promise<T>): Promise<{ ms: number; error: unknown }> {
@@ -182,5 +185,45 @@ describe('the raw JSON requests of a reconcile (a Secret\'s GET, the status writ
     }
     expect(seen).toHaveLength(6);
     expect(connections).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the credentials of the raw requests', () => {
+  const kubeconfig = (token: string): Parameters<KubeConfig['loadFromOptions']>[0] => ({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+
+  it('are read from the kubeconfig once for a burst of requests, not once each', async () => {
+    mode = 'ok';
+    const own = new KubeConfig();
+    own.loadFromOptions(kubeconfig('burst'));
+    let asked = 0;
+    const apply = own.applyToHTTPSOptions.bind(own);
+    own.applyToHTTPSOptions = async (opts) => { asked++; await apply(opts); };
+    await Promise.all(Array.from({ length: 20 }, () => requestJson(own, '/api/v1/namespaces/x', { method: 'GET' })));
+    for (let i = 0; i < 20; i++) await requestJson(own, '/api/v1/namespaces/x', { method: 'GET' });
+    expect(authorizations).toEqual(Array(40).fill('Bearer burst'));
+    // Once for all forty (twice if the machine took over a second for them).
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(asked).toBeLessThanOrEqual(2);
+  });
+
+  it('follow a token that changed in the kubeconfig within about a second', async () => {
+    mode = 'ok';
+    const own = new KubeConfig();
+    own.loadFromOptions(kubeconfig('old'));
+    await requestJson(own, '/api/v1/namespaces/x', { method: 'GET' });
+    own.loadFromOptions(kubeconfig('new'));
+    const changed = Date.now();
+    while (authorizations.at(-1) !== 'Bearer new' && Date.now() - changed < 3_000) {
+      await requestJson(own, '/api/v1/namespaces/x', { method: 'GET' });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(authorizations[0]).toBe('Bearer old');
+    expect(authorizations.at(-1)).toBe('Bearer new');
+    expect(Date.now() - changed).toBeLessThan(2_000);
   });
 });
